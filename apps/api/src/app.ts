@@ -1,0 +1,57 @@
+import Fastify, { type FastifyServerOptions } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import fastifySwagger from '@fastify/swagger'
+import fastifySwaggerUi from '@fastify/swagger-ui'
+import { randomUUID } from 'node:crypto'
+import type { Config } from '@relais/config'
+import { errorsPlugin } from './plugins/errors.ts'
+import { infraPlugin } from './plugins/infra.ts'
+import { authPlugin } from './plugins/auth.ts'
+import { healthRoutes } from './routes/health.ts'
+import { authRoutes } from './routes/auth.ts'
+import { meRoutes } from './routes/me.ts'
+import { catalogueRoutes } from './routes/catalogue.ts'
+import { directoryRoutes } from './routes/directory.ts'
+
+/** Never log secrets or citizens' data: headers that carry credentials are censored, bodies are not logged. */
+export const LOG_REDACT = [
+  'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]',
+  '*.password', '*.accessToken', '*.citizen', '*.question',
+]
+
+export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
+  return { level: config.LOG_LEVEL, redact: { paths: LOG_REDACT, censor: '[masqué]' } }
+}
+
+export async function buildApp(config: Config, opts: { logger?: FastifyServerOptions['logger'] } = {}) {
+  const app = Fastify({
+    logger: opts.logger ?? loggerOptions(config),
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && /^[\w-]{8,64}$/.test(given) ? given : randomUUID()
+    },
+    bodyLimit: 1024 * 1024,
+    trustProxy: config.NODE_ENV === 'production',
+    ajv: { customOptions: { allErrors: true, removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id) })
+  await app.register(errorsPlugin)
+  await app.register(infraPlugin, { config })
+  await app.register(authPlugin)
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Relais — API', description: 'Saisines entre les mairies et les organismes partenaires.', version: '1.0.0' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+  })
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' })
+  await app.register(healthRoutes)
+  await app.register(async (api) => {
+    await api.register(authRoutes, { prefix: '/auth' })
+    await api.register(meRoutes)
+    await api.register(catalogueRoutes)
+    await api.register(directoryRoutes)
+  }, { prefix: '/api/v1' })
+  return app
+}

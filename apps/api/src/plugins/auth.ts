@@ -1,0 +1,59 @@
+import fp from 'fastify-plugin'
+import fastifyJwt from '@fastify/jwt'
+import fastifyCookie from '@fastify/cookie'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { AppError, forbidden } from '@relais/core'
+import { withTenant, type Role } from '@relais/db'
+
+export interface Principal { personId: string; tenantId: string; organisationId: string; role: Role }
+
+declare module 'fastify' {
+  interface FastifyRequest { principal?: Principal }
+  interface FastifyInstance {
+    authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void>
+    requireRole(...roles: Role[]): (request: FastifyRequest) => Promise<void>
+  }
+}
+
+declare module '@fastify/jwt' {
+  interface FastifyJWT {
+    payload: { sub: string; tid: string; org: string; role: Role }
+    user: { sub: string; tid: string; org: string; role: Role; iat: number }
+  }
+}
+
+export const ACCESS_TOKEN_SECONDS = 15 * 60
+export const JWT_ISSUER = 'relais'
+export const JWT_AUDIENCE = 'relais-api'
+
+const unauthenticated = () => new AppError(401, 'unauthenticated', 'Authentification requise : connectez-vous.')
+
+export const authPlugin = fp(async (app: FastifyInstance) => {
+  await app.register(fastifyCookie)
+  await app.register(fastifyJwt, {
+    secret: app.config.JWT_SECRET,
+    sign: { algorithm: 'HS256', iss: JWT_ISSUER, aud: JWT_AUDIENCE, expiresIn: ACCESS_TOKEN_SECONDS },
+    verify: { algorithms: ['HS256'], allowedIss: JWT_ISSUER, allowedAud: JWT_AUDIENCE, requiredClaims: ['exp', 'iat', 'sub', 'tid'] },
+  })
+
+  app.decorate('authenticate', async (request: FastifyRequest) => {
+    let claims: { sub: string; tid: string; iat: number }
+    try {
+      claims = await request.jwtVerify<{ sub: string; tid: string; iat: number }>()
+    } catch {
+      throw unauthenticated()
+    }
+    if (typeof claims.tid !== 'string' || typeof claims.sub !== 'string') throw unauthenticated()
+    // Deactivation and revocation take effect at once, not when the access token expires.
+    const person = await withTenant(app.db, { tenantId: claims.tid }, (trx) =>
+      trx.selectFrom('person').select(['id', 'organisation_id', 'role', 'active', 'sessions_revoked_at'])
+        .where('id', '=', claims.sub).executeTakeFirst())
+    if (!person || !person.active) throw unauthenticated()
+    if (person.sessions_revoked_at && claims.iat * 1000 < person.sessions_revoked_at.getTime()) throw unauthenticated()
+    request.principal = { personId: person.id, tenantId: claims.tid, organisationId: person.organisation_id, role: person.role }
+  })
+
+  app.decorate('requireRole', (...roles: Role[]) => async (request: FastifyRequest) => {
+    if (!request.principal || !roles.includes(request.principal.role)) throw forbidden()
+  })
+})

@@ -1,0 +1,36 @@
+import fp from 'fastify-plugin'
+import fastifyPostgres from '@fastify/postgres'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { Redis } from 'ioredis'
+import type { Config } from '@relais/config'
+import { createKysely, withTenant, type DB, type Tx } from '@relais/db'
+import { forbidden } from '@relais/core'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    db: DB
+    redis: Redis
+    /** One transaction scoped to the caller's tenant (RLS), for everything a request reads or writes. */
+    tx<T>(request: FastifyRequest, fn: (trx: Tx) => Promise<T>): Promise<T>
+  }
+}
+
+export const infraPlugin = fp(async (app: FastifyInstance, opts: { config: Config }) => {
+  app.decorate('config', opts.config)
+  // One pool, owned by @fastify/postgres; Kysely borrows it and is never destroyed.
+  await app.register(fastifyPostgres, { connectionString: opts.config.APP_DATABASE_URL, max: 10, connectionTimeoutMillis: 3000 })
+  app.pg.pool.on('error', (err) => app.log.warn({ err: err.message }, 'idle database client error'))
+  app.decorate('db', createKysely(app.pg.pool))
+  // Fail fast: a request must never hang on a Redis outage.
+  const redis = new Redis(opts.config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true, connectTimeout: 2000 })
+  redis.on('error', (err) => app.log.warn({ err: err.message }, 'redis error'))
+  redis.connect().catch(() => undefined)
+  app.decorate('redis', redis)
+  app.decorate('tx', function <T>(request: FastifyRequest, fn: (trx: Tx) => Promise<T>): Promise<T> {
+    const p = request.principal
+    if (!p) throw forbidden()
+    return withTenant(app.db, { tenantId: p.tenantId, personId: p.personId, organisationId: p.organisationId }, fn)
+  })
+  app.addHook('onClose', async () => { redis.disconnect() })
+})

@@ -1,0 +1,75 @@
+import Type, { type Static } from 'typebox'
+import Value from 'typebox/value'
+
+/** Demo-only defaults: accepted in development and tests, refused in production. */
+export const DEMO_JWT_SECRET = 'relais-demo-secret-change-me-in-production-0123456789'
+
+const ConfigSchema = Type.Object({
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], { default: 'development' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://', default: 'postgres://postgres@127.0.0.1:5432/relais' }),
+  /** The role the application connects as: owns nothing, cannot bypass RLS. Derived from DATABASE_URL when unset. */
+  APP_DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
+  REDIS_PREFIX: Type.String({ pattern: '^[a-zA-Z0-9_-]+$', default: 'relais' }),
+  SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
+  MAIL_FROM: Type.String({ minLength: 3, default: 'Relais <ne-pas-repondre@relais.local>' }),
+  PUBLIC_URL: Type.String({ pattern: '^https?://', default: 'http://localhost:3000' }),
+  JWT_SECRET: Type.String({ minLength: 32, default: DEMO_JWT_SECRET }),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+})
+
+export type Config = Static<typeof ConfigSchema> & { APP_DATABASE_URL: string }
+
+export const APP_DB_ROLE = 'relais_app'
+
+export class ConfigError extends Error {
+  constructor(public readonly variable: string, reason: string) {
+    super(`Configuration invalide : la variable ${variable} ${reason}`)
+    this.name = 'ConfigError'
+  }
+}
+
+/** Reads and validates configuration from the environment; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {}
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const value = env[key]
+    if (value !== undefined && value !== '') raw[key] = value
+  }
+  const converted = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw)) as Record<string, unknown>
+  const firstError = [...Value.Errors(ConfigSchema, converted)][0]
+  if (firstError) {
+    const variable = firstError.instancePath.replace(/^\//, '') || String((firstError.params as { requiredProperties?: string[] }).requiredProperties?.[0] ?? '?')
+    throw new ConfigError(variable, `est invalide (${JSON.stringify(env[variable] ?? '')} : ${firstError.message})`)
+  }
+  const config = converted as Config
+  if (config.NODE_ENV === 'production') {
+    if (!env.JWT_SECRET || config.JWT_SECRET === DEMO_JWT_SECRET) {
+      throw new ConfigError('JWT_SECRET', 'doit être définie en production (la valeur de démonstration est refusée)')
+    }
+    if (!env.SMTP_URL) throw new ConfigError('SMTP_URL', 'doit être définie en production')
+    if (!env.PUBLIC_URL) throw new ConfigError('PUBLIC_URL', 'doit être définie en production')
+  }
+  if (!config.APP_DATABASE_URL) config.APP_DATABASE_URL = withUser(config.DATABASE_URL, APP_DB_ROLE)
+  return config
+}
+
+/** Same server and database, another role (trust or peer auth locally; set APP_DATABASE_URL with a password in production). */
+export function withUser(url: string, user: string): string {
+  const u = new URL(url)
+  u.username = user
+  u.password = ''
+  return u.toString()
+}
+
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url)
+  u.pathname = `/${database}`
+  return u.toString()
+}
+
+export function databaseName(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.replace(/^\//, ''))
+}

@@ -1,5 +1,5 @@
 import t from 'tap'
-import nodemailer from 'nodemailer'
+import nodemailer, { type SendMailOptions } from 'nodemailer'
 import { MailSink } from './sink.ts'
 
 const sink = new MailSink({ httpPort: 0 })
@@ -7,7 +7,7 @@ const { smtpPort, httpPort, smtpUrl } = await sink.start()
 t.teardown(() => sink.stop())
 
 const transport = (url = smtpUrl) => nodemailer.createTransport(url)
-const send = (opts: nodemailer.SendMailOptions, url = smtpUrl) =>
+const send = (opts: SendMailOptions, url = smtpUrl) =>
   transport(url).sendMail({ from: 'Relais <ne-pas-repondre@relais.local>', ...opts })
 const web = (path: string, init?: RequestInit) => fetch(`http://127.0.0.1:${httpPort}${path}`, { redirect: 'manual', ...init })
 
@@ -147,7 +147,7 @@ t.test('the mailbox page lists the mails, shows one, and escapes their content',
   t.match(body.headers.get('content-security-policy'), /sandbox/)
   t.match(await body.text(), /Corps <i>HTML<\/i>/)
 
-  const json = await (await web('/api/messages')).json()
+  const json = await (await web('/api/messages')).json() as { subject: string }[]
   t.equal(json[0].subject, 'Saisine <script>alert(1)</script>')
   t.equal((await web('/messages/999999')).status, 404)
   t.equal((await web('/nope')).status, 404)

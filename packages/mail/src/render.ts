@@ -1,0 +1,326 @@
+// Renders the French notification mails (subject, plain text, HTML) from Handlebars templates.
+// Pure apart from reading the template files once: no clock, no network.
+import { readFileSync } from 'node:fs'
+import Handlebars from 'handlebars'
+import Type, { type Static, type TSchema } from 'typebox'
+import Value from 'typebox/value'
+
+export type MailKind =
+  | 'referral_new'
+  | 'reminder'
+  | 'escalation'
+  | 'info_requested'
+  | 'answer_received'
+  | 'transferred'
+  | 'appointment_proposed'
+  | 'delivery_failed'
+
+export const MAIL_KINDS: readonly MailKind[] = [
+  'referral_new', 'reminder', 'escalation', 'info_requested', 'answer_received', 'transferred', 'appointment_proposed', 'delivery_failed',
+]
+
+export interface RenderedMail { subject: string; text: string; html: string }
+
+export const DEFAULT_TIME_ZONE = 'Europe/Paris'
+
+// ---------------------------------------------------------------------------------------------
+// Date and duration formatting for people
+
+const formatters = new Map<string, Intl.DateTimeFormat>()
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone)
+  if (!f) {
+    f = new Intl.DateTimeFormat('fr-FR', {
+      weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone,
+    })
+    formatters.set(timeZone, f)
+  }
+  return f
+}
+
+function toDate(value: Date | string | number): Date {
+  const date = value instanceof Date ? value : new Date(value)
+  if (Number.isNaN(date.getTime())) throw new Error(`Not a valid date: ${JSON.stringify(value)}`)
+  return date
+}
+
+/** "lundi 25 mai 2026 à 09 h 00" (and "vendredi 1er mai 2026 à 14 h 30"), in the given time zone. */
+export function formatDateTimeFr(date: Date | string | number, timeZone: string = DEFAULT_TIME_ZONE): string {
+  const parts: Record<string, string> = {}
+  for (const p of formatterFor(timeZone).formatToParts(toDate(date))) parts[p.type] = p.value
+  const day = parts.day === '1' ? '1er' : parts.day
+  return `${parts.weekday} ${day} ${parts.month} ${parts.year} à ${parts.hour} h ${parts.minute}`
+}
+
+/**
+ * A duration for people: "45 min", "3 h", "3 h 15 min", "2 j 4 h", "5 j".
+ * A day is 24 hours. Rounded down to the minute; a negative duration gets a leading minus sign.
+ */
+export function formatDuration(minutes: number): string {
+  if (!Number.isFinite(minutes)) throw new Error(`Not a valid duration: ${minutes}`)
+  const sign = minutes < 0 ? '-' : ''
+  let rest = Math.floor(Math.abs(minutes))
+  const days = Math.floor(rest / 1440)
+  rest -= days * 1440
+  const hours = Math.floor(rest / 60)
+  const mins = rest - hours * 60
+  // Two adjacent units at most: "2 j 4 h" (minutes dropped), "3 h 15 min", "45 min".
+  if (days) return `${sign}${days} j${hours ? ` ${hours} h` : ''}`
+  if (hours) return `${sign}${hours} h${mins ? ` ${mins} min` : ''}`
+  return mins ? `${sign}${mins} min` : '0 min'
+}
+
+const CHANNEL_LABELS: Record<string, string> = {
+  email: 'par courriel',
+  phone: 'par téléphone',
+  post: 'par courrier',
+  counter: 'à l’accueil de la mairie',
+}
+
+// ---------------------------------------------------------------------------------------------
+// What each kind needs (validated before rendering, so that a missing field is named clearly)
+
+const Text = (maxLength?: number) => Type.String({ minLength: 1, ...(maxLength ? { maxLength } : {}) })
+
+const Instant = Type.Refine(
+  Type.Unsafe<Date | string>({}),
+  (v: unknown) => (v instanceof Date || typeof v === 'string') && !Number.isNaN(new Date(v).getTime()),
+  () => 'must be a Date or an ISO 8601 date string',
+)
+
+const TimeZone = Type.Refine(Type.String(), (v: string) => {
+  try {
+    formatterFor(v)
+    return true
+  } catch {
+    return false
+  }
+}, () => 'must be an IANA time zone such as Europe/Paris')
+
+const Person = Type.Object({ name: Text(200), organisation: Text(300) })
+
+/** Fields shared by every mail about one referral. */
+const ReferralFields = {
+  /** Base address of the web app, e.g. https://relais.indre.fr (the link is publicUrl/saisines/referralId). */
+  publicUrl: Type.String({ pattern: '^https?://[^\\s]+$' }),
+  referralId: Type.String({ pattern: '^[A-Za-z0-9_-]+$' }),
+  /** Readable reference, e.g. 36-2026-000042. */
+  reference: Text(64),
+  /** Theme label, e.g. "Aides CAF". */
+  theme: Text(200),
+  /** Commune name, e.g. "Ardentes". */
+  commune: Text(200),
+  /** Greeting name of the recipient ("Bonjour Marie Martin,"); "Bonjour," without it. */
+  recipientName: Type.Optional(Text(200)),
+  /** Time zone the dates are written in (default Europe/Paris; overseas départements differ). */
+  timeZone: Type.Optional(TimeZone),
+}
+
+export const ReferralNewData = Type.Object({
+  ...ReferralFields,
+  /** The secretary who filed it (name optional) and their mairie, e.g. "Mairie d’Ardentes". */
+  filedBy: Type.Object({ name: Type.Optional(Text(200)), organisation: Text(300) }),
+  question: Text(),
+  citizen: Type.Object({
+    name: Text(200),
+    email: Type.Optional(Type.String({ minLength: 3, maxLength: 320 })),
+    phone: Type.Optional(Type.String({ minLength: 3, maxLength: 40 })),
+    /** email | phone | post | counter (other values are shown as given). */
+    preferredChannel: Text(40),
+  }),
+  dueAt: Instant,
+})
+
+export const ReminderData = Type.Object({
+  ...ReferralFields,
+  dueAt: Instant,
+  /** Counted time left before the deadline, when the caller knows it. */
+  remainingMinutes: Type.Optional(Type.Number({ minimum: 0 })),
+})
+
+export const EscalationData = Type.Object({
+  ...ReferralFields,
+  level: Type.Integer({ minimum: 1 }),
+  /** The deadline that was missed. */
+  dueAt: Instant,
+  /** Counted time since the deadline. */
+  overdueMinutes: Type.Number({ minimum: 0 }),
+  /** Who holds the referral now; name is absent when no person holds it (the organisation does). */
+  holder: Type.Object({ name: Type.Optional(Text(200)), organisation: Text(300) }),
+})
+
+export const InfoRequestedData = Type.Object({
+  ...ReferralFields,
+  /** What the referent asks for. */
+  request: Text(),
+  requestedBy: Person,
+  citizenName: Type.Optional(Text(200)),
+})
+
+export const AnswerReceivedData = Type.Object({
+  ...ReferralFields,
+  /** The full answer text, as written by the referent. */
+  answer: Text(),
+  answeredBy: Person,
+  answeredAt: Instant,
+  citizenName: Text(200),
+  /** A later answer that corrects an earlier one. */
+  correction: Type.Optional(Type.Boolean()),
+})
+
+export const TransferredData = Type.Object({
+  ...ReferralFields,
+  reason: Text(),
+  /** Who held it before. */
+  from: Type.Object({ name: Type.Optional(Text(200)), organisation: Text(300) }),
+  /** The deadline (a transfer does not restart the clock). */
+  dueAt: Instant,
+  question: Type.Optional(Text()),
+})
+
+export const AppointmentProposedData = Type.Object({
+  ...ReferralFields,
+  /** A maison de services au public: its name and postal address (line breaks kept). */
+  place: Type.Object({ name: Text(300), address: Text(1000) }),
+  startsAt: Instant,
+  durationMinutes: Type.Optional(Type.Integer({ minimum: 1 })),
+  proposedBy: Person,
+  citizenName: Text(200),
+  /** The referent's message to the citizen (what to bring…). */
+  note: Type.Optional(Text()),
+})
+
+export const DeliveryFailedData = Type.Object({
+  publicUrl: Type.String({ pattern: '^https?://[^\\s]+$' }),
+  recipientName: Type.Optional(Text(200)),
+  timeZone: Type.Optional(TimeZone),
+  /** The address that bounced. */
+  address: Text(320),
+  person: Type.Optional(Person),
+  smtpCode: Type.Union([Type.Integer(), Type.Null()]),
+  smtpMessage: Type.String({ maxLength: 2000 }),
+  failedAt: Instant,
+  /** The referral whose mail bounced, when there is one. */
+  referralId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$' })),
+  reference: Type.Optional(Text(64)),
+})
+
+export const MAIL_DATA_SCHEMAS = {
+  referral_new: ReferralNewData,
+  reminder: ReminderData,
+  escalation: EscalationData,
+  info_requested: InfoRequestedData,
+  answer_received: AnswerReceivedData,
+  transferred: TransferredData,
+  appointment_proposed: AppointmentProposedData,
+  delivery_failed: DeliveryFailedData,
+} as const satisfies Record<MailKind, TSchema>
+
+/** The data each kind takes, for callers that want the compiler to check it. */
+export type MailData = { [K in MailKind]: Static<(typeof MAIL_DATA_SCHEMAS)[K]> }
+
+/** Thrown when a mail cannot be rendered: unknown kind or missing/invalid data. */
+export class MailRenderError extends Error {
+  constructor(public readonly kind: string, public readonly problems: string[]) {
+    super(`Cannot render mail "${kind}": ${problems.join('; ')}`)
+    this.name = 'MailRenderError'
+  }
+}
+
+function problemsOf(schema: TSchema, data: unknown): string[] {
+  const problems: string[] = []
+  for (const e of Value.Errors(schema, data)) {
+    const path = e.instancePath.replace(/^\//, '').replaceAll('/', '.')
+    const missing = (e.params as { requiredProperties?: string[] }).requiredProperties
+    if (e.keyword === 'required' && missing) {
+      for (const p of missing) problems.push(`missing field "${path ? `${path}.` : ''}${p}"`)
+    } else {
+      problems.push(`field "${path || '(root)'}" ${e.message}`)
+    }
+  }
+  return problems
+}
+
+// ---------------------------------------------------------------------------------------------
+// Templates: compiled once, on first use
+
+const TEMPLATE_DIR = new URL('./templates/', import.meta.url)
+const PARTIALS = ['layout', 'row', 'quote', 'button', 'footer'] as const
+
+interface Compiled { subject: HandlebarsTemplateDelegate; text: HandlebarsTemplateDelegate; html: HandlebarsTemplateDelegate }
+
+let hbs: typeof Handlebars | null = null
+const compiled = new Map<MailKind, Compiled>()
+
+function readTemplate(name: string): string {
+  return readFileSync(new URL(name, TEMPLATE_DIR), 'utf8')
+}
+
+function engine(): typeof Handlebars {
+  if (hbs) return hbs
+  const h = Handlebars.create()
+  const zoneOf = (options: Handlebars.HelperOptions) => (options.data?.root?.timeZone as string | undefined) ?? DEFAULT_TIME_ZONE
+  h.registerHelper('dateTimeFr', (value: Date | string, options: Handlebars.HelperOptions) => formatDateTimeFr(value, zoneOf(options)))
+  h.registerHelper('duration', (minutes: number) => formatDuration(minutes))
+  h.registerHelper('channel', (channel: string) => CHANNEL_LABELS[channel] ?? channel)
+  // Escape first, then turn line breaks into <br>: people's text keeps its shape and cannot inject markup.
+  h.registerHelper('nl2br', (text: unknown) =>
+    new h.SafeString(h.escapeExpression(String(text ?? '')).replace(/\r\n|\r|\n/g, '<br>\n')))
+  for (const p of PARTIALS) {
+    const file = p === 'footer' ? 'partials/footer.text.hbs' : `partials/${p}.html.hbs`
+    h.registerPartial(p, readTemplate(file))
+  }
+  hbs = h
+  return h
+}
+
+function templatesFor(kind: MailKind): Compiled {
+  let c = compiled.get(kind)
+  if (!c) {
+    const h = engine()
+    const load = (part: string) => {
+      try {
+        return readTemplate(`${kind}.${part}.hbs`)
+      } catch (err) {
+        throw new MailRenderError(kind, [`template file ${kind}.${part}.hbs is missing (${(err as Error).message})`])
+      }
+    }
+    c = {
+      // Subject and plain text are not HTML: no entity escaping there.
+      subject: h.compile(load('subject'), { noEscape: true }),
+      text: h.compile(load('text'), { noEscape: true }),
+      html: h.compile(load('html')),
+    }
+    compiled.set(kind, c)
+  }
+  return c
+}
+
+function isMailKind(kind: unknown): kind is MailKind {
+  return typeof kind === 'string' && (MAIL_KINDS as readonly string[]).includes(kind)
+}
+
+/**
+ * Renders one mail. Throws MailRenderError naming every missing or invalid field (or an unknown kind)
+ * rather than producing a mail with holes.
+ */
+export function renderMail<K extends MailKind>(kind: K, data: MailData[K]): RenderedMail
+export function renderMail(kind: MailKind, data: Record<string, unknown>): RenderedMail
+export function renderMail(kind: MailKind, data: Record<string, unknown>): RenderedMail {
+  if (!isMailKind(kind)) throw new MailRenderError(String(kind), [`unknown mail kind (known: ${MAIL_KINDS.join(', ')})`])
+  if (data === null || typeof data !== 'object') throw new MailRenderError(kind, ['data must be an object'])
+  const problems = problemsOf(MAIL_DATA_SCHEMAS[kind], data)
+  if (problems.length) throw new MailRenderError(kind, problems)
+
+  const t = templatesFor(kind)
+  const context: Record<string, unknown> = { ...data, timeZone: data.timeZone ?? DEFAULT_TIME_ZONE }
+  if (typeof data.referralId === 'string') {
+    context.referralUrl = `${String(data.publicUrl).replace(/\/+$/, '')}/saisines/${encodeURIComponent(data.referralId)}`
+  }
+  return {
+    subject: t.subject(context).replace(/\s+/g, ' ').trim(),
+    text: `${t.text(context).trim()}\n`,
+    html: t.html(context),
+  }
+}

@@ -1,2 +1,3 @@
 export * from './errors.ts'
 export * from './password.ts'
+export * from './sla.ts'

@@ -1,4 +1,5 @@
-import Fastify, { type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyRequest, type FastifyServerOptions } from 'fastify'
+import pino, { type DestinationStream } from 'pino'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
@@ -19,8 +20,33 @@ export const LOG_REDACT = [
   '*.password', '*.accessToken', '*.citizen', '*.question',
 ]
 
-export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
-  return { level: config.LOG_LEVEL, redact: { paths: LOG_REDACT, censor: '[masqué]' } }
+const CENSOR = '[masqué]'
+
+/** Query strings can carry names typed in a search box: their keys are logged, never their values. */
+export function maskQuery(url: string): string {
+  const i = url.indexOf('?')
+  if (i < 0) return url
+  return `${url.slice(0, i)}?${[...new URLSearchParams(url.slice(i + 1)).keys()].map((k) => `${k}=${CENSOR}`).join('&')}`
+}
+
+/** The API's pino options; a test may pass the stream the logs go to (stdout otherwise). */
+export function loggerOptions(config: Config, stream?: DestinationStream): FastifyServerOptions['logger'] {
+  return {
+    level: config.LOG_LEVEL,
+    redact: { paths: LOG_REDACT, censor: CENSOR },
+    serializers: {
+      req: (raw) => {
+        const req = raw as unknown as FastifyRequest
+        return { method: req.method, url: maskQuery(req.url), host: req.host, remoteAddress: req.ip }
+      },
+      // Postgres puts the offending values in detail and where (e.g. "Key (email)=(…) already exists").
+      err: (err) => {
+        const { detail: _detail, where: _where, parameters: _parameters, ...rest } = pino.stdSerializers.err(err) as ReturnType<typeof pino.stdSerializers.err> & Record<string, unknown>
+        return rest
+      },
+    },
+    ...(stream ? { stream } : {}),
+  }
 }
 
 export async function buildApp(config: Config, opts: { logger?: FastifyServerOptions['logger'] } = {}) {

@@ -16,7 +16,8 @@ const caf = { name: 'Nathalie Roux', organisation: 'CAF de l’Indre' }
 const fixtures: { [K in MailKind]: MailData[K] } = {
   referral_new: {
     ...base,
-    filedBy: { name: 'Sophie Bernard', organisation: 'Mairie d’Ardentes' },
+    mairie: 'Mairie d’Ardentes',
+    secretaryName: 'Sophie Bernard',
     question: 'Mon allocation logement a baissé en avril.\nPourquoi ?',
     citizen: { name: 'Jeanne Durand', email: 'jeanne.durand@example.org', phone: '02 54 36 00 00', preferredChannel: 'phone' },
     dueAt: due,
@@ -106,8 +107,9 @@ t.test('every kind renders a French subject, text and HTML with what the recipie
 })
 
 t.test('optional parts appear only when given', async (t) => {
-  const bare = renderMail('referral_new', { ...fixtures.referral_new, recipientName: undefined, citizen: { name: 'Jeanne Durand', preferredChannel: 'email' } })
+  const bare = renderMail('referral_new', { ...fixtures.referral_new, recipientName: undefined, secretaryName: undefined, citizen: { name: 'Jeanne Durand', preferredChannel: 'email' } })
   t.match(bare.text, /^Bonjour,\n/)
+  t.match(bare.text, /\nSaisie par : Mairie d’Ardentes\n/)
   t.notMatch(bare.text, /Téléphone|Courriel :/)
   t.match(bare.text, /Préfère être contacté : par courriel/)
   const noHolder = renderMail('escalation', { ...fixtures.escalation, holder: { organisation: 'Mission TIC' } })

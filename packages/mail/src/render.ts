@@ -119,8 +119,10 @@ const ReferralFields = {
 
 export const ReferralNewData = Type.Object({
   ...ReferralFields,
-  /** The secretary who filed it (name optional) and their mairie, e.g. "Mairie d’Ardentes". */
-  filedBy: Type.Object({ name: Type.Optional(Text(200)), organisation: Text(300) }),
+  /** The mairie that filed it, e.g. "Mairie d’Ardentes". */
+  mairie: Text(300),
+  /** The secretary who filed it, when known. */
+  secretaryName: Type.Optional(Text(200)),
   question: Text(),
   citizen: Type.Object({
     name: Text(200),

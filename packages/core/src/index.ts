@@ -1,3 +1,5 @@
 export * from './errors.ts'
 export * from './password.ts'
 export * from './sla.ts'
+export * from './routing.ts'
+export * from './referral.ts'

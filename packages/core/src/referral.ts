@@ -1,0 +1,182 @@
+/**
+ * The referral's state machine: which action is legal in which status, who may take it, and the status it leads
+ * to. Pure: `now` and the referral's closedAt come in as arguments.
+ *
+ *   submitted ──assign──▶ assigned ──answer──▶ answered ──close──▶ closed ──reopen (≤ 30 days)──▶ assigned
+ *                           │  ▲  └─propose_appointment─▶ appointment_proposed ──close──▶ closed
+ *               request_info│  │provide_info
+ *                           ▼  │
+ *                        awaiting_info ──answer / propose_appointment──▶ …
+ *   transfer: assigned stays assigned (the holder changes), or goes back to submitted (triage queue).
+ *   cancel: from any open status. closed (but for reopen) and cancelled are final.
+ */
+import { AppError } from './errors.ts'
+import type { Pause } from './sla.ts'
+
+export type ReferralStatus = 'submitted' | 'assigned' | 'awaiting_info' | 'answered' | 'appointment_proposed' | 'closed' | 'cancelled'
+export type ReferralAction = 'assign' | 'answer' | 'request_info' | 'provide_info' | 'propose_appointment' | 'transfer' | 'close' | 'reopen' | 'cancel'
+export type ActorRole = 'secretary' | 'referent' | 'org_admin' | 'network_admin' | 'system'
+
+export const REFERRAL_STATUSES: readonly ReferralStatus[] = ['submitted', 'assigned', 'awaiting_info', 'answered', 'appointment_proposed', 'closed', 'cancelled']
+export const REFERRAL_ACTIONS: readonly ReferralAction[] = ['assign', 'answer', 'request_info', 'provide_info', 'propose_appointment', 'transfer', 'close', 'reopen', 'cancel']
+export const OPEN_REFERRAL_STATUSES: readonly ReferralStatus[] = ['submitted', 'assigned', 'awaiting_info', 'answered', 'appointment_proposed']
+
+export const REOPEN_WINDOW_DAYS = 30
+/** The actions that meet the SLA: a written answer or an appointment proposed. */
+export const SLA_MET_ACTIONS: ReferralAction[] = ['answer', 'propose_appointment']
+
+/** French labels, for messages, mails and pages. */
+export const STATUS_LABELS: Record<ReferralStatus, string> = {
+  submitted: 'en file de tri',
+  assigned: 'en cours de traitement',
+  awaiting_info: 'en attente d’informations',
+  answered: 'répondue',
+  appointment_proposed: 'avec rendez-vous proposé',
+  closed: 'clôturée',
+  cancelled: 'annulée',
+}
+
+/** What the action does, as an infinitive: « Impossible de clôturer … », « … d’annuler … ». */
+export const ACTION_LABELS: Record<ReferralAction, string> = {
+  assign: 'affecter',
+  answer: 'répondre à',
+  request_info: 'demander un complément pour',
+  provide_info: 'apporter un complément à',
+  propose_appointment: 'proposer un rendez-vous pour',
+  transfer: 'transférer',
+  close: 'clôturer',
+  reopen: 'rouvrir',
+  cancel: 'annuler',
+}
+
+/** Who may take each action. The holder's organisation is checked by the caller (others do not see the referral). */
+export const ACTION_ROLES: Record<ReferralAction, readonly ActorRole[]> = {
+  // The system assigns on filing; the mission TIC from its triage queue.
+  assign: ['system', 'network_admin'],
+  answer: ['referent', 'org_admin', 'network_admin'],
+  request_info: ['referent', 'org_admin', 'network_admin'],
+  propose_appointment: ['referent', 'org_admin', 'network_admin'],
+  // The system also moves a referral whose referent's address bounced.
+  transfer: ['referent', 'org_admin', 'network_admin', 'system'],
+  provide_info: ['secretary', 'network_admin'],
+  close: ['secretary', 'network_admin'],
+  reopen: ['secretary', 'network_admin'],
+  cancel: ['secretary', 'network_admin'],
+}
+
+/** Legal moves: action → (status before → status after). */
+const TRANSITIONS: Record<ReferralAction, Partial<Record<ReferralStatus, ReferralStatus>>> = {
+  assign: { submitted: 'assigned' },
+  answer: { assigned: 'answered', awaiting_info: 'answered', answered: 'answered', appointment_proposed: 'answered' },
+  request_info: { assigned: 'awaiting_info' },
+  provide_info: { awaiting_info: 'assigned' },
+  propose_appointment: { assigned: 'appointment_proposed', awaiting_info: 'appointment_proposed', answered: 'appointment_proposed', appointment_proposed: 'appointment_proposed' },
+  transfer: { assigned: 'assigned' },
+  close: { answered: 'closed', appointment_proposed: 'closed' },
+  reopen: { closed: 'assigned' },
+  cancel: { submitted: 'cancelled', assigned: 'cancelled', awaiting_info: 'cancelled', answered: 'cancelled', appointment_proposed: 'cancelled' },
+}
+
+const ROLE_LABELS: Record<ActorRole, string> = {
+  secretary: 'secrétaire de mairie',
+  referent: 'référent',
+  org_admin: 'administrateur d’organisation',
+  network_admin: 'mission TIC',
+  system: 'système',
+}
+
+export interface TransitionContext {
+  actorRole: ActorRole
+  /** Required to reopen. */
+  closedAt?: Date | null
+  now: Date
+  /** transfer only: routing found no rule, so the referral goes back to the triage queue ('submitted'). */
+  toTriage?: boolean
+}
+
+/**
+ * The status after `action`, or an AppError: 403 'forbidden' when the role may never take this action, 409
+ * 'illegal_transition' when the status does not allow it, 409 'reopen_window_expired' after 30 days.
+ * Corrections are new answers: answering an answered referral keeps it answered.
+ */
+export function nextStatus(current: ReferralStatus, action: ReferralAction, ctx: TransitionContext): ReferralStatus {
+  const roles = ACTION_ROLES[action]
+  if (!roles) throw new AppError(400, 'unknown_action', 'Action inconnue.', { action })
+  if (!roles.includes(ctx.actorRole)) {
+    const role = ROLE_LABELS[ctx.actorRole] ?? String(ctx.actorRole)
+    throw new AppError(403, 'forbidden', `Votre rôle (${role}) ne permet pas ${de(action)} une saisine.`, { action, role: ctx.actorRole })
+  }
+  const next = TRANSITIONS[action][current]
+  if (!next) {
+    throw new AppError(409, 'illegal_transition', illegalMessage(current, action), { status: current, action, allowed: allowedActions(current, ctx.actorRole) })
+  }
+  if (action === 'reopen') {
+    if (!ctx.closedAt) throw new Error('nextStatus: closedAt is required to reopen a closed referral')
+    const deadline = reopenDeadline(ctx.closedAt)
+    if (ctx.now.getTime() > deadline.getTime()) {
+      throw new AppError(
+        409,
+        'reopen_window_expired',
+        `Cette saisine a été clôturée il y a plus de ${REOPEN_WINDOW_DAYS} jours : elle ne peut plus être rouverte. Déposez une nouvelle saisine.`,
+        { closedAt: ctx.closedAt.toISOString(), reopenDeadline: deadline.toISOString() },
+      )
+    }
+  }
+  if (action === 'transfer' && ctx.toTriage) return 'submitted'
+  return next
+}
+
+/** « de clôturer », « d’annuler ». */
+const de = (action: ReferralAction) => (/^[aeiouyéèh]/.test(ACTION_LABELS[action]) ? `d’${ACTION_LABELS[action]}` : `de ${ACTION_LABELS[action]}`)
+
+function illegalMessage(current: ReferralStatus, action: ReferralAction): string {
+  if (current === 'cancelled') return `Impossible ${de(action)} cette saisine : elle a été annulée.`
+  if (current === 'closed') return `Impossible ${de(action)} cette saisine : elle est clôturée (seule une réouverture est possible, dans les ${REOPEN_WINDOW_DAYS} jours).`
+  return `Impossible ${de(action)} une saisine ${STATUS_LABELS[current]}.`
+}
+
+/** The last instant a closed referral may be reopened: closedAt + 30 days (inclusive). */
+export function reopenDeadline(closedAt: Date): Date {
+  return new Date(closedAt.getTime() + REOPEN_WINDOW_DAYS * 86_400_000)
+}
+
+/** The actions a role may take in a status (for pages and the 409's details); the reopen window is not checked. */
+export function allowedActions(current: ReferralStatus, actorRole: ActorRole): ReferralAction[] {
+  return REFERRAL_ACTIONS.filter((a) => TRANSITIONS[a][current] !== undefined && ACTION_ROLES[a].includes(actorRole))
+}
+
+export const isOpenStatus = (s: ReferralStatus) => OPEN_REFERRAL_STATUSES.includes(s)
+
+/** '36-2026-000042': tenant code, year, sequence on six digits (more when it outgrows them). */
+export function formatReference(tenantCode: string, year: number, sequence: number): string {
+  if (!Number.isInteger(year) || year < 1000 || year > 9999) throw new RangeError(`Invalid reference year: ${year}`)
+  if (!Number.isInteger(sequence) || sequence < 1) throw new RangeError(`Invalid reference sequence: ${sequence}`)
+  return `${tenantCode}-${year}-${String(sequence).padStart(6, '0')}`
+}
+
+/** The parts of a reference, or null; tolerant of case, spaces and a missing zero padding (read on the phone). */
+export function parseReference(reference: string): { tenantCode: string; year: number; sequence: number } | null {
+  const m = /^\s*([0-9a-z]{1,10})\s*-\s*(\d{4})\s*-\s*(\d{1,9})\s*$/i.exec(reference)
+  if (!m) return null
+  const sequence = Number(m[3])
+  if (sequence < 1) return null
+  return { tenantCode: m[1].toUpperCase(), year: Number(m[2]), sequence }
+}
+
+/**
+ * The awaiting_info periods of a referral from its status changes (in time order): a pause opens on entering
+ * awaiting_info and ends on leaving it; `to: null` while it lasts.
+ */
+export function pausesFromStatusChanges(changes: { at: Date; status: ReferralStatus }[]): Pause[] {
+  const pauses: Pause[] = []
+  let open: Date | null = null
+  for (const c of changes) {
+    if (c.status === 'awaiting_info') open ??= c.at
+    else if (open) {
+      pauses.push({ from: open, to: c.at })
+      open = null
+    }
+  }
+  if (open) pauses.push({ from: open, to: null })
+  return pauses
+}

@@ -3,6 +3,7 @@
 // mailbox when SMTP_URL is unset, then runs the API and the worker as child processes.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { Redis } from 'ioredis'
@@ -85,6 +86,12 @@ async function main() {
     if (redisError) lines.push(`Redis injoignable (${redact(config.REDIS_URL)}) : ${redisError}`, ...redisHelp())
     lines.push('', 'Ou, avec Docker : docker compose -f infra/compose.yaml up -d   (PostgreSQL, Redis et une boîte mail de test)')
     fail(lines.join('\n'))
+  }
+
+  // Otherwise /health/ready could be answered by whatever already holds the port.
+  if (config.PORT === 0) fail('npm start a besoin d’un port fixe pour l’API : PORT=0 n’est pas pris en charge ici.')
+  if (!(await portFree(config.PORT, config.HOST))) {
+    fail(`Le port ${config.PORT} est déjà utilisé (un autre Relais tourne-t-il ?) : arrêtez-le ou choisissez un autre port, par exemple PORT=3001 npm start`)
   }
 
   // --- 2. Database: create, migrate, seed the demo network once ---------------------------------
@@ -183,6 +190,14 @@ async function startSink() {
     }
   }
   throw new Error('aucun port libre pour la boîte mail locale')
+}
+
+function portFree(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer()
+    probe.once('error', () => resolve(false))
+    probe.listen(port, host, () => probe.close(() => resolve(true)))
+  })
 }
 
 async function checkPostgres(url: string): Promise<string | null> {

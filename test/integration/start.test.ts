@@ -105,6 +105,17 @@ t.test('npm start with Postgres and Redis unreachable says which and how to star
   t.match(onlyRedis.err(), /Redis injoignable/)
 })
 
+t.test('npm start refuses a port already taken instead of trusting whoever answers there', async (t) => {
+  const holder = createServer()
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => holder.close(() => resolve())))
+  const port = (holder.address() as { port: number }).port
+  const start = run('scripts/start.ts', { PORT: String(port), DATABASE_URL: withDatabase(OWNER_URL, 'relais_never_created') })
+  t.equal((await start.exited).code, 1)
+  t.match(start.err(), new RegExp(`^Le port ${port} est déjà utilisé`))
+  t.notMatch(start.out(), /Base de données créée/, 'stopped before touching the database')
+})
+
 t.test('npm start on a fresh database: ready within a minute, demo logins work, mailbox open, SIGTERM stops all', async (t) => {
   const name = `relais_start_${process.pid}_${randomBytes(3).toString('hex')}`
   const databaseUrl = withDatabase(OWNER_URL, name)

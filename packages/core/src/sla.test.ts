@@ -73,7 +73,21 @@ t.test('a referral filed on Friday 2026-05-22 at 16:00 before Whit Monday, in ea
       `${c.clockMode}: escalations at the deadline and 24 counted hours after`,
     )
     t.equal(countedMinutes(filed, s.dueAt!, mode(c.clockMode), []), 4320, `${c.clockMode}: the deadline is 4320 counted minutes away`)
+    const mailed = [s.reminderAt!, s.escalations[0].at!, s.escalations[1].at!].map((x) => iso(nextSendingInstant(x, mode(c.clockMode))))
+    const expected = c.clockMode === 'calendar'
+      ? ['2026-05-26T08:30:00+02:00', '2026-05-26T08:30:00+02:00', c.level2].map((x) => iso(d(x))) // Sunday and Whit Monday wait for Tuesday
+      : [c.reminder, c.due, c.level2].map((x) => iso(d(x)))
+    t.same(mailed, expected, `${c.clockMode}: when the mails go out`)
   }
+})
+
+t.test('business hours with a three-office-day target, as in docs/sla.md', async (t) => {
+  const policy = mode('business_hours', { responseMinutes: 1350, reminderBeforeMinutes: 450 })
+  const s = slaSchedule(d('2026-05-22T16:00:00+02:00'), policy, [])
+  t.equal(iso(s.dueAt), iso(d('2026-05-28T16:00:00+02:00')), 'Fri 1 h 30 + Tue 7 h 30 + Wed 7 h 30 + Thu 6 h')
+  t.equal(iso(s.reminderAt), iso(d('2026-05-27T16:00:00+02:00')))
+  t.equal(iso(s.escalations[1].at), iso(d('2026-06-02T17:30:00+02:00')), 'level 2 lands on closing time')
+  t.equal(iso(nextSendingInstant(s.escalations[1].at!, policy)), iso(d('2026-06-02T17:30:00+02:00')), 'and is mailed at once')
 })
 
 t.test('calendar mode counts 24/7, holidays included', async (t) => {
@@ -220,6 +234,12 @@ t.test('pause and resume (awaiting_info)', async (t) => {
   t.equal(iso(resumed.dueAt), iso(d('2026-06-10T08:00:00+02:00')))
   t.equal(iso(resumed.reminderAt), iso(d('2026-06-09T08:00:00+02:00')))
   t.equal(countedMinutes(filed, d('2026-06-08T12:00:00+02:00'), indre, [{ from: asked, to: provided }]), 1500 + 180)
+  t.equal(iso(resumed.escalations[1].at), iso(d('2026-06-11T08:00:00+02:00')))
+  t.equal(iso(nextSendingInstant(resumed.dueAt!, indre)), iso(d('2026-06-10T08:30:00+02:00')), 'level 1 mailed at opening')
+  t.same(slaOutcome(filed, d('2026-06-09T15:00:00+02:00'), indre, [{ from: asked, to: provided }]), { minutesTaken: 3300, minutesVsTarget: -1020 })
+  const calendar48 = slaSchedule(filed, { ...indre, clockMode: 'calendar', responseMinutes: 2880, reminderBeforeMinutes: 240 }, [{ from: asked, to: provided }])
+  t.equal(iso(calendar48.dueAt), iso(d('2026-06-09T08:00:00+02:00')), '48 h plus 5 days 22 hours of pause')
+  t.equal(iso(nextSendingInstant(calendar48.reminderAt!, indre)), iso(d('2026-06-09T08:30:00+02:00')), 'the 04:00 reminder is mailed at 08:30')
 
   const twice: Pause[] = [
     { from: asked, to: d('2026-06-03T11:00:00+02:00') },
@@ -278,7 +298,8 @@ t.test('reminders and escalations go out within opening hours', async (t) => {
     ['2026-06-03T10:00:00+02:00', '2026-06-03T10:00:00+02:00', 'inside opening hours: at once'],
     ['2026-06-03T08:30:00+02:00', '2026-06-03T08:30:00+02:00', 'at opening time: at once'],
     ['2026-06-03T12:30:00+02:00', '2026-06-03T13:30:00+02:00', 'lunch break: after lunch'],
-    ['2026-06-03T17:30:00+02:00', '2026-06-04T08:30:00+02:00', 'at closing time: next morning'],
+    ['2026-06-03T17:30:00+02:00', '2026-06-03T17:30:00+02:00', 'at closing time: at once (a business-hours deadline often falls on it)'],
+    ['2026-06-03T17:31:00+02:00', '2026-06-04T08:30:00+02:00', 'a minute after closing: next morning'],
     ['2026-06-03T23:00:00+02:00', '2026-06-04T08:30:00+02:00', 'at night: next opening'],
     ['2026-05-22T18:00:00+02:00', '2026-05-26T08:30:00+02:00', 'Friday evening before Whit Monday: Tuesday'],
     ['2026-05-25T10:00:00+02:00', '2026-05-26T08:30:00+02:00', 'on a holiday: next working day'],
@@ -296,6 +317,8 @@ t.test('reminders and escalations go out within opening hours', async (t) => {
   t.equal(iso(nextSendingInstant(s.reminderAt!, indre)), iso(d('2026-05-22T08:30:00+02:00')))
   t.equal(iso(s.dueAt), iso(d('2026-05-22T23:00:00+02:00')), 'the deadline itself does not move')
   t.equal(iso(nextSendingInstant(s.escalations[0].at!, indre)), iso(d('2026-05-26T08:30:00+02:00')), 'level 1 mailed after the long weekend')
+  t.equal(iso(s.escalations[1].at), iso(d('2026-05-26T23:00:00+02:00')))
+  t.equal(iso(nextSendingInstant(s.escalations[1].at!, indre)), iso(d('2026-05-27T08:30:00+02:00')))
 })
 
 t.test('outcome when the SLA is met', async (t) => {

@@ -319,8 +319,8 @@ export function slaSchedule(filedAt: Date, policy: SlaPolicy, pauses: Pause[]): 
 }
 
 /**
- * When a reminder or escalation due at `at` may be mailed: `at` itself inside opening hours on a day that is
- * not a public holiday, else the next opening. The deadline itself never moves. Whatever the clock mode.
+ * When a reminder or escalation due at `at` may be mailed: `at` itself inside opening hours (closing time
+ * included) on a day that is not a public holiday, else the next opening. The deadline itself never moves. Whatever the clock mode.
  */
 export function nextSendingInstant(at: Date, policy: SlaPolicy): Date {
   const t = instant(at, 'at')
@@ -332,7 +332,8 @@ export function nextSendingInstant(at: Date, policy: SlaPolicy): Date {
     if (list.length === 0 || isHolidayDay(day, policy.departement)) continue
     const info = dayInfo(day, policy.timeZone)
     for (const [a, b] of list) {
-      if (t < instantOf(day, b, info, policy.timeZone)) return new Date(Math.max(instantOf(day, a, info, policy.timeZone), t))
+      // The closing instant itself still counts as open: a business-hours deadline often falls exactly on it.
+      if (t <= instantOf(day, b, info, policy.timeZone)) return new Date(Math.max(instantOf(day, a, info, policy.timeZone), t))
     }
   }
   return new Date(t)

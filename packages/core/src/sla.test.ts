@@ -161,6 +161,7 @@ t.test('public holidays 2025–2027, with Alsace-Moselle', async (t) => {
   t.ok(isWorkingDate('2026-04-03', '36'))
   t.notOk(isWorkingDate('2026-04-03', '57'))
   t.notOk(isWorkingDate('2026-06-06', '36'), 'Saturday')
+  t.notOk(isWorkingDate('2026-02-30', '36'), 'not a date')
 })
 
 t.test('Alsace-Moselle changes deadlines', async (t) => {
@@ -362,6 +363,8 @@ t.test('policy validation, in French', async (t) => {
     [{ openingHours: { 1: [[480, 720], [700, 900]] } }, /chevauchent/],
     [{ openingHours: { 8: [[480, 720]] } as never }, /n’est pas un jour/],
     [{ openingHours: {} }, /au moins une plage/],
+    [{ openingHours: { 1: 'all day' as never } }, /une liste de plages est attendue/],
+    [{ escalations: Array.from({ length: 11 }, (_, i) => ({ afterDueMinutes: i, notify: ['mission_tic' as const] })) }, /au plus 10 niveaux/],
   ]
   for (const [over, re] of bad) {
     const problems = slaPolicyProblems({ ...indre, ...over })

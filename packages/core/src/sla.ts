@@ -7,7 +7,7 @@
  */
 import { AppError } from './errors.ts'
 import { isHoliday } from './sla/holidays.ts'
-import { DAY_MS, MINUTE_MS, fromLocalMs, isValidTimeZone, isoDate, isoWeekday } from './sla/time-zone.ts'
+import { DAY_MS, MINUTE_MS, dayOfIsoDate, fromLocalMs, isValidTimeZone, isoDate, isoWeekday } from './sla/time-zone.ts'
 
 export { isHoliday, publicHolidays } from './sla/holidays.ts'
 
@@ -119,13 +119,18 @@ function instantOf(day: number, minute: number, info: DayInfo, timeZone: string)
 type Ranges = Record<1 | 2 | 3 | 4 | 5 | 6 | 7, [number, number][]>
 const normalizedHours = new WeakMap<object, Ranges>()
 
-/** Opening hours sorted, clipped to the day and merged; bad ranges dropped (validation reports them). */
+/**
+ * Opening hours sorted, clipped to the day and merged; bad ranges dropped (validation reports them). Cached per
+ * object: a policy is a value, build a new one rather than mutate it.
+ */
 function openingRanges(hours: OpeningHours): Ranges {
   let ranges = normalizedHours.get(hours)
   if (!ranges) {
     ranges = { 1: [], 2: [], 3: [], 4: [], 5: [], 6: [], 7: [] }
     for (const wd of [1, 2, 3, 4, 5, 6, 7] as const) {
-      const list = (hours[wd] ?? [])
+      const given: unknown = hours[wd]
+      const list = (Array.isArray(given) ? given : [])
+        .filter((r): r is [number, number] => Array.isArray(r) && r.length === 2)
         .map(([a, b]) => [Math.max(0, a), Math.min(1440, b)] as [number, number])
         .filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b) && a < b)
         .sort((x, y) => x[0] - y[0])
@@ -148,8 +153,8 @@ function hasAnyOpening(ranges: Ranges): boolean {
 
 /** True when a local date ('YYYY-MM-DD') is Mon–Fri and not a public holiday of the département. */
 export function isWorkingDate(localDate: string, departement: string): boolean {
-  const day = Date.parse(`${localDate}T00:00:00Z`) / DAY_MS
-  return isoWeekday(day) <= 5 && !isHoliday(localDate, departement)
+  const day = dayOfIsoDate(localDate)
+  return !Number.isNaN(day) && isoWeekday(day) <= 5 && !isHoliday(localDate, departement)
 }
 
 /** Pauses as sorted, merged [from, to) in ms; an open pause ends at Infinity. */

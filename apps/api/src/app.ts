@@ -13,6 +13,9 @@ import { authRoutes } from './routes/auth.ts'
 import { meRoutes } from './routes/me.ts'
 import { catalogueRoutes } from './routes/catalogue.ts'
 import { directoryRoutes } from './routes/directory.ts'
+import { referralRoutes } from './routes/referrals.ts'
+import { slaPolicyRoutes } from './routes/sla-policy.ts'
+import { mailRoutes } from './routes/mails.ts'
 
 /** Never log secrets or citizens' data: headers that carry credentials are censored, bodies are not logged. */
 export const LOG_REDACT = [
@@ -49,7 +52,7 @@ export function loggerOptions(config: Config, stream?: DestinationStream): Fasti
   }
 }
 
-export async function buildApp(config: Config, opts: { logger?: FastifyServerOptions['logger'] } = {}) {
+export async function buildApp(config: Config, opts: { logger?: FastifyServerOptions['logger']; clock?: () => Date } = {}) {
   const app = Fastify({
     logger: opts.logger ?? loggerOptions(config),
     genReqId: (req) => {
@@ -63,7 +66,7 @@ export async function buildApp(config: Config, opts: { logger?: FastifyServerOpt
 
   app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id) })
   await app.register(errorsPlugin)
-  await app.register(infraPlugin, { config })
+  await app.register(infraPlugin, { config, clock: opts.clock })
   await app.register(authPlugin)
   await app.register(fastifySwagger, {
     openapi: {
@@ -78,6 +81,9 @@ export async function buildApp(config: Config, opts: { logger?: FastifyServerOpt
     await api.register(meRoutes)
     await api.register(catalogueRoutes)
     await api.register(directoryRoutes)
+    await api.register(referralRoutes)
+    await api.register(slaPolicyRoutes)
+    await api.register(mailRoutes)
   }, { prefix: '/api/v1' })
   return app
 }

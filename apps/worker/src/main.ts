@@ -1,7 +1,8 @@
-// The worker process: BullMQ processors (outbox relay, mail, SLA timers, sweep). Filled in by the referral work.
+// The worker process: outbox relay, mail sending, SLA sweep. Any number of them may run side by side.
 import closeWithGrace from 'close-with-grace'
-import { ConfigError, loadConfig } from '@relais/config'
 import pino from 'pino'
+import { ConfigError, loadConfig } from '@relais/config'
+import { startWorker } from './worker.ts'
 
 let config
 try {
@@ -11,9 +12,17 @@ try {
   throw err
 }
 const log = pino({ level: config.LOG_LEVEL, name: 'worker' })
-const keepAlive = setInterval(() => undefined, 60_000)
-closeWithGrace({ delay: 10_000 }, async ({ signal }) => {
-  log.info({ signal }, 'worker closing')
-  clearInterval(keepAlive)
+// Timings a fault test shortens; production keeps the defaults.
+const num = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined)
+const worker = await startWorker(config, {
+  log,
+  sweepIntervalMs: (num('SLA_SWEEP_SECONDS') ?? 60) * 1000,
+  claimSeconds: num('WORKER_CLAIM_SECONDS'),
+  relayGraceSeconds: num('RELAY_GRACE_SECONDS'),
+  lockDurationMs: num('WORKER_LOCK_MS'),
 })
-log.info('worker started')
+closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
+  if (err) log.error({ err }, 'worker closing after an error')
+  else log.info({ signal }, 'worker closing')
+  await worker.close()
+})

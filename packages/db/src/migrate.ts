@@ -27,8 +27,8 @@ export async function ensureDatabase(url: string): Promise<boolean> {
 export async function migrateToLatest(url: string): Promise<string[]> {
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 2 }) }) })
   try {
-    // Serialises concurrent migrators (several processes starting at once).
-    const migrator = new Migrator({ db, provider: new FileMigrationProvider({ fs, path, migrationFolder }) })
+    // Kysely's migrator takes a lock, so several processes starting at once are safe.
+    const migrator = new Migrator({ db, provider: new FileMigrationProvider({ fs, path, migrationFolder }), allowUnorderedMigrations: true })
     const { error, results } = await migrator.migrateToLatest()
     if (error) throw error
     await loadCommunes(db)

@@ -36,7 +36,7 @@ export interface OrganisationTable {
   opening_hours: ColumnType<unknown, string | null, string | null> | null
   status: Generated<OrganisationStatus>
   created_at: CreatedAt
-  updated_at: Generated<Timestamp>
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>
 }
 
 export interface PersonTable {
@@ -54,7 +54,7 @@ export interface PersonTable {
   email_bounced_at: Timestamp | null
   sessions_revoked_at: Timestamp | null
   created_at: CreatedAt
-  updated_at: Generated<Timestamp>
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>
 }
 
 export interface ThemeTable {
@@ -103,7 +103,95 @@ export interface RefreshSessionTable {
   replaced_by: string | null
 }
 
+export type ReferralStatus = 'submitted' | 'assigned' | 'awaiting_info' | 'answered' | 'appointment_proposed' | 'closed' | 'cancelled'
+export type ClockModeColumn = 'calendar' | 'working_days' | 'business_hours'
+
+export interface SlaPolicyTable {
+  id: Generated<string>
+  tenant_id: string
+  theme_id: string | null
+  response_minutes: number
+  clock_mode: ClockModeColumn
+  reminder_before_minutes: number
+  escalations: ColumnType<unknown, string, string>
+  opening_hours: ColumnType<unknown, string | null, string | null> | null
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>
+}
+
+export interface ReferralSequenceTable {
+  tenant_id: string
+  year: number
+  last_value: number
+}
+
+export interface ReferralTable {
+  id: Generated<string>
+  tenant_id: string
+  reference: string
+  mairie_organisation_id: string
+  filed_by_person_id: string
+  theme_id: string
+  commune_insee: string
+  question: string
+  citizen_name: string
+  citizen_email: string | null
+  citizen_phone: string | null
+  citizen_preferred_channel: 'email' | 'phone' | 'post' | 'counter'
+  internal_note: string | null
+  status: ReferralStatus
+  holder_organisation_id: string
+  holder_person_id: string | null
+  filed_at: Timestamp
+  clock_started_at: Timestamp
+  due_at: Timestamp | null
+  next_step: string | null
+  next_step_at: Timestamp | null
+  sla_met_at: Timestamp | null
+  sla_minutes_taken: number | null
+  sla_minutes_vs_target: number | null
+  closed_at: Timestamp | null
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>
+}
+
+export interface ReferralEventTable {
+  id: Generated<string>
+  tenant_id: string
+  referral_id: string
+  seq: number
+  at: Timestamp
+  actor_person_id: string | null
+  actor_organisation_id: string | null
+  kind: string
+  data: ColumnType<Record<string, unknown>, string, never>
+  prev_hash: string
+  hash: string
+}
+
+export interface OutboxTable {
+  id: Generated<string>
+  tenant_id: string
+  referral_id: string | null
+  kind: string
+  recipient_person_id: string | null
+  recipient_email: string
+  payload: ColumnType<Record<string, unknown>, string, string>
+  created_at: Timestamp
+  relayed_at: Timestamp | null
+  claimed_until: Timestamp | null
+  attempts: Generated<number>
+  next_attempt_at: Timestamp
+  last_error: string | null
+  sent_at: Timestamp | null
+  failed_at: Timestamp | null
+  message_id: string
+}
+
 export interface Database {
+  sla_policy: SlaPolicyTable
+  referral_sequence: ReferralSequenceTable
+  referral: ReferralTable
+  referral_event: ReferralEventTable
+  outbox: OutboxTable
   tenant: TenantTable
   commune: CommuneTable
   organisation: OrganisationTable

@@ -22,7 +22,7 @@ export const DEMO_THEMES: [code: string, label: string][] = [
 ]
 
 interface OrgSpec { key: string; kind: OrganisationKind; name: string; shortName?: string; email?: string; address?: string; communeInsee?: string; themes?: string[] }
-interface PersonSpec { email: string; name: string; org: string; role: Role; backup?: string }
+interface PersonSpec { email: string; name: string; org: string; role: Role; backup?: string; /** a backup only: no coverage of their own */ backupOnly?: boolean }
 interface TenantSpec {
   code: string
   name: string
@@ -55,7 +55,7 @@ const INDRE: TenantSpec = {
     { email: 'tic@indre.demo', name: 'Claire Martin', org: 'tic', role: 'network_admin' },
     { email: 'secretaire@ardentes.demo', name: 'Sophie Bernard', org: 'mairie:36005', role: 'secretary' },
     { email: 'secretaire@issoudun.demo', name: 'Julien Petit', org: 'mairie:36088', role: 'secretary' },
-    { email: 'referent2@caf36.demo', name: 'Karim Haddad', org: 'caf', role: 'referent' },
+    { email: 'referent2@caf36.demo', name: 'Karim Haddad', org: 'caf', role: 'referent', backupOnly: true },
     { email: 'referent@caf36.demo', name: 'Nathalie Roux', org: 'caf', role: 'referent', backup: 'referent2@caf36.demo' },
     { email: 'admin@caf36.demo', name: 'Philippe Moreau', org: 'caf', role: 'org_admin' },
     { email: 'referent@ddt36.demo', name: 'Isabelle Fournier', org: 'ddt', role: 'referent' },
@@ -138,7 +138,7 @@ export async function seedDemo(db: Kysely<Database>, opts: { production?: boolea
           const theme_id = themeIds.get(theme)!
           const organisation_id = orgIds.get(o.key)!
           await trx.insertInto('routing_rule').values({ tenant_id, theme_id, territory_kind: 'departement', territory_code: spec.code, organisation_id }).execute()
-          const referents = spec.people.filter((p) => p.org === o.key && p.role === 'referent')
+          const referents = spec.people.filter((p) => p.org === o.key && p.role === 'referent' && !p.backupOnly)
           for (const r of referents) {
             await trx.insertInto('coverage').values({ tenant_id, organisation_id, person_id: personIds.get(r.email)!, theme_id, territory_kind: 'departement', territory_code: spec.code }).execute()
           }

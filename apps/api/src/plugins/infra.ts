@@ -9,6 +9,8 @@ import { forbidden } from '@relais/core'
 declare module 'fastify' {
   interface FastifyInstance {
     config: Config
+    /** Injected in tests to move time without sleeping. */
+    clock(): Date
     db: DB
     redis: Redis
     /** One transaction scoped to the caller's tenant (RLS), for everything a request reads or writes. */
@@ -16,8 +18,9 @@ declare module 'fastify' {
   }
 }
 
-export const infraPlugin = fp(async (app: FastifyInstance, opts: { config: Config }) => {
+export const infraPlugin = fp(async (app: FastifyInstance, opts: { config: Config; clock?: () => Date }) => {
   app.decorate('config', opts.config)
+  app.decorate('clock', opts.clock ?? (() => new Date()))
   // One pool, owned by @fastify/postgres; Kysely borrows it and is never destroyed.
   await app.register(fastifyPostgres, { connectionString: opts.config.APP_DATABASE_URL, max: 10, connectionTimeoutMillis: 3000 })
   app.pg.pool.on('error', (err) => app.log.warn({ err: err.message }, 'idle database client error'))

@@ -1,0 +1,63 @@
+import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Type, { type Static } from 'typebox'
+import { AppError, DEFAULT_SLA_POLICY, notFound } from '@relais/core'
+import { loadPolicy, refreshSchedule, OPEN_STATUSES } from '@relais/referrals'
+import type { Tx } from '@relais/db'
+import { errorResponses } from '../schemas/common.ts'
+
+const Minutes = Type.Integer({ minimum: 0, maximum: 525600 })
+const Window = Type.Array(Type.Tuple([Type.Integer({ minimum: 0, maximum: 1440 }), Type.Integer({ minimum: 0, maximum: 1440 })]), { maxItems: 6 })
+const PolicyBody = Type.Object({
+  responseMinutes: Type.Integer({ minimum: 1, maximum: 525600 }),
+  clockMode: Type.Union([Type.Literal('calendar'), Type.Literal('working_days'), Type.Literal('business_hours')]),
+  reminderBeforeMinutes: Minutes,
+  escalations: Type.Array(Type.Object({ afterDueMinutes: Minutes, notify: Type.Array(Type.Union([Type.Literal('org_admins'), Type.Literal('backup'), Type.Literal('mission_tic')]), { minItems: 1, maxItems: 3 }) }, { additionalProperties: false }), { maxItems: 5 }),
+  openingHours: Type.Optional(Type.Object(Object.fromEntries(['1', '2', '3', '4', '5', '6', '7'].map((d) => [d, Type.Optional(Window)])), { additionalProperties: false })),
+}, { additionalProperties: false })
+const PolicyResponse = Type.Intersect([PolicyBody, Type.Object({ themeCode: Type.Union([Type.String(), Type.Null()]), inherited: Type.Boolean() })])
+
+function validate(body: { responseMinutes: number; reminderBeforeMinutes: number; escalations: { afterDueMinutes: number }[]; openingHours?: Record<string, [number, number][] | undefined> }) {
+  const details: { path: string; message: string }[] = []
+  if (body.reminderBeforeMinutes >= body.responseMinutes && body.reminderBeforeMinutes > 0) details.push({ path: 'reminderBeforeMinutes', message: 'La relance doit précéder l’échéance.' })
+  body.escalations.forEach((e, i) => { if (i > 0 && e.afterDueMinutes <= body.escalations[i - 1].afterDueMinutes) details.push({ path: `escalations.${i}.afterDueMinutes`, message: 'Les niveaux d’escalade doivent se suivre dans le temps.' }) })
+  for (const [day, windows] of Object.entries(body.openingHours ?? {})) (windows ?? []).forEach(([a, b], i) => { if (a >= b) details.push({ path: `openingHours.${day}.${i}`, message: 'L’ouverture doit précéder la fermeture.' }) })
+  if (details.length) throw new AppError(400, 'validation_failed', 'Certaines informations sont invalides : corrigez les champs indiqués.', details)
+}
+
+export async function slaPolicyRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  app.addHook('onRequest', app.authenticate)
+  app.addHook('preValidation', app.requireRole('network_admin'))
+
+  const show = async (trx: Tx, tenantId: string, theme: { id: string; code: string } | null) => {
+    const p = await loadPolicy(trx, tenantId, theme?.id ?? null)
+    const own = await trx.selectFrom('sla_policy').select('id').where((eb) => (theme ? eb('theme_id', '=', theme.id) : eb('theme_id', 'is', null))).executeTakeFirst()
+    return { responseMinutes: p.responseMinutes, clockMode: p.clockMode, reminderBeforeMinutes: p.reminderBeforeMinutes, escalations: p.escalations, openingHours: p.openingHours as Record<string, [number, number][]>, themeCode: theme?.code ?? null, inherited: !own }
+  }
+  const themeByCode = async (trx: Tx, code: string) => {
+    const t = await trx.selectFrom('theme').select(['id', 'code']).where('code', '=', code).executeTakeFirst()
+    if (!t) throw notFound('Ce thème')
+    return t
+  }
+  /** Deadlines of open referrals are recomputed at once: paused time comes from their timelines. */
+  const save = async (trx: Tx, tenantId: string, theme: { id: string } | null, body: Static<typeof PolicyBody>) => {
+    validate(body)
+    const values = { response_minutes: body.responseMinutes, clock_mode: body.clockMode, reminder_before_minutes: body.reminderBeforeMinutes, escalations: JSON.stringify(body.escalations), opening_hours: JSON.stringify(body.openingHours ?? DEFAULT_SLA_POLICY.openingHours), updated_at: app.clock() }
+    const existing = await trx.selectFrom('sla_policy').select('id').where((eb) => (theme ? eb('theme_id', '=', theme.id) : eb('theme_id', 'is', null))).executeTakeFirst()
+    if (existing) await trx.updateTable('sla_policy').set(values).where('id', '=', existing.id).execute()
+    else await trx.insertInto('sla_policy').values({ tenant_id: tenantId, theme_id: theme?.id ?? null, ...values }).execute()
+    let q = trx.selectFrom('referral').select('id').where('status', 'in', OPEN_STATUSES).where('sla_met_at', 'is', null)
+    if (theme) q = q.where('theme_id', '=', theme.id)
+    for (const r of await q.forUpdate().execute()) await refreshSchedule(trx, r.id)
+  }
+
+  app.get('/sla-policy', { schema: { tags: ['délais'], summary: 'La politique de délai du département', security: [{ bearer: [] }], response: { 200: PolicyResponse, ...errorResponses } } },
+    async (request) => app.tx(request, (trx) => show(trx, request.principal!.tenantId, null)))
+  app.put('/sla-policy', { schema: { tags: ['délais'], summary: 'Modifier la politique de délai du département', security: [{ bearer: [] }], body: PolicyBody, response: { 200: PolicyResponse, ...errorResponses } } },
+    async (request) => app.tx(request, async (trx) => { await save(trx, request.principal!.tenantId, null, request.body); return show(trx, request.principal!.tenantId, null) }))
+  app.get('/sla-policy/themes/:code', { schema: { tags: ['délais'], summary: 'La politique de délai d’un thème', security: [{ bearer: [] }], params: Type.Object({ code: Type.String({ maxLength: 50 }) }), response: { 200: PolicyResponse, ...errorResponses } } },
+    async (request) => app.tx(request, async (trx) => show(trx, request.principal!.tenantId, await themeByCode(trx, request.params.code))))
+  app.put('/sla-policy/themes/:code', { schema: { tags: ['délais'], summary: 'Modifier la politique de délai d’un thème', security: [{ bearer: [] }], params: Type.Object({ code: Type.String({ maxLength: 50 }) }), body: PolicyBody, response: { 200: PolicyResponse, ...errorResponses } } },
+    async (request) => app.tx(request, async (trx) => { const t = await themeByCode(trx, request.params.code); await save(trx, request.principal!.tenantId, t, request.body); return show(trx, request.principal!.tenantId, t) }))
+}

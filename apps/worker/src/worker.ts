@@ -1,0 +1,144 @@
+import { Queue, Worker, type ConnectionOptions } from 'bullmq'
+import type { Logger } from 'pino'
+import { sql, createKysely, createPool, withTenant, type DB } from '@relais/db'
+import type { Config } from '@relais/config'
+import { runSlaStep } from '@relais/referrals/sla-steps'
+import { deliverOutbox } from '@relais/referrals/delivery'
+import { createMailTransport } from '@relais/mail/transport'
+
+export interface WorkerOptions {
+  clock?: () => Date
+  /** How often the outbox relay looks for mails to hand to BullMQ. */
+  relayIntervalMs?: number
+  /** How often the SLA sweep looks for due reminders and escalations (and schedules the next ones). */
+  sweepIntervalMs?: number
+  /** How long a relayed mail may wait in BullMQ before the relay hands it over again (Redis lost it?). */
+  relayGraceSeconds?: number
+  /** How long a sending worker keeps its claim on a mail. */
+  claimSeconds?: number
+  concurrency?: number
+  /** BullMQ lock of an active job: after this, a job of a dead worker is handed to another. */
+  lockDurationMs?: number
+  log: Logger
+}
+
+export const MAIL_QUEUE = 'mail'
+export const SLA_QUEUE = 'sla'
+
+function redisConnection(url: string): ConnectionOptions {
+  const u = new URL(url)
+  return {
+    host: u.hostname, port: Number(u.port || 6379), username: u.username || undefined, password: u.password || undefined,
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0, tls: u.protocol === 'rediss:' ? {} : undefined,
+    maxRetriesPerRequest: null, enableOfflineQueue: false,
+  }
+}
+
+/** Starts the outbox relay, the mail processor and the SLA sweep in this process. */
+export async function startWorker(config: Config, opts: WorkerOptions) {
+  const clock = opts.clock ?? (() => new Date())
+  const log = opts.log
+  const pool = createPool(config.APP_DATABASE_URL, 10)
+  pool.on('error', (err) => log.warn({ err: err.message }, 'idle database client error'))
+  const db: DB = createKysely(pool)
+  const connection = redisConnection(config.REDIS_URL)
+  const prefix = config.REDIS_PREFIX
+  const mailQueue = new Queue(MAIL_QUEUE, { connection, prefix })
+  const slaQueue = new Queue(SLA_QUEUE, { connection, prefix })
+  mailQueue.on('error', (err) => log.warn({ err: err.message }, 'mail queue error'))
+  slaQueue.on('error', (err) => log.warn({ err: err.message }, 'sla queue error'))
+  const transport = createMailTransport(config.SMTP_URL ?? 'smtp://127.0.0.1:1025', config.MAIL_FROM)
+  const claimSeconds = opts.claimSeconds ?? 30
+
+  const mailWorker = new Worker(MAIL_QUEUE, async (job) => {
+    const { outboxId, tenantId } = job.data as { outboxId: string; tenantId: string }
+    return deliverOutbox(db, { outboxId, tenantId, now: clock, claimSeconds, transport, publicUrl: config.PUBLIC_URL, log })
+  }, { connection, prefix, concurrency: opts.concurrency ?? 8, lockDuration: opts.lockDurationMs ?? 30_000, stalledInterval: opts.lockDurationMs ?? 30_000 })
+  mailWorker.on('error', (err) => log.warn({ err: err.message }, 'mail worker error'))
+
+  const slaWorker = new Worker(SLA_QUEUE, async (job) => {
+    const { referralId, tenantId, step } = job.data as { referralId: string; tenantId: string; step: string }
+    return withTenant(db, { tenantId }, (trx) => runSlaStep(trx, referralId, step, clock()))
+  }, { connection, prefix, concurrency: 4 })
+  slaWorker.on('error', (err) => log.warn({ err: err.message }, 'sla worker error'))
+
+  let stopping = false
+  const relayGrace = `${opts.relayGraceSeconds ?? 30} seconds`
+
+  /** Outbox → BullMQ. The jobId makes a repeated hand-over a no-op while the job is still stored. */
+  async function relayOnce(): Promise<number> {
+    const due = await sql<{ id: string; tenant_id: string; attempts: number }>`select * from outbox_due(${clock()}, ${relayGrace}::interval, 500)`.execute(db)
+    if (!due.rows.length) return 0
+    const relayed: { id: string; tenant_id: string }[] = []
+    for (const row of due.rows) {
+      try {
+        await mailQueue.add('send', { outboxId: String(row.id), tenantId: row.tenant_id }, { jobId: `outbox-${row.id}-${row.attempts}`, removeOnComplete: true, removeOnFail: true, attempts: 1 })
+        relayed.push(row)
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'relay: redis unavailable, will retry')
+        break
+      }
+    }
+    const byTenant = new Map<string, string[]>()
+    for (const r of relayed) byTenant.set(r.tenant_id, [...(byTenant.get(r.tenant_id) ?? []), String(r.id)])
+    for (const [tenantId, ids] of byTenant) {
+      await withTenant(db, { tenantId }, (trx) => trx.updateTable('outbox').set({ relayed_at: clock() }).where('id', 'in', ids).execute())
+    }
+    return relayed.length
+  }
+
+  /** Due steps are run here; steps due before the next sweep get a delayed job so they run on time. */
+  async function sweepOnce(): Promise<number> {
+    const now = clock()
+    const due = await sql<{ id: string; tenant_id: string; next_step: string }>`select * from sla_due(${now}, 1000)`.execute(db)
+    let done = 0
+    for (const row of due.rows) {
+      if (await withTenant(db, { tenantId: row.tenant_id }, (trx) => runSlaStep(trx, row.id, row.next_step, now))) done++
+    }
+    const horizon = new Date(now.getTime() + (opts.sweepIntervalMs ?? 60_000))
+    const soon = await sql<{ id: string; tenant_id: string; next_step: string; next_step_at: Date }>`select * from sla_due(${horizon}, 1000)`.execute(db)
+    for (const row of soon.rows) {
+      if (row.next_step_at <= now) continue
+      await slaQueue.add('step', { referralId: row.id, tenantId: row.tenant_id, step: row.next_step }, {
+        jobId: `sla-${row.id}-${row.next_step}`, delay: row.next_step_at.getTime() - now.getTime(), removeOnComplete: true, removeOnFail: true,
+      }).catch(() => undefined)
+    }
+    return done
+  }
+
+  function loop(name: string, fn: () => Promise<number>, intervalMs: number) {
+    let timer: NodeJS.Timeout | undefined
+    let running: Promise<void> | undefined
+    const tick = async () => {
+      if (stopping) return
+      running = (async () => {
+        try {
+          const n = await fn()
+          if (n) log.debug({ n }, `${name} tick`)
+        } catch (err) {
+          log.warn({ err: (err as Error).message }, `${name} failed, will retry`)
+        }
+      })()
+      await running
+      if (!stopping) timer = setTimeout(tick, intervalMs)
+    }
+    timer = setTimeout(tick, 0)
+    return async () => { if (timer) clearTimeout(timer); await running }
+  }
+
+  const stopRelay = loop('relay', relayOnce, opts.relayIntervalMs ?? 250)
+  const stopSweep = loop('sweep', sweepOnce, opts.sweepIntervalMs ?? 60_000)
+  log.info('worker started')
+
+  return {
+    relayOnce, sweepOnce, db,
+    async close() {
+      stopping = true
+      await Promise.all([stopRelay(), stopSweep()])
+      await Promise.allSettled([mailWorker.close(), slaWorker.close()])
+      await Promise.allSettled([mailQueue.close(), slaQueue.close()])
+      transport.close()
+      await pool.end()
+    },
+  }
+}

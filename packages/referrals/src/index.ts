@@ -1,0 +1,6 @@
+export * from './service.ts'
+export * from './queries.ts'
+export * from './timeline.ts'
+export * from './policy.ts'
+export * from './schedule.ts'
+export * from './sla-steps.ts'

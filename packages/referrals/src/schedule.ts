@@ -1,0 +1,56 @@
+import { nextSendingInstant, slaSchedule, type Pause, type SlaPolicy } from '@relais/core'
+import type { Tx, ReferralStatus } from '@relais/db'
+import { loadPolicy } from './policy.ts'
+
+export const OPEN_STATUSES: ReferralStatus[] = ['submitted', 'assigned', 'awaiting_info']
+
+interface TimelineEvent { kind: string; at: Date; data: Record<string, unknown> }
+
+/** Paused time comes from the timeline, so a policy change recomputes deadlines correctly. */
+export function pausesFrom(events: TimelineEvent[], since: Date): Pause[] {
+  const pauses: Pause[] = []
+  let open: Date | null = null
+  for (const e of events) {
+    if (e.at < since) continue
+    if (e.kind === 'info_requested' && !open) open = e.at
+    else if ((e.kind === 'info_provided' || e.kind === 'answered' || e.kind === 'appointment_proposed' || e.kind === 'cancelled') && open) {
+      pauses.push({ from: open, to: e.at })
+      open = null
+    }
+  }
+  if (open) pauses.push({ from: open, to: null })
+  return pauses
+}
+
+export interface Step { name: string; at: Date; sendAt: Date; level: number; notify: string[] }
+
+/** The reminder and escalation steps of a clock cycle, in order, each with the instant its mail may go out. */
+export function plannedSteps(clockStartedAt: Date, policy: SlaPolicy, pauses: Pause[]): { dueAt: Date | null; steps: Step[] } {
+  const s = slaSchedule(clockStartedAt, policy, pauses)
+  const steps: Step[] = []
+  if (s.reminderAt && s.dueAt) {
+    const sendAt = nextSendingInstant(s.reminderAt, policy)
+    if (sendAt < s.dueAt) steps.push({ name: 'reminder', at: s.reminderAt, sendAt, level: 0, notify: [] })
+  }
+  for (const e of s.escalations) {
+    if (e.at) steps.push({ name: `escalation-${e.level}`, at: e.at, sendAt: nextSendingInstant(e.at, policy), level: e.level, notify: e.notify })
+  }
+  return { dueAt: s.dueAt, steps }
+}
+
+/** Recomputes due_at and the next step of one referral (locked by the caller) from its timeline and policy. */
+export async function refreshSchedule(trx: Tx, referralId: string): Promise<void> {
+  const r = await trx.selectFrom('referral').select(['id', 'tenant_id', 'theme_id', 'status', 'clock_started_at', 'sla_met_at']).where('id', '=', referralId).executeTakeFirstOrThrow()
+  const events = await trx.selectFrom('referral_event').select(['kind', 'at', 'data']).where('referral_id', '=', referralId).orderBy('seq').execute()
+  const policy = await loadPolicy(trx, r.tenant_id, r.theme_id)
+  const pauses = pausesFrom(events, r.clock_started_at)
+  const { dueAt, steps } = plannedSteps(r.clock_started_at, policy, pauses)
+  const done = new Set(events.filter((e) => e.at >= r.clock_started_at && (e.kind === 'reminder_sent' || e.kind === 'escalated')).map((e) => String(e.data.step)))
+  const running = OPEN_STATUSES.includes(r.status) && r.status !== 'awaiting_info' && !r.sla_met_at
+  const next = running ? steps.find((s) => !done.has(s.name)) : undefined
+  await trx.updateTable('referral').set({
+    due_at: r.sla_met_at ? undefined : dueAt,
+    next_step: next?.name ?? null,
+    next_step_at: next?.sendAt ?? null,
+  }).where('id', '=', referralId).execute()
+}

@@ -1,0 +1,36 @@
+// Checks the tamper-evident timeline: `npm run verify-chain -- 36` (a tenant) or `-- 36-2026-000042` (a referral).
+// An operator's command: it connects with DATABASE_URL (the owner) to find the tenant, then reads inside it.
+import { loadConfig } from '@relais/config'
+import { createKysely, createPool, withTenant } from '@relais/db'
+import { verifyChain } from '@relais/referrals'
+
+const arg = process.argv[2] ?? ''
+if (!/^[0-9][0-9AB][0-9]?(-\d{4}-\d{6})?$/.test(arg)) {
+  console.error('Usage : npm run verify-chain -- <code du département, ex. 36> | <référence, ex. 36-2026-000042>')
+  process.exit(2)
+}
+const config = loadConfig()
+const db = createKysely(createPool(config.DATABASE_URL, 2))
+let broken = 0
+let checked = 0
+try {
+  const tenant = await db.selectFrom('tenant').select('id').where('code', '=', arg.split('-')[0]).executeTakeFirst()
+  if (!tenant) {
+    console.error(`Département ${arg.split('-')[0]} inconnu.`)
+    process.exitCode = 2
+  } else {
+    await withTenant(db, { tenantId: tenant.id }, async (trx) => {
+      let q = trx.selectFrom('referral').select(['id', 'reference']).where('tenant_id', '=', tenant.id).orderBy('reference')
+      if (arg.includes('-')) q = q.where('reference', '=', arg)
+      for (const r of await q.execute()) {
+        const report = await verifyChain(trx, r.id)
+        checked++
+        if (!report.ok) { broken++; console.log(`${r.reference} : chaîne rompue à l’événement ${report.brokenAtSeq}`) }
+      }
+    })
+    console.log(`${checked} saisine(s) vérifiée(s), ${broken} chaîne(s) rompue(s).`)
+    process.exitCode = broken ? 1 : 0
+  }
+} finally {
+  await db.destroy()
+}

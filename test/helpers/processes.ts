@@ -1,0 +1,23 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('../../', import.meta.url))
+const tsx = `${root}node_modules/.bin/tsx`
+
+/** Starts the real worker process (apps/worker/src/main.ts) with the given environment. */
+export function spawnWorker(env: Record<string, string>): ChildProcess {
+  const child = spawn(tsx, [`${root}apps/worker/src/main.ts`], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
+  child.stderr?.on('data', () => undefined)
+  return child
+}
+
+export function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)))
+}
+
+export function configEnv(config: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(config)) if (v !== undefined && v !== null) out[k] = String(v)
+  return out
+}

@@ -71,15 +71,20 @@ function run(entry: string, env: Record<string, string>) {
   let stderr = ''
   child.stdout.on('data', (d) => { stdout += d })
   child.stderr.on('data', (d) => { stderr += d })
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+  const timer = setTimeout(() => child.kill('SIGKILL'), 90_000)
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
+    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
   })
 }
 
-for (const entry of ['apps/api/src/server.ts', 'apps/worker/src/main.ts', 'scripts/start.ts']) {
+// Each spawn pays tsx's start-up: start them all at once, then look at each.
+const ENTRIES = ['apps/api/src/server.ts', 'apps/worker/src/main.ts', 'scripts/start.ts']
+const badPort = ENTRIES.map((entry) => run(entry, { PORT: 'abc' }))
+const demoSecretInProduction = run('apps/api/src/server.ts', { ...PROD, JWT_SECRET: DEMO_JWT_SECRET })
+
+ENTRIES.forEach((entry, i) => {
   t.test(`${entry} with PORT=abc stops at once with one line naming PORT`, async (t) => {
-    const { code, stdout, stderr } = await run(entry, { PORT: 'abc' })
+    const { code, stdout, stderr } = await badPort[i]
     t.not(code, 0, 'exits non-zero')
     t.equal(code, 1)
     const lines = stderr.trim().split('\n')
@@ -88,10 +93,10 @@ for (const entry of ['apps/api/src/server.ts', 'apps/worker/src/main.ts', 'scrip
     t.notMatch(stderr, /\bat .+:\d+:\d+/, 'no stack trace')
     t.equal(stdout, '', 'nothing else printed')
   })
-}
+})
 
 t.test('production with the demo secret: the API refuses to start, naming JWT_SECRET', async (t) => {
-  const { code, stderr } = await run('apps/api/src/server.ts', { ...PROD, JWT_SECRET: DEMO_JWT_SECRET })
+  const { code, stderr } = await demoSecretInProduction
   t.equal(code, 1)
   t.match(stderr.trim(), /^Configuration invalide : la variable JWT_SECRET [^\n]*$/)
 })

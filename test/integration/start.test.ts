@@ -35,7 +35,7 @@ function run(entry: string, env: Record<string, string>): Proc {
   child.stdout!.on('data', (d) => { out += d })
   child.stderr!.on('data', (d) => { err += d })
   const exited = new Promise<{ code: number | null; signal: string | null; at: number }>((resolve) => {
-    child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() }))
+    child.on('close', (code, signal) => resolve({ code, signal, at: Date.now() }))
   })
   return { child, out: () => out, err: () => err, exited }
 }

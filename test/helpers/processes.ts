@@ -2,11 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
-const tsx = `${root}node_modules/.bin/tsx`
 
-/** Starts the real worker process (apps/worker/src/main.ts) with the given environment. */
+/**
+ * Starts the real worker process (apps/worker/src/main.ts). Node itself with tsx's loader, not the tsx
+ * binary: the pid must be the worker's own, or a SIGKILL would only kill a wrapper.
+ */
 export function spawnWorker(env: Record<string, string>): ChildProcess {
-  const child = spawn(tsx, [`${root}apps/worker/src/main.ts`], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', `${root}apps/worker/src/main.ts`], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
   child.stderr?.on('data', () => undefined)
   return child
 }

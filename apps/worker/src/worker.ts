@@ -19,6 +19,8 @@ export interface WorkerOptions {
   concurrency?: number
   /** BullMQ lock of an active job: after this, a job of a dead worker is handed to another. */
   lockDurationMs?: number
+  /** false: relay and sweep only, no job is taken (a test holds jobs in Redis this way). */
+  processJobs?: boolean
   log: Logger
 }
 
@@ -50,16 +52,17 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
   const transport = createMailTransport(config.SMTP_URL ?? 'smtp://127.0.0.1:1025', config.MAIL_FROM)
   const claimSeconds = opts.claimSeconds ?? 30
 
+  const autorun = opts.processJobs ?? true
   const mailWorker = new Worker(MAIL_QUEUE, async (job) => {
     const { outboxId, tenantId } = job.data as { outboxId: string; tenantId: string }
     return deliverOutbox(db, { outboxId, tenantId, now: clock, claimSeconds, transport, publicUrl: config.PUBLIC_URL, log })
-  }, { connection, prefix, concurrency: opts.concurrency ?? 8, lockDuration: opts.lockDurationMs ?? 30_000, stalledInterval: opts.lockDurationMs ?? 30_000 })
+  }, { connection, prefix, autorun, concurrency: opts.concurrency ?? 8, lockDuration: opts.lockDurationMs ?? 30_000, stalledInterval: opts.lockDurationMs ?? 30_000 })
   mailWorker.on('error', (err) => log.warn({ err: err.message }, 'mail worker error'))
 
   const slaWorker = new Worker(SLA_QUEUE, async (job) => {
     const { referralId, tenantId, step } = job.data as { referralId: string; tenantId: string; step: string }
     return withTenant(db, { tenantId }, (trx) => runSlaStep(trx, referralId, step, clock()))
-  }, { connection, prefix, concurrency: 4 })
+  }, { connection, prefix, autorun, concurrency: 4 })
   slaWorker.on('error', (err) => log.warn({ err: err.message }, 'sla worker error'))
 
   let stopping = false

@@ -72,15 +72,15 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
   async function relayOnce(): Promise<number> {
     const due = await sql<{ id: string; tenant_id: string; attempts: number }>`select * from outbox_due(${clock()}, ${relayGrace}::interval, 500)`.execute(db)
     if (!due.rows.length) return 0
-    const relayed: { id: string; tenant_id: string }[] = []
-    for (const row of due.rows) {
-      try {
-        await mailQueue.add('send', { outboxId: String(row.id), tenantId: row.tenant_id }, { jobId: `outbox-${row.id}-${row.attempts}`, removeOnComplete: true, removeOnFail: true, attempts: 1 })
-        relayed.push(row)
-      } catch (err) {
-        log.warn({ err: (err as Error).message }, 'relay: redis unavailable, will retry')
-        break
-      }
+    let relayed: { id: string; tenant_id: string }[] = []
+    try {
+      await mailQueue.addBulk(due.rows.map((row) => ({
+        name: 'send', data: { outboxId: String(row.id), tenantId: row.tenant_id },
+        opts: { jobId: `outbox-${row.id}-${row.attempts}`, removeOnComplete: true, removeOnFail: true, attempts: 1 },
+      })))
+      relayed = due.rows
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'relay: redis unavailable, will retry')
     }
     const byTenant = new Map<string, string[]>()
     for (const r of relayed) byTenant.set(r.tenant_id, [...(byTenant.get(r.tenant_id) ?? []), String(r.id)])

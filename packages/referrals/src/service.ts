@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { AppError, badRequest, countedMinutes, formatReference, nextStatus, notFound, type ReferralAction, type RoutingDecision } from '@relais/core'
 import type { Role, Tx } from '@relais/db'
 import { appendEvent, SYSTEM, type Actor } from './timeline.ts'
@@ -53,13 +54,10 @@ export async function fileReferral(trx: Tx, p: Principal, input: FileInput, now:
 
   const decision = await decideRouting(trx, { themeId: theme.id, communeInsee: commune.insee, now })
   const year = Number(new Intl.DateTimeFormat('en', { timeZone: 'Europe/Paris', year: 'numeric' }).format(now))
-  const seq = await trx.insertInto('referral_sequence').values({ tenant_id: p.tenantId, year, last_value: 1 })
-    .onConflict((oc) => oc.columns(['tenant_id', 'year']).doUpdateSet((eb) => ({ last_value: eb('referral_sequence.last_value', '+', 1) })))
-    .returning('last_value').executeTakeFirstOrThrow()
-  const reference = formatReference(tenant.code, year, seq.last_value)
   const triage = decision.mode === 'triage'
   const referral = await trx.insertInto('referral').values({
-    tenant_id: p.tenantId, reference, mairie_organisation_id: mairie.id, filed_by_person_id: p.personId, theme_id: theme.id,
+    // Numbered last (below): the per-tenant counter row is then locked only until the commit that follows.
+    tenant_id: p.tenantId, reference: `pending-${randomUUID()}`, mairie_organisation_id: mairie.id, filed_by_person_id: p.personId, theme_id: theme.id,
     commune_insee: commune.insee, question: input.question, citizen_name: c.name.trim(), citizen_email: c.email ?? null,
     citizen_phone: c.phone ?? null, citizen_preferred_channel: c.preferredChannel, internal_note: input.internalNote ?? null,
     status: triage ? 'submitted' : 'assigned', holder_organisation_id: decision.organisationId, holder_person_id: decision.personId,
@@ -70,6 +68,10 @@ export async function fileReferral(trx: Tx, p: Principal, input: FileInput, now:
   await refreshSchedule(trx, referral.id)
   const recipients = triage ? await networkAdmins(trx) : await holderRecipients(trx, decision.organisationId, decision.personId)
   await enqueueMail(trx, { tenantId: p.tenantId, referralId: referral.id, kind: 'referral_new', recipients, payload: { triage }, now })
+  const seq = await trx.insertInto('referral_sequence').values({ tenant_id: p.tenantId, year, last_value: 1 })
+    .onConflict((oc) => oc.columns(['tenant_id', 'year']).doUpdateSet((eb) => ({ last_value: eb('referral_sequence.last_value', '+', 1) })))
+    .returning('last_value').executeTakeFirstOrThrow()
+  await trx.updateTable('referral').set({ reference: formatReference(tenant.code, year, seq.last_value) }).where('id', '=', referral.id).execute()
   return referral.id
 }
 

@@ -16,6 +16,7 @@ import { directoryRoutes } from './routes/directory.ts'
 import { referralRoutes } from './routes/referrals.ts'
 import { slaPolicyRoutes } from './routes/sla-policy.ts'
 import { mailRoutes } from './routes/mails.ts'
+import { pagesPlugin } from './pages/index.ts'
 
 /** Never log secrets or citizens' data: headers that carry credentials are censored, bodies are not logged. */
 export const LOG_REDACT = [
@@ -85,5 +86,6 @@ export async function buildApp(config: Config, opts: { logger?: FastifyServerOpt
     await api.register(slaPolicyRoutes)
     await api.register(mailRoutes)
   }, { prefix: '/api/v1' })
+  await app.register(pagesPlugin)
   return app
 }

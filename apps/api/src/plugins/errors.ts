@@ -5,7 +5,7 @@ import { AppError } from '@relais/core'
 interface AjvIssue { instancePath?: string; keyword: string; params?: Record<string, unknown>; message?: string }
 
 // French wording of the schema validator's keywords: people read these next to their fields.
-function frenchMessage(issue: AjvIssue): string {
+export function frenchMessage(issue: AjvIssue): string {
   const p = issue.params ?? {}
   switch (issue.keyword) {
     case 'required': return 'Ce champ est obligatoire.'
@@ -24,7 +24,7 @@ function frenchMessage(issue: AjvIssue): string {
   }
 }
 
-function fieldPath(issue: AjvIssue, context: string): string {
+export function fieldPath(issue: AjvIssue, context: string): string {
   const base = (issue.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.')
   const missing = issue.keyword === 'required' ? String(issue.params?.missingProperty ?? '') : ''
   return [context === 'body' ? '' : context, base, missing].filter(Boolean).join('.') || context

@@ -9,7 +9,7 @@ const Status = Type.Union(['submitted', 'assigned', 'awaiting_info', 'answered',
 const Channel = Type.Union(['email', 'phone', 'post', 'counter'].map((s) => Type.Literal(s)))
 const Ref = Type.Object({ id: Type.String(), name: Type.String() })
 
-const FileBody = Type.Object({
+export const FileBody = Type.Object({
   themeCode: Type.String({ minLength: 1, maxLength: 50 }),
   communeInsee: Type.Optional(Type.String({ pattern: '^[0-9][0-9AB][0-9]{3}$' })),
   question: Type.String({ minLength: 1, maxLength: 10000 }),
@@ -44,7 +44,7 @@ const Detail = Type.Object({
 })
 
 const Body = (required: boolean) => Type.Object({ body: required ? Type.String({ minLength: 1, maxLength: 10000 }) : Type.Optional(Type.String({ maxLength: 10000 })) }, { additionalProperties: false })
-const actions: { path: string; action: ReferralAction; summary: string; body: ReturnType<typeof Type.Object> }[] = [
+export const actions: { path: string; action: ReferralAction; summary: string; body: ReturnType<typeof Type.Object> }[] = [
   { path: 'answer', action: 'answer', summary: 'Répondre par écrit (une réponse envoyée n’est jamais modifiée)', body: Body(true) },
   { path: 'request-info', action: 'request_info', summary: 'Demander un complément (l’horloge s’arrête)', body: Body(true) },
   { path: 'provide-info', action: 'provide_info', summary: 'Apporter un complément (l’horloge repart)', body: Body(true) },

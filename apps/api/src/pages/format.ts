@@ -1,0 +1,105 @@
+// How the pages say things to people: deadlines, dates, timeline events, field errors. Pure, no I/O.
+import { STATUS_LABELS, type ReferralStatus } from '@relais/core'
+
+const TZ = 'Europe/Paris'
+
+const dateTimeFormat = new Intl.DateTimeFormat('fr-FR', { timeZone: TZ, weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit' })
+const shortFormat = new Intl.DateTimeFormat('fr-FR', { timeZone: TZ, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit' })
+
+/** « mardi 24 novembre 2026 à 10:00 » */
+export function longDate(iso: string | Date | null | undefined): string {
+  if (!iso) return ''
+  return dateTimeFormat.format(new Date(iso)).replace(' ', ' ')
+}
+
+/** « 24/11/2026 10:00 » */
+export function shortDate(iso: string | Date | null | undefined): string {
+  if (!iso) return ''
+  return shortFormat.format(new Date(iso)).replace(' ', ' ')
+}
+
+/** A duration in minutes as people say it: « 40 min », « 5 h », « 31 h ». Hours are rounded down past the first. */
+export function duration(minutes: number): string {
+  const m = Math.max(0, Math.round(minutes))
+  if (m < 60) return `${m} min`
+  return `${Math.floor(m / 60)} h`
+}
+
+export type DeadlineTone = 'ok' | 'soon' | 'late' | 'paused' | 'done' | 'none'
+
+/**
+ * The deadline as a person reads it: « reste 31 h », « en retard de 5 h », « en pause (complément demandé) ».
+ * Wall-clock hours: what the person will live through, not the working hours the SLA counts.
+ */
+export function deadline(r: { status: string; dueAt: string | null; slaMetAt?: string | null }, now: Date): { text: string; tone: DeadlineTone } {
+  const status = r.status as ReferralStatus
+  if (status === 'awaiting_info') return { text: 'en pause (complément demandé)', tone: 'paused' }
+  if (status === 'closed' || status === 'cancelled') return { text: '—', tone: 'none' }
+  if (status === 'answered' || status === 'appointment_proposed' || r.slaMetAt) return { text: 'réponse donnée', tone: 'done' }
+  if (!r.dueAt) return { text: 'sans échéance', tone: 'none' }
+  const minutes = (new Date(r.dueAt).getTime() - now.getTime()) / 60_000
+  if (minutes < 0) return { text: `en retard de ${duration(-minutes)}`, tone: 'late' }
+  return { text: `reste ${duration(minutes)}`, tone: minutes <= 24 * 60 ? 'soon' : 'ok' }
+}
+
+export const statusLabel = (s: string) => STATUS_LABELS[s as ReferralStatus] ?? s
+
+export const CHANNEL_LABELS: Record<string, string> = { email: 'Courriel', phone: 'Téléphone', post: 'Courrier', counter: 'Au guichet de la mairie' }
+
+export const ROLE_LABELS: Record<string, string> = {
+  secretary: 'Secrétariat de mairie', referent: 'Référent', org_admin: 'Administration de l’organisme', network_admin: 'Mission TIC',
+}
+
+const EVENT_LABELS: Record<string, string> = {
+  filed: 'Saisine déposée',
+  assigned: 'Affectée',
+  answered: 'Réponse envoyée',
+  info_requested: 'Complément demandé',
+  info_provided: 'Complément apporté',
+  appointment_proposed: 'Rendez-vous proposé',
+  transferred: 'Transférée',
+  closed: 'Clôturée',
+  reopened: 'Rouverte',
+  cancelled: 'Annulée',
+  sla_met: 'Délai',
+  mail_sent: 'Courriel envoyé',
+  mail_failed: 'Courriel non distribué',
+  reminder_sent: 'Relance envoyée',
+  escalated: 'Escalade',
+}
+
+/** One line of the timeline: a label and, where there is one, a text to show (answer, reason…). */
+export function timelineEntry(e: { kind: string; at: string; data: Record<string, unknown>; actor: { name: string; organisation: string } | null }, names: Map<string, string>) {
+  const d = e.data
+  let detail = ''
+  switch (e.kind) {
+    case 'assigned': detail = `à ${names.get(String(d.organisationId)) ?? 'un organisme'}${d.mode === 'triage' ? ' (file de tri)' : ''}`; break
+    case 'transferred': detail = `vers ${names.get(String(d.toOrganisationId)) ?? 'un autre organisme'} — motif : ${String(d.reason ?? '')}`; break
+    case 'answered': case 'info_requested': case 'info_provided': case 'reopened': case 'cancelled': detail = d.body ? String(d.body) : ''; break
+    case 'appointment_proposed': detail = `${String(d.placeName ?? '')}, ${longDate(String(d.at))}${d.body ? ` — ${String(d.body)}` : ''}`; break
+    case 'sla_met': {
+      const vs = Number(d.minutesVsTarget)
+      detail = `réponse en ${duration(Number(d.minutesTaken))} ouvrées, ${vs <= 0 ? 'dans le délai' : `avec ${duration(vs)} de retard`}`
+      break
+    }
+    case 'mail_sent': case 'mail_failed': detail = d.kind ? String(d.kind).replace(/_/g, ' ') : ''; break
+  }
+  return {
+    label: EVENT_LABELS[e.kind] ?? e.kind, detail, at: longDate(e.at), iso: e.at,
+    actor: e.actor ? `${e.actor.name} (${e.actor.organisation})` : 'Relais',
+  }
+}
+
+export interface FieldIssue { path: string; message: string }
+
+/** AppError details ({path, message}) as a map from form field name to message (first message per field). */
+export function fieldErrors(details: unknown): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (!Array.isArray(details)) return out
+  for (const d of details as FieldIssue[]) {
+    if (!d || typeof d.path !== 'string') continue
+    const key = d.path.replace(/\./g, '_')
+    out[key] ??= d.message
+  }
+  return out
+}

@@ -1,0 +1,197 @@
+// The extranet: server-rendered French pages over the same service functions as the JSON API.
+// Encapsulated (not fastify-plugin): its form parser, views, CSRF and error pages stay out of the API.
+import { fileURLToPath } from 'node:url'
+import path from 'node:path'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import Handlebars from 'handlebars'
+import fastifyView from '@fastify/view'
+import fastifyFormbody from '@fastify/formbody'
+import fastifyStatic from '@fastify/static'
+import fastifyCsrf from '@fastify/csrf-protection'
+import { AppError } from '@relais/core'
+import type { Tx } from '@relais/db'
+import { sessionService } from '../session.ts'
+import { ROLE_LABELS } from './format.ts'
+import { referralPages } from './referrals.ts'
+import { adminPages } from './admin.ts'
+import { livePages } from './live.ts'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const VIEWS = path.resolve(here, '../../views')
+const PUBLIC = path.resolve(here, '../../public')
+
+/** The cookie that carries the short-lived access JWT for the pages (the API takes it as a Bearer header). */
+export const ACCESS_COOKIE = 'relais_session'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    pages: PageKit
+  }
+}
+
+export interface Me { name: string; organisation: string; role: string; roleLabel: string; nav: { href: string; label: string; current: boolean }[] }
+
+export interface PageKit {
+  /** preHandler: the person must be logged in (cookie, or a transparent refresh); otherwise to /connexion?retour=… */
+  guard(request: FastifyRequest, reply: FastifyReply): Promise<void>
+  /** Who is logged in, for the page header; read in the page's own transaction. */
+  me(trx: Tx, request: FastifyRequest): Promise<Me>
+  render(reply: FastifyReply, template: string, data: Record<string, unknown>, status?: number): Promise<FastifyReply>
+  /** Renders the French 404 page. */
+  notFound(request: FastifyRequest, reply: FastifyReply, me?: Me): Promise<FastifyReply>
+  setAccessCookie(reply: FastifyReply, token: string): void
+  sessions: ReturnType<typeof sessionService>
+}
+
+/** A local path to come back to after login, never another site ("//evil", "https://…"). */
+export function safeReturn(value: unknown): string | null {
+  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\') || value.length > 500) return null
+  return value
+}
+
+function handlebars() {
+  const hb = Handlebars.create()
+  hb.registerHelper('eq', (a: unknown, b: unknown) => a === b)
+  hb.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean))
+  hb.registerHelper('lookupField', (obj: Record<string, string> | undefined, key: string) => obj?.[key])
+  return hb
+}
+
+const NAV: Record<string, [string, string][]> = {
+  secretary: [['/saisines', 'Saisines de la mairie'], ['/saisines/nouvelle', 'Nouvelle saisine']],
+  referent: [['/saisines', 'Saisines reçues']],
+  org_admin: [['/saisines', 'Saisines reçues'], ['/organisation/personnes', 'Personnes de l’organisme']],
+  network_admin: [['/tableau-de-bord', 'Tableau de bord'], ['/saisines', 'Saisines'], ['/triage', 'File de tri'], ['/annuaire/organisations', 'Annuaire']],
+}
+
+export async function pagesPlugin(app: FastifyInstance) {
+  const production = app.config.NODE_ENV === 'production'
+  await app.register(fastifyFormbody)
+  await app.register(fastifyStatic, { root: PUBLIC, prefix: '/static/', decorateReply: false, maxAge: production ? 3600_000 : 0 })
+  await app.register(fastifyView, {
+    engine: { handlebars: handlebars() },
+    root: VIEWS,
+    layout: 'layouts/main.hbs',
+    production,
+    options: { partials: { fieldError: 'partials/field-error.hbs', referralTable: 'partials/referral-table.hbs' } },
+  })
+  await app.register(fastifyCsrf, {
+    cookieKey: 'relais_csrf',
+    cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure: production },
+  })
+
+  const sessions = sessionService(app)
+  const cookieOpts = { path: '/', sameSite: 'lax' as const, httpOnly: true, secure: production }
+
+  async function authenticateWith(request: FastifyRequest, reply: FastifyReply, token: string) {
+    // The exact checks of the API (signature, issuer, person active, sessions not revoked) set request.principal.
+    request.headers.authorization = `Bearer ${token}`
+    await app.authenticate(request, reply)
+  }
+
+  const kit: PageKit = {
+    sessions,
+    setAccessCookie(reply, token) { reply.setCookie(ACCESS_COOKIE, token, cookieOpts) },
+    async guard(request, reply) {
+      const token = request.cookies[ACCESS_COOKIE]
+      if (token) {
+        try { await authenticateWith(request, reply, token); return } catch { /* expired or revoked: try the refresh cookie */ }
+      }
+      if (request.cookies.relais_refresh) {
+        try {
+          const fresh = await sessions.refresh(request, reply)
+          kit.setAccessCookie(reply, fresh.accessToken)
+          await authenticateWith(request, reply, fresh.accessToken)
+          return
+        } catch { /* fall through to the login page */ }
+      }
+      reply.clearCookie(ACCESS_COOKIE, cookieOpts)
+      const back = request.method === 'GET' ? `?retour=${encodeURIComponent(request.url)}` : ''
+      return reply.redirect(`/connexion${back}`, 303)
+    },
+    async me(trx, request) {
+      const p = request.principal!
+      const row = await trx.selectFrom('person as p').innerJoin('organisation as o', 'o.id', 'p.organisation_id')
+        .select(['p.name', 'o.name as org']).where('p.id', '=', p.personId).executeTakeFirstOrThrow()
+      const url = request.url.split('?')[0]
+      return {
+        name: row.name, organisation: row.org, role: p.role, roleLabel: ROLE_LABELS[p.role] ?? p.role,
+        nav: (NAV[p.role] ?? []).map(([href, label]) => ({ href, label, current: url === href })),
+      }
+    },
+    async render(reply, template, data, status = 200) {
+      const csrfToken = reply.generateCsrf()
+      reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8')
+      return reply.viewAsync(template, { ...data, csrfToken }) as unknown as Promise<FastifyReply>
+    },
+    async notFound(request, reply, me) {
+      return kit.render(reply, 'error.hbs', { title: 'Page introuvable', me, heading: 'Page introuvable', message: 'Cette page n’existe pas, ou vous n’y avez pas accès.' }, 404)
+    },
+  }
+  app.decorate('pages', kit)
+
+  // Errors on pages are pages too: French, with the layout, never JSON.
+  app.setErrorHandler(async (err: FastifyError, request, reply) => {
+    if (err.code === 'FST_CSRF_INVALID_TOKEN' || err.code === 'FST_CSRF_MISSING_SECRET') {
+      return kit.render(reply, 'error.hbs', { title: 'Formulaire expiré', heading: 'Formulaire expiré', message: 'Ce formulaire a expiré ou ne vient pas de Relais. Revenez à la page précédente, rechargez-la et recommencez.' }, 403)
+    }
+    if (err instanceof AppError && err.status === 404) return kit.notFound(request, reply)
+    if (err instanceof AppError && err.status < 500) {
+      return kit.render(reply, 'error.hbs', { title: 'Action impossible', heading: 'Action impossible', message: err.message }, err.status)
+    }
+    if ((err.statusCode ?? 500) < 500) {
+      return kit.render(reply, 'error.hbs', { title: 'Requête invalide', heading: 'Requête invalide', message: 'La requête est invalide.' }, err.statusCode)
+    }
+    request.log.error({ err }, 'page error')
+    return kit.render(reply, 'error.hbs', { title: 'Erreur', heading: 'Une erreur est survenue', message: 'Une erreur interne est survenue. L’équipe technique a été prévenue : réessayez dans quelques instants.' }, 500)
+  })
+
+  await app.register(authPages)
+  await app.register(referralPages)
+  await app.register(adminPages)
+  await app.register(livePages)
+}
+
+async function authPages(app: FastifyInstance) {
+  const kit = app.pages
+
+  app.get('/', { preHandler: kit.guard }, async (request, reply) => {
+    return reply.redirect(request.principal!.role === 'network_admin' ? '/tableau-de-bord' : '/saisines', 303)
+  })
+
+  app.get<{ Querystring: { retour?: string } }>('/connexion', async (request, reply) => {
+    const retour = safeReturn(request.query.retour)
+    return kit.render(reply, 'login.hbs', { title: 'Connexion', retour, values: {} })
+  })
+
+  app.post<{ Body: { email?: string; password?: string; retour?: string } }>('/connexion', { preHandler: app.csrfProtection }, async (request, reply) => {
+    const body = request.body ?? {}
+    const email = String(body.email ?? '').trim()
+    const password = String(body.password ?? '')
+    const retour = safeReturn(body.retour)
+    const errors: Record<string, string> = {}
+    if (!email) errors.email = 'Saisissez votre adresse électronique.'
+    if (!password) errors.password = 'Saisissez votre mot de passe.'
+    if (email.length > 254 || password.length > 256) errors.email = 'Adresse électronique ou mot de passe incorrect.'
+    if (Object.keys(errors).length) return kit.render(reply, 'login.hbs', { title: 'Connexion', retour, values: { email }, errors }, 400)
+    try {
+      const tokens = await kit.sessions.login(request, reply, { email, password })
+      kit.setAccessCookie(reply, tokens.accessToken)
+    } catch (err) {
+      if (err instanceof AppError) return kit.render(reply, 'login.hbs', { title: 'Connexion', retour, values: { email }, formError: err.message }, err.status)
+      throw err
+    }
+    return reply.redirect(retour ?? '/', 303)
+  })
+
+  app.get('/deconnexion', { preHandler: kit.guard }, async (request, reply) => {
+    const me = await app.tx(request, (trx) => kit.me(trx, request))
+    return kit.render(reply, 'logout.hbs', { title: 'Déconnexion', me })
+  })
+
+  app.post('/deconnexion', { preHandler: app.csrfProtection }, async (request, reply) => {
+    await kit.sessions.logout(request, reply)
+    reply.clearCookie(ACCESS_COOKIE, { path: '/' })
+    return reply.redirect('/connexion?sortie=1', 303)
+  })
+}

@@ -1,0 +1,248 @@
+// The extranet through app.inject: forms, CSRF, field errors, 404 page, escaping. The browser test plays the journey.
+import t from 'tap'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '@relais/api/app'
+import { createTestEnv } from '../helpers/db.ts'
+import { manualClock } from '../helpers/journey.ts'
+
+const env = await createTestEnv()
+// A Tuesday, 10:00 in Paris.
+const clock = manualClock('2026-11-24T09:00:00Z')
+const app = await buildApp(env.config, { logger: false, clock: clock.now })
+t.teardown(async () => { await app.close(); await env.drop() })
+
+let ipCounter = 0
+
+/** A tiny cookie-keeping client: what a browser without JavaScript does. */
+class Visitor {
+  cookies: Record<string, string> = {}
+  csrf = ''
+  readonly ip = `10.77.${Math.floor(ipCounter / 250)}.${ipCounter++ % 250}`
+  constructor(private readonly app: FastifyInstance) {}
+  private keep(res: Awaited<ReturnType<FastifyInstance['inject']>>) {
+    for (const c of res.cookies) {
+      if (c.value === '' || (c.expires && new Date(c.expires).getTime() < Date.now())) delete this.cookies[c.name]
+      else this.cookies[c.name] = c.value
+    }
+    const m = /name="_csrf" value="([^"]+)"/.exec(res.body)
+    if (m) this.csrf = m[1]
+    return res
+  }
+  async get(url: string) {
+    return this.keep(await this.app.inject({ method: 'GET', url, cookies: this.cookies, remoteAddress: this.ip }))
+  }
+  async post(url: string, form: Record<string, string>, opts: { csrf?: string | null } = {}) {
+    const fields = { ...form, ...(opts.csrf === null ? {} : { _csrf: opts.csrf ?? this.csrf }) }
+    return this.keep(await this.app.inject({
+      method: 'POST', url, cookies: this.cookies, remoteAddress: this.ip,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(fields).toString(),
+    }))
+  }
+  async login(email: string, password = 'relais-demo', retour?: string) {
+    await this.get(`/connexion${retour ? `?retour=${encodeURIComponent(retour)}` : ''}`)
+    return this.post('/connexion', { email, password, ...(retour ? { retour } : {}) })
+  }
+}
+
+const form = {
+  themeCode: 'aides-caf', communeInsee: '36005', question: 'Madame Durand demande si elle peut bénéficier de l’allocation de soutien familial.',
+  citizenName: 'Jeanne Durand', citizenEmail: 'jeanne.durand@example.org', citizenPhone: '', preferredChannel: 'email', internalNote: '',
+}
+
+/** The text of the field-error paragraph of a field, if any. */
+const fieldError = (html: string, id: string) => new RegExp(`<p class="field-error" id="${id}-erreur"><span class="visually-hidden">Erreur : </span>([^<]*)</p>`).exec(html)?.[1]
+
+async function file(v: Visitor, fields: Record<string, string> = {}) {
+  await v.get('/saisines/nouvelle')
+  const res = await v.post('/saisines/nouvelle', { ...form, ...fields })
+  if (res.statusCode !== 303) throw new Error(`filing: ${res.statusCode} ${res.body.slice(0, 500)}`)
+  return String(res.headers.location).match(/\/saisines\/([0-9a-f-]{36})/)![1]
+}
+
+t.test('login form: a French error on a wrong password, then in, with cookies httpOnly and SameSite', async (t) => {
+  const v = new Visitor(app)
+  const page = await v.get('/connexion')
+  t.equal(page.statusCode, 200)
+  t.match(page.body, /<html lang="fr">/)
+  t.match(page.body, /<label for="email">Adresse électronique<\/label>/)
+  const wrong = await v.post('/connexion', { email: 'secretaire@ardentes.demo', password: 'mauvais' })
+  t.equal(wrong.statusCode, 401)
+  t.match(wrong.body, /Adresse électronique ou mot de passe incorrect\./)
+  t.match(wrong.body, /value="secretaire@ardentes.demo"/, 'the email typed is kept')
+  t.notOk(v.cookies.relais_session)
+  const ok = await v.post('/connexion', { email: 'secretaire@ardentes.demo', password: 'relais-demo' })
+  t.equal(ok.statusCode, 303)
+  t.equal(ok.headers.location, '/')
+  const session = ok.cookies.find((c) => c.name === 'relais_session')!
+  t.ok(session.httpOnly)
+  t.equal(session.sameSite, 'Lax')
+  t.equal((await v.get('/')).headers.location, '/saisines')
+  const list = await v.get('/saisines')
+  t.equal(list.statusCode, 200)
+  t.match(list.body, /Saisines de la mairie/)
+  t.match(list.body, /Sophie Bernard/)
+})
+
+t.test('empty fields on login: messages next to the fields', async (t) => {
+  const v = new Visitor(app)
+  await v.get('/connexion')
+  const res = await v.post('/connexion', { email: '', password: '' })
+  t.equal(res.statusCode, 400)
+  t.equal(fieldError(res.body, 'email'), 'Saisissez votre adresse électronique.')
+  t.equal(fieldError(res.body, 'password'), 'Saisissez votre mot de passe.')
+})
+
+t.test('a form without its CSRF token, or with another visitor’s, is refused with a French page', async (t) => {
+  const v = new Visitor(app)
+  await v.login('secretaire@ardentes.demo')
+  await v.get('/saisines/nouvelle')
+  const none = await v.post('/saisines/nouvelle', form, { csrf: null })
+  t.equal(none.statusCode, 403)
+  t.match(none.body, /Formulaire expiré/)
+  const other = new Visitor(app)
+  await other.get('/connexion')
+  const forged = await v.post('/saisines/nouvelle', form, { csrf: other.csrf })
+  t.equal(forged.statusCode, 403)
+  const login = await new Visitor(app).post('/connexion', { email: 'secretaire@ardentes.demo', password: 'relais-demo' }, { csrf: 'x' })
+  t.equal(login.statusCode, 403, 'the login form is protected too')
+  const list = await v.get('/saisines')
+  t.notMatch(list.body, /Jeanne Durand/, 'nothing was filed')
+})
+
+t.test('an empty question: the message next to the field, values kept, nothing filed', async (t) => {
+  const v = new Visitor(app)
+  await v.login('secretaire@ardentes.demo')
+  await v.get('/saisines/nouvelle')
+  const res = await v.post('/saisines/nouvelle', { ...form, question: '', citizenName: 'Paul Lenoir' })
+  t.equal(res.statusCode, 400)
+  t.equal(fieldError(res.body, 'question'), 'Ce champ ne peut pas être vide.')
+  t.match(res.body, /aria-describedby="question-aide question-erreur"/)
+  t.match(res.body, /value="Paul Lenoir"/)
+  t.match(res.body, /<option value="aides-caf" selected>/)
+  const noEmail = await v.post('/saisines/nouvelle', { ...form, citizenEmail: '', citizenName: 'Paul Lenoir' })
+  t.equal(noEmail.statusCode, 400)
+  t.match(fieldError(noEmail.body, 'citizenEmail'), /obligatoire quand le citoyen préfère être contacté par courriel/)
+  const badPhone = await v.post('/saisines/nouvelle', { ...form, citizenPhone: 'abc', citizenName: 'Paul Lenoir' })
+  t.equal(fieldError(badPhone.body, 'citizenPhone'), 'Format invalide.')
+  t.notMatch((await v.get('/saisines')).body, /Paul Lenoir/)
+})
+
+t.test('filing, the referent answers, the secretary closes: all through forms (PRG)', async (t) => {
+  const sec = new Visitor(app)
+  await sec.login('secretaire@ardentes.demo')
+  const id = await file(sec, { citizenName: 'Marie Curie' })
+  const filed = await sec.get(`/saisines/${id}?fait=deposee`)
+  t.equal(filed.statusCode, 200)
+  t.match(filed.body, /La saisine a été déposée/)
+  t.match(filed.body, /CAF de l’Indre/)
+  t.match(filed.body, /reste \d+ h/)
+
+  const ref = new Visitor(app)
+  await ref.login('referent@caf36.demo')
+  const inbox = await ref.get('/saisines')
+  t.match(inbox.body, /Marie Curie/)
+  const page = await ref.get(`/saisines/${id}`)
+  t.match(page.body, />Répondre</)
+  t.match(page.body, />Demander un complément</)
+  t.match(page.body, />Transférer</)
+  t.match(page.body, />Proposer un rendez-vous</)
+  t.notMatch(page.body, />Clore</)
+  const empty = await ref.post(`/saisines/${id}/answer`, { body: '' })
+  t.equal(empty.statusCode, 400)
+  t.ok(fieldError(empty.body, 'answer-body'), 'message next to the answer field')
+  clock.advanceMinutes(60)
+  const answered = await ref.post(`/saisines/${id}/answer`, { body: 'Oui, déposer le formulaire cerfa 12045.' })
+  t.equal(answered.statusCode, 303)
+  t.match(String(answered.headers.location), `/saisines/${id}?fait=answer`)
+
+  const seen = await sec.get(`/saisines/${id}`)
+  t.match(seen.body, /cerfa 12045/)
+  t.match(seen.body, /répondue/)
+  t.match(seen.body, />Clore</)
+  const closed = await sec.post(`/saisines/${id}/close`, {})
+  t.equal(closed.statusCode, 303)
+  const after = await sec.get(`/saisines/${id}`)
+  t.match(after.body, /clôturée/)
+  t.match(after.body, />Rouvrir</)
+  const again = await sec.post(`/saisines/${id}/close`, {})
+  t.equal(again.statusCode, 409)
+  t.match(again.body, /Impossible de clôturer cette saisine : elle est clôturée/)
+})
+
+t.test('another organisation’s or tenant’s referral: the French 404 page', async (t) => {
+  const sec = new Visitor(app)
+  await sec.login('secretaire@ardentes.demo')
+  const id = await file(sec, { citizenName: 'Secret Défense' })
+  for (const email of ['referent@ddt36.demo', 'secretaire@issoudun.demo', 'tic@cher.demo']) {
+    const v = new Visitor(app)
+    await v.login(email)
+    const res = await v.get(`/saisines/${id}`)
+    t.equal(res.statusCode, 404, email)
+    t.match(res.body, /Page introuvable/)
+    t.notMatch(res.body, /Secret Défense/)
+    const act = await v.post(`/saisines/${id}/answer`, { body: 'x' })
+    t.equal(act.statusCode, 404, `${email} cannot act`)
+  }
+  const v = new Visitor(app)
+  await v.login('referent@ddt36.demo')
+  t.equal((await v.get('/saisines/pas-un-identifiant')).statusCode, 404)
+})
+
+t.test('a question with <script> is shown as text, never run', async (t) => {
+  const sec = new Visitor(app)
+  await sec.login('secretaire@ardentes.demo')
+  const id = await file(sec, { question: 'Bonjour <script>alert("x")</script> & merci', citizenName: '<img src=x onerror=alert(1)>' })
+  const page = await sec.get(`/saisines/${id}`)
+  t.notMatch(page.body, /<script>alert/)
+  t.notMatch(page.body, /<img src=x/)
+  t.match(page.body, /Bonjour &lt;script&gt;alert\(&quot;x&quot;\)&lt;\/script&gt; &amp; merci/)
+  t.notMatch((await sec.get('/saisines')).body, /<img src=x/)
+})
+
+t.test('the link of a mail lands on the referral after login; other sites are never a return address', async (t) => {
+  const sec = new Visitor(app)
+  await sec.login('secretaire@ardentes.demo')
+  const id = await file(sec, { citizenName: 'Lien Courriel' })
+  const ref = new Visitor(app)
+  const first = await ref.get(`/saisines/${id}`)
+  t.equal(first.statusCode, 303)
+  t.equal(first.headers.location, `/connexion?retour=${encodeURIComponent(`/saisines/${id}`)}`)
+  const login = await ref.login('referent@caf36.demo', 'relais-demo', `/saisines/${id}`)
+  t.equal(login.headers.location, `/saisines/${id}`)
+  t.match((await ref.get(`/saisines/${id}`)).body, /Lien Courriel/)
+  const evil = new Visitor(app)
+  const res = await evil.login('referent@caf36.demo', 'relais-demo', '//evil.example/x')
+  t.equal(res.headers.location, '/')
+})
+
+t.test('an expired access cookie is renewed from the refresh cookie; logout ends both', async (t) => {
+  const v = new Visitor(app)
+  await v.login('referent@caf36.demo')
+  const oldRefresh = v.cookies.relais_refresh
+  v.cookies.relais_session = 'expired.or.garbage'
+  const res = await v.get('/saisines')
+  t.equal(res.statusCode, 200)
+  t.not(v.cookies.relais_refresh, oldRefresh, 'the refresh cookie rotated')
+  t.ok(v.cookies.relais_session && v.cookies.relais_session !== 'expired.or.garbage')
+  await v.post('/deconnexion', {})
+  t.notOk(v.cookies.relais_session)
+  t.equal((await v.get('/saisines')).statusCode, 303, 'logged out')
+})
+
+t.test('deadlines as people read them; the inbox sorted by deadline', async (t) => {
+  const sec = new Visitor(app)
+  await sec.login('secretaire@ardentes.demo')
+  const a = await file(sec, { citizenName: 'Premier Déposé' })
+  clock.advanceMinutes(120)
+  const b = await file(sec, { citizenName: 'Second Déposé' })
+  const ref = new Visitor(app)
+  await ref.login('referent@caf36.demo')
+  const inbox = (await ref.get('/saisines')).body
+  t.ok(inbox.indexOf('Premier Déposé') < inbox.indexOf('Second Déposé'), 'soonest deadline first')
+  await ref.post(`/saisines/${b}/request-info`, { body: 'Quelle est la date de la séparation ?' })
+  t.match((await ref.get(`/saisines/${b}`)).body, /en pause \(complément demandé\)/)
+  clock.advanceMinutes(7 * 24 * 60)
+  t.match((await ref.get(`/saisines/${a}`)).body, /en retard de \d+ h/)
+  const secList = (await sec.get('/saisines')).body
+  t.ok(secList.indexOf('Premier Déposé') < secList.indexOf('Second Déposé'), 'the overdue one comes first for the mairie')
+})

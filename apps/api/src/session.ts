@@ -33,7 +33,7 @@ export function sessionService(app: FastifyInstance) {
       return row
     })
     reply.setCookie(REFRESH_COOKIE, `${person.tenant_id}.${session.id}.${secret}`, { ...cookieOptions, expires })
-    const accessToken = await reply.jwtSign({ sub: person.id, tid: person.tenant_id, org: person.organisation_id, role: person.role })
+    const accessToken = await reply.jwtSign({ sub: person.id, tid: person.tenant_id, org: person.organisation_id, role: person.role, iat_ms: Date.now() })
     return { accessToken, expiresIn: ACCESS_TOKEN_SECONDS, tokenType: 'Bearer' as const }
   }
 

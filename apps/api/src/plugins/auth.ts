@@ -3,7 +3,7 @@ import fastifyJwt from '@fastify/jwt'
 import fastifyCookie from '@fastify/cookie'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, forbidden } from '@relais/core'
-import { withTenant, type Role } from '@relais/db'
+import { sql, type Role } from '@relais/db'
 
 export interface Principal { personId: string; tenantId: string; organisationId: string; role: Role }
 
@@ -51,15 +51,14 @@ export const authPlugin = fp(async (app: FastifyInstance) => {
     // A token "issued" in the future would outlive a revocation (sessions_revoked_at is compared with iat).
     if (typeof claims.iat !== 'number' || claims.iat > Date.now() / 1000 + 60) throw unauthenticated()
     // Deactivation and revocation take effect at once, not when the access token expires.
-    const person = await withTenant(app.db, { tenantId: claims.tid }, (trx) =>
-      trx.selectFrom('person').select(['id', 'organisation_id', 'role', 'active', 'sessions_revoked_at'])
-        .where('id', '=', claims.sub).executeTakeFirst())
+    const person = (await sql<{ organisation_id: string; role: Role; active: boolean; sessions_revoked_at: Date | null }>`
+      select * from auth_principal(${claims.tid}, ${claims.sub})`.execute(app.db)).rows[0]
     if (!person || !person.active) throw unauthenticated()
     // Whole seconds alone would also kill a token issued just after the revocation, in the same second
     // (log in again right after a password change): compare milliseconds when the token carries them.
     const issuedMs = typeof claims.iat_ms === 'number' && Math.abs(claims.iat_ms - claims.iat * 1000) < 2000 ? claims.iat_ms : claims.iat * 1000
     if (person.sessions_revoked_at && issuedMs < person.sessions_revoked_at.getTime()) throw unauthenticated()
-    request.principal = { personId: person.id, tenantId: claims.tid, organisationId: person.organisation_id, role: person.role }
+    request.principal = { personId: claims.sub, tenantId: claims.tid, organisationId: person.organisation_id, role: person.role }
   })
 
   app.decorate('requireRole', (...roles: Role[]) => async (request: FastifyRequest) => {

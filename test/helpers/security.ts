@@ -113,3 +113,50 @@ export function sampleValue(schema: JsonSchema | undefined, hint: (name: string,
     default: return 'x'
   }
 }
+
+/**
+ * Run as the owner (no RLS): every row of one tenant that points at a row of another, through a foreign key
+ * or an id written inside a JSON column. Found from the catalogue, so a table added later is checked too.
+ */
+export async function crossTenantReferences(ownerUrl: string): Promise<{ checked: number; rows: string[] }> {
+  const pg = (await import('pg')).default
+  const c = new pg.Client({ connectionString: ownerUrl })
+  await c.connect()
+  try {
+    const tenantTables = new Set((await c.query<{ table_name: string }>(`select table_name from information_schema.columns where table_schema = 'public' and column_name = 'tenant_id'`)).rows.map((r) => r.table_name))
+    const fks = (await c.query<{ child: string; col: string; parent: string; pcol: string }>(`
+      select kcu.table_name as child, kcu.column_name as col, ccu.table_name as parent, ccu.column_name as pcol
+      from information_schema.table_constraints tc
+      join information_schema.key_column_usage kcu on kcu.constraint_name = tc.constraint_name and kcu.table_schema = tc.table_schema
+      join information_schema.constraint_column_usage ccu on ccu.constraint_name = tc.constraint_name and ccu.table_schema = tc.table_schema
+      where tc.constraint_type = 'FOREIGN KEY' and tc.table_schema = 'public'`)).rows
+    const rows: string[] = []
+    let checked = 0
+    for (const fk of fks) {
+      if (!tenantTables.has(fk.child) || !tenantTables.has(fk.parent) || fk.col === 'tenant_id') continue
+      const r = await c.query(`select count(*)::int as n, (select count(*)::int from ${fk.child}) as total from ${fk.child} x join ${fk.parent} y on y.${fk.pcol} = x.${fk.col} where x.tenant_id <> y.tenant_id`)
+      checked += r.rows[0].total
+      if (r.rows[0].n > 0) rows.push(`${fk.child}.${fk.col} → ${fk.parent}: ${r.rows[0].n} rows of another tenant`)
+    }
+    // Ids inside JSON (timeline data, outbox payloads) are not foreign keys: match them against every row id.
+    const owners = new Map<string, string>()
+    for (const table of tenantTables) {
+      const hasId = (await c.query(`select 1 from information_schema.columns where table_schema = 'public' and table_name = $1 and column_name = 'id' and data_type = 'uuid'`, [table])).rowCount
+      if (hasId) for (const r of (await c.query<{ id: string; tenant_id: string }>(`select id, tenant_id from ${table}`)).rows) owners.set(r.id, r.tenant_id)
+    }
+    const jsonCols = (await c.query<{ table_name: string; column_name: string }>(`select table_name, column_name from information_schema.columns where table_schema = 'public' and data_type in ('json', 'jsonb')`)).rows
+    for (const col of jsonCols) {
+      if (!tenantTables.has(col.table_name)) continue
+      for (const r of (await c.query<{ tenant_id: string; v: string }>(`select tenant_id, ${col.column_name}::text as v from ${col.table_name}`)).rows) {
+        checked++
+        for (const id of r.v?.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g) ?? []) {
+          const owner = owners.get(id)
+          if (owner && owner !== r.tenant_id) rows.push(`${col.table_name}.${col.column_name}: holds ${id} of another tenant`)
+        }
+      }
+    }
+    return { checked, rows }
+  } finally {
+    await c.end()
+  }
+}

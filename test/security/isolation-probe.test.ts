@@ -1,0 +1,189 @@
+import t from 'tap'
+import { buildApp } from '@relais/api/app'
+import { createTestEnv } from '../helpers/db.ts'
+import { ACCOUNTS, accessToken, crossTenantReferences, auth, listRoutes, routeSchema, sampleValue, type Account, type JsonSchema, type RouteInfo } from '../helpers/security.ts'
+
+// Every route of Fastify's route table × every demo login × every object that login must not reach (the other
+// tenant's, and those of other organisations of its own tenant): only refusals, never the object's data.
+
+const env = await createTestEnv()
+const app = await buildApp(env.config, { logger: false })
+t.teardown(async () => { await app.close(); await env.drop() })
+await app.ready()
+
+type Kind = 'referral' | 'organisation' | 'person' | 'theme' | 'routing_rule' | 'coverage'
+interface Obj { kind: Kind; id: string; tenant: string; org?: string; mairie?: string; holder?: string; code?: string; strings: string[]; label: string }
+interface Principal extends Account { token: string; personId: string; org: string }
+
+const principals: Principal[] = []
+for (const a of ACCOUNTS) {
+  const token = await accessToken(app, a.email)
+  const me = (await app.inject({ url: '/api/v1/me', headers: auth(token) })).json()
+  principals.push({ ...a, token, personId: me.person.id, org: me.organisation.id })
+}
+const byEmail = (email: string) => principals.find((p) => p.email === email)!
+const get = async (p: Principal, url: string) => {
+  const res = await app.inject({ url: `/api/v1${url}`, headers: auth(p.token) })
+  if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${res.body}`)
+  return res.json()
+}
+
+// ---------------------------------------------------------------- the objects, filed and read through the API
+const objects: Obj[] = []
+const tag = Math.random().toString(36).slice(2, 8)
+for (const tenant of ['36', '18']) {
+  const tic = principals.find((p) => p.tenant === tenant && p.role === 'network_admin')!
+  const theme = await app.inject({ method: 'POST', url: '/api/v1/themes', headers: auth(tic.token), payload: { code: `sonde-${tenant}-${tag}`, label: `Thème sonde ${tenant} ${tag}` } })
+  if (theme.statusCode !== 201) throw new Error(theme.body)
+  const th = theme.json()
+  objects.push({ kind: 'theme', id: th.id, tenant, code: th.code, strings: [th.id, th.code, th.label], label: `theme ${th.code}` })
+  const caf = (await get(tic, '/themes?limit=500')).items.find((x: { code: string }) => x.code === 'aides-caf')
+  // Seeded codes exist in both tenants (each sees its own): only the probe theme's code is the other's alone.
+  objects.push({ kind: 'theme', id: caf.id, tenant, strings: [caf.id], label: `theme aides-caf ${tenant}` })
+
+  for (const secretary of principals.filter((p) => p.tenant === tenant && p.role === 'secretary')) {
+    for (const themeCode of ['aides-caf', 'urbanisme']) {
+      const citizen = `Citoyen${tag}${objects.length} ${secretary.email.split('@')[1].split('.')[0]}`
+      const question = `Question sonde ${tag}-${objects.length} : ${themeCode}`
+      const res = await app.inject({ method: 'POST', url: '/api/v1/referrals', headers: auth(secretary.token), payload: { themeCode, question, citizen: { name: citizen, email: `${tag}${objects.length}@citoyen.example`, preferredChannel: 'email' } } })
+      if (res.statusCode !== 201) throw new Error(`file: ${res.statusCode} ${res.body}`)
+      const r = res.json()
+      objects.push({ kind: 'referral', id: r.id, tenant, mairie: secretary.org, holder: r.assignedOrganisation.id, strings: [r.id, r.reference, citizen, question], label: `referral ${r.reference} (${secretary.email} → ${r.assignedOrganisation.name})` })
+    }
+  }
+  const orgs = (await get(tic, '/organisations?limit=500')).items as { id: string; kind: string; name: string; email: string | null }[]
+  const own = new Set(principals.filter((p) => p.tenant === tenant).map((p) => p.org))
+  const sample = [...orgs.filter((o) => own.has(o.id) || o.kind !== 'mairie'), ...orgs.filter((o) => o.kind === 'mairie' && !own.has(o.id)).slice(0, 2)]
+  for (const o of sample) objects.push({ kind: 'organisation', id: o.id, tenant, org: o.id, strings: [o.id, o.name, ...(o.email ? [o.email] : [])], label: `organisation ${o.name}` })
+  for (const p of (await get(tic, '/people?limit=500')).items) objects.push({ kind: 'person', id: p.id, tenant, org: p.organisationId, strings: [p.id, JSON.stringify(p.email), p.name], label: `person ${p.email}` })
+  for (const [kind, path] of [['routing_rule', '/routing-rules'], ['coverage', '/coverage']] as const) {
+    for (const r of (await get(tic, `${path}?limit=500`)).items) objects.push({ kind, id: r.id, tenant, org: r.organisationId, strings: [r.id], label: `${kind} ${r.themeCode}/${r.territoryCode}` })
+  }
+}
+
+const READS = new Set(['GET'])
+/** May this login legitimately reach this object by this method? Everything else must be refused. */
+function mayReach(p: Principal, o: Obj, method: string, url = ''): boolean {
+  if (o.tenant !== p.tenant) return false
+  if (p.role === 'network_admin') return true
+  if (url.includes('/sla-policy')) return false
+  switch (o.kind) {
+    case 'referral': return p.role === 'secretary' ? o.mairie === p.org : o.holder === p.org
+    case 'person': return o.id === p.personId || (p.role === 'org_admin' && o.org === p.org)
+    case 'organisation': case 'theme': return READS.has(method)
+    default: return false
+  }
+}
+/** Strings a login must never read anywhere: everything of the other tenant, referrals and people it cannot see. */
+function secretsFor(p: Principal): { obj: Obj; s: string }[] {
+  return objects.filter((o) => o.tenant !== p.tenant || ((o.kind === 'referral' || o.kind === 'person') && !mayReach(p, o, 'GET')))
+    .flatMap((obj) => obj.strings.map((s) => ({ obj, s })))
+}
+
+const KIND_OF_SEGMENT: Record<string, Kind> = { organisations: 'organisation', people: 'person', themes: 'theme', 'routing-rules': 'routing_rule', coverage: 'coverage', referrals: 'referral', 'sla-policy': 'theme' }
+const kindOf = (url: string): Kind | undefined => KIND_OF_SEGMENT[url.replace(/^\/api\/v1\//, '').split(/[/.]/)[0]]
+const KIND_OF_FIELD: Record<string, Kind> = { organisationId: 'organisation', placeOrganisationId: 'organisation', personId: 'person', backupPersonId: 'person', themeId: 'theme' }
+
+/** Valid values for a body, from the caller's own tenant, so that only the object in question is out of bounds. */
+function bodyFor(schema: JsonSchema | undefined, p: Principal, override: Record<string, string> = {}) {
+  const ownOrg = objects.find((o) => o.tenant === p.tenant && o.kind === 'organisation' && o.label.includes('CAF'))
+  return sampleValue(schema, (name, s) => {
+    if (name in override) return override[name]
+    if (s.format === 'uuid') return (name === 'personId' || name === 'backupPersonId') ? p.personId : ownOrg?.id
+    if (name === 'themeCode') return 'aides-caf'
+    if (name === 'territoryCode') return p.tenant
+    if (name === 'territoryKind') return 'departement'
+    if (name === 'communeInsee') return p.tenant === '36' ? '36005' : '18033'
+    if (name === 'reason' || name === 'body') return 'Sonde d’isolement'
+    return undefined
+  })
+}
+
+const routes = listRoutes(app)
+const ALLOWED = new Set([400, 401, 403, 404, 405])
+const stats = { requests: 0, byStatus: {} as Record<number, number>, validation: 0, routes: new Set<string>(), pairs: 0 }
+const failures: string[] = []
+async function probe(p: Principal, route: RouteInfo, url: string, payload: unknown, watched: { obj: Obj; s: string }[], what: string, expectRefusal: boolean) {
+  const res = await app.inject({ method: route.method as 'GET', url, headers: auth(p.token), ...(payload !== undefined ? { payload: payload as object } : {}) })
+  stats.requests++
+  stats.byStatus[res.statusCode] = (stats.byStatus[res.statusCode] ?? 0) + 1
+  if (res.statusCode === 400 && /validation_failed/.test(res.body)) { stats.validation++; if (process.env.PROBE_DEBUG) console.error(route.method, route.url, JSON.stringify(payload), res.body.slice(0, 200)) }
+  if (res.statusCode >= 500) failures.push(`${p.email} ${route.method} ${url} (${what}): ${res.statusCode} ${res.body.slice(0, 200)}`)
+  else if (expectRefusal && !ALLOWED.has(res.statusCode)) failures.push(`${p.email} ${route.method} ${url} (${what}): ${res.statusCode} ${res.body.slice(0, 200)}`)
+  const leaked = watched.find((w) => res.body.includes(w.s))
+  if (leaked) failures.push(`${p.email} ${route.method} ${url} (${what}): ${res.statusCode} shows “${leaked.s}” of ${leaked.obj.label}`)
+}
+
+t.test('path parameters filled with objects the login must not reach', async (t) => {
+  const withParams = routes.filter((r) => /\/:\w+/.test(r.url) && r.url.startsWith('/api/'))
+  t.ok(withParams.length >= 20, `${withParams.length} routes with path parameters`)
+  for (const route of withParams) {
+    stats.routes.add(`${route.method} ${route.url}`)
+    const kind = kindOf(route.url)
+    const schema = routeSchema(app, route)
+    for (const p of principals) {
+      const targets = objects.filter((o) => (!kind || o.kind === kind) && !mayReach(p, o, route.method, route.url) && (!route.url.includes(':code') || o.code))
+      for (const o of targets) {
+        const url = route.url.replace(/:(\w+)/g, (_, name) => (name === 'code' ? o.code! : o.id))
+        stats.pairs++
+        await probe(p, route, url, schema.body ? bodyFor(schema.body, p) : undefined, o.strings.map((s) => ({ obj: o, s })), o.label, true)
+      }
+    }
+  }
+  t.same(failures, [], 'no route let a login reach an object it must not')
+})
+
+t.test('ids of the other tenant in query strings and bodies', async (t) => {
+  failures.length = 0
+  const api = routes.filter((r) => r.url.startsWith('/api/v1/') && !r.url.includes('/auth/'))
+  for (const route of api) {
+    const schema = routeSchema(app, route)
+    const uuidQuery = Object.entries(schema.query).filter(([, q]) => q.schema.format === 'uuid').map(([name]) => name)
+    const uuidBody = Object.entries((schema.body?.properties ?? {}) as Record<string, JsonSchema>).filter(([, s]) => s.format === 'uuid').map(([name]) => name)
+    if (route.method === 'GET' && !route.url.includes(':')) {
+      stats.routes.add(`${route.method} ${route.url}`)
+      for (const p of principals) {
+        const secrets = secretsFor(p)
+        await probe(p, route, route.url, undefined, secrets, 'plain list', false)
+        for (const name of uuidQuery) {
+          for (const o of objects.filter((o) => o.tenant !== p.tenant && (!KIND_OF_FIELD[name] || KIND_OF_FIELD[name] === o.kind))) {
+            stats.pairs++
+            await probe(p, route, `${route.url}?${name}=${o.id}`, undefined, secrets, `${name}=${o.label}`, false)
+          }
+        }
+      }
+    }
+    if (route.method !== 'GET' && uuidBody.length) {
+      stats.routes.add(`${route.method} ${route.url}`)
+      const kind = kindOf(route.url)
+      for (const p of principals.filter((x) => x.role === 'network_admin')) {
+        // The caller's own object in the path (if any), another tenant's id in one body field.
+        const own = objects.find((o) => o.tenant === p.tenant && (!kind || o.kind === kind) && o.id !== p.personId && (!route.url.includes(':code') || o.code))
+        if (route.url.includes(':') && !own) continue
+        const url = route.url.replace(/:(\w+)/g, (_, name) => (name === 'code' ? own!.code! : own!.id))
+        for (const field of uuidBody) {
+          for (const o of objects.filter((o) => o.tenant !== p.tenant && (!KIND_OF_FIELD[field] || KIND_OF_FIELD[field] === o.kind))) {
+            stats.pairs++
+            const payload = { ...(bodyFor(schema.body, p) as object), ...bodyFor({ type: 'object', required: [field], properties: { [field]: schema.body!.properties[field] } }, p, { [field]: o.id }) as object }
+            // The id itself is the caller's own input (a message may quote it back); anything else of the object is not.
+            // An optional field may be ignored (a transfer with a personId but no organisationId goes back to routing):
+            // what matters is that nothing of the other tenant comes back and nothing points at it afterwards (below).
+            await probe(p, route, url, payload, o.strings.filter((s) => s !== o.id).map((s) => ({ obj: o, s })), `${field}=${o.label}`, false)
+          }
+        }
+      }
+    }
+  }
+  t.same(failures, [], 'another tenant’s ids lead nowhere')
+  const refs = await crossTenantReferences(env.config.DATABASE_URL)
+  t.comment(`afterwards, as the owner: ${refs.checked} rows and JSON values checked, ${refs.rows.length} pointing at another tenant`)
+  t.same(refs.rows, [], 'no row of one tenant points at the other')
+})
+
+t.test('figures', async (t) => {
+  const tested = routes.filter((r) => r.url.startsWith('/api/v1/'))
+  t.comment(`route table: ${routes.length} routes (${tested.length} under /api/v1); probed ${stats.routes.size} routes × ${principals.length} logins (${new Set(principals.map((p) => p.role)).size} roles, 2 tenants) × ${objects.length} objects (${Object.entries(objects.reduce((m, o) => ({ ...m, [o.kind]: (m[o.kind] ?? 0) + 1 }), {} as Record<string, number>)).map(([k, n]) => `${n} ${k}`).join(', ')})`)
+  t.comment(`${stats.pairs} route × login × object probes, ${stats.requests} requests; answers: ${Object.entries(stats.byStatus).map(([s, n]) => `${n} × ${s}`).join(', ')}; ${stats.validation} of the 400s were validation_failed (a foreign id named in a body, refused as unknown)`)
+  t.ok(stats.requests > 1000)
+  t.notOk(Object.keys(stats.byStatus).some((s) => Number(s) >= 500), 'no 5xx')
+})

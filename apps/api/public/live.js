@@ -5,6 +5,7 @@
   var notice = document.getElementById('annonce-flux')
   if (!zone) return
   var source = new EventSource('/saisines/flux')
+  source.addEventListener('open', function () { document.body.setAttribute('data-flux', 'ouvert') })
   source.addEventListener('saisine', function (event) {
     var data = {}
     try { data = JSON.parse(event.data) } catch (e) { return }

@@ -27,16 +27,20 @@ export async function livePages(app: FastifyInstance) {
   let subscriber: Redis | null = null
   const open = new Set<() => void>()
 
+  let ready: Promise<void> | null = null
+
   // One subscriber connection per process, made on the first stream, for every tenant and organisation.
-  function subscribe() {
-    if (subscriber) return
+  function subscribe(): Promise<void> {
+    if (ready) return ready
     const sub = new Redis(app.config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: null, connectTimeout: 2000 })
     sub.on('error', (err) => app.log.warn({ err: err.message }, 'live subscriber error'))
     sub.on('pmessage', (_pattern: string, channel: string, message: string) => {
       for (const l of listeners) if (l.wants(channel)) l.send(message)
     })
-    sub.connect().then(() => sub.psubscribe(`${app.config.REDIS_PREFIX}:live:*`)).catch((err) => app.log.warn({ err: err.message }, 'live subscribe failed'))
     subscriber = sub
+    ready = sub.connect().then(() => sub.psubscribe(`${app.config.REDIS_PREFIX}:live:*`)).then(() => undefined)
+      .catch((err) => { app.log.warn({ err: err.message }, 'live subscribe failed') })
+    return ready
   }
 
   app.addHook('preClose', async () => { for (const end of open) end() })
@@ -45,7 +49,8 @@ export async function livePages(app: FastifyInstance) {
   app.get('/saisines/flux', { preHandler: kit.guard }, async (request, reply) => {
     const p = request.principal!
     if (p.role === 'secretary') return reply.code(204).send()
-    subscribe()
+    // Wait (briefly) for the subscription, so that a stream that says "open" does not miss the next message.
+    await Promise.race([subscribe(), new Promise((resolve) => setTimeout(resolve, 2000).unref())])
     // The mission TIC watches its whole network; a partner its own organisation.
     const own = channelOf(app.config.REDIS_PREFIX, p.tenantId, p.organisationId)
     const tenantPrefix = `${app.config.REDIS_PREFIX}:live:${p.tenantId}:`

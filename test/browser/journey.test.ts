@@ -1,0 +1,192 @@
+// The extranet in a real browser (Debian's chromium driven by playwright-core): the journey of issue 5, with the
+// worker and an SMTP server of our own, and axe-core (WCAG 2.1 A and AA) on every page of it.
+// RELAIS_SCREENSHOTS=1 also writes docs/screenshots/*.png (kept out of normal runs: they would dirty the tree).
+import t from 'tap'
+import { existsSync, mkdirSync } from 'node:fs'
+import path from 'node:path'
+import pino from 'pino'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import axe from 'axe-core'
+import { buildApp } from '@relais/api/app'
+import { startWorker } from '@relais/worker/worker'
+import { MailSink } from '@relais/mail/sink'
+import { createTestEnv } from '../helpers/db.ts'
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+if (!existsSync(CHROMIUM)) {
+  // Never skip: a missing browser must show up as a failure in CI.
+  t.fail(`Chromium introuvable à ${CHROMIUM} : installez-le (apt-get install -y chromium, fait par .ci/run) ou indiquez CHROMIUM_PATH.`)
+  t.end()
+  process.exit(1)
+}
+
+const sink = new MailSink({ httpPort: null, smtpPort: 0 })
+const { smtpUrl } = await sink.start()
+const env = await createTestEnv({ SMTP_URL: smtpUrl })
+// Time runs from a Tuesday 10:00 in Paris (working hours: mails go out at once), at the real pace.
+const start = Date.parse('2026-11-24T09:00:00Z')
+const t0 = Date.now()
+const clock = () => new Date(start + (Date.now() - t0))
+const app = await buildApp(env.config, { logger: false, clock })
+await app.listen({ port: 0, host: '127.0.0.1' })
+const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+const worker = await startWorker({ ...env.config, PUBLIC_URL: base }, { clock, relayIntervalMs: 50, sweepIntervalMs: 500, log: pino({ level: 'silent' }) })
+
+const browser: Browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  // launch() gives every run a fresh temporary user-data-dir.
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+})
+t.teardown(async () => {
+  await browser.close()
+  await worker.close()
+  await app.close()
+  await sink.stop()
+  await env.drop()
+})
+
+const SHOTS = process.env.RELAIS_SCREENSHOTS ? path.resolve(import.meta.dirname, '../../docs/screenshots') : null
+if (SHOTS) mkdirSync(SHOTS, { recursive: true })
+async function screenshot(page: Page, name: string) {
+  if (SHOTS) await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true })
+}
+
+/** axe-core with the WCAG 2.1 A and AA rules: the violations found, as readable lines. */
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: axe.source })
+  // A string: the test is compiled without the DOM's types.
+  const result = await page.evaluate(`axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })`) as axe.AxeResults
+  if (!result.passes.length) throw new Error('axe-core did not run any rule')
+  return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`)
+}
+
+const activeId = (page: Page) => page.evaluate('document.activeElement && document.activeElement.id') as Promise<string | null>
+const activeValue = (page: Page) => page.evaluate('document.activeElement && document.activeElement.value') as Promise<string | null>
+const activeText = (page: Page) => page.evaluate('document.activeElement && document.activeElement.textContent.trim()') as Promise<string | null>
+
+async function newPage() {
+  const context = await browser.newContext({ locale: 'fr-FR', timezoneId: 'Europe/Paris' })
+  context.setDefaultTimeout(10_000)
+  return context.newPage()
+}
+
+async function login(page: Page, email: string, password = 'relais-demo') {
+  if (!page.url().includes('/connexion')) await page.goto(`${base}/connexion`)
+  await page.getByLabel('Adresse électronique').fill(email)
+  await page.getByLabel('Mot de passe').fill(password)
+  await page.getByRole('button', { name: 'Se connecter' }).click()
+  await page.waitForLoadState('domcontentloaded')
+}
+
+t.test('the journey: filing, mail, answer, close — in French, by keyboard, accessible', async (t) => {
+  const secretary = await newPage()
+
+  // A wrong password: a French error, and the page is still accessible.
+  await secretary.goto(`${base}/connexion`)
+  t.equal(await secretary.getAttribute('html', 'lang'), 'fr')
+  t.same(await axeViolations(secretary), [], `axe, WCAG 2.1 A and AA: the login page`)
+  await screenshot(secretary, 'connexion')
+  await login(secretary, 'secretaire@ardentes.demo', 'pas-le-bon')
+  await t.resolves(secretary.getByRole('alert').filter({ hasText: 'Adresse électronique ou mot de passe incorrect.' }).waitFor(), 'French error on a wrong password')
+  t.same(await axeViolations(secretary), [], `axe, WCAG 2.1 A and AA: the login page with its error`)
+
+  await login(secretary, 'secretaire@ardentes.demo')
+  t.match(new URL(secretary.url()).pathname, '/saisines')
+  t.same(await axeViolations(secretary), [], `axe, WCAG 2.1 A and AA: the mairie’s list`)
+
+  // An empty question: the message sits next to the field, the rest is kept.
+  await secretary.goto(`${base}/saisines/nouvelle`)
+  t.same(await axeViolations(secretary), [], `axe, WCAG 2.1 A and AA: the filing form`)
+  await secretary.getByLabel('Thème').selectOption('aides-caf')
+  await secretary.getByLabel('Nom et prénom').fill('Jeanne Durand')
+  await secretary.getByLabel('Adresse électronique (facultatif)').fill('jeanne.durand@example.org')
+  await secretary.getByRole('button', { name: 'Déposer la saisine' }).click()
+  const questionField = secretary.locator('.field', { has: secretary.locator('#question') })
+  t.equal((await questionField.locator('.field-error').textContent())?.trim(), 'Erreur : Ce champ ne peut pas être vide.', 'message next to the question')
+  t.equal(await secretary.locator('#question').getAttribute('aria-invalid'), 'true')
+  t.equal(await secretary.getByLabel('Nom et prénom').inputValue(), 'Jeanne Durand', 'values kept')
+  t.same(await axeViolations(secretary), [], `axe, WCAG 2.1 A and AA: the filing form with an error`)
+
+  // The filing form with the keyboard alone: Tab to move, type, Enter to send.
+  await secretary.goto(`${base}/saisines/nouvelle`)
+  for (let i = 0; i < 40 && await activeId(secretary) !== 'themeCode'; i++) await secretary.keyboard.press('Tab')
+  t.equal(await activeId(secretary), 'themeCode', 'Tab reaches the theme')
+  await secretary.keyboard.type('Aides de la CAF')
+  t.equal(await secretary.locator('#themeCode').inputValue(), 'aides-caf', 'theme chosen by typing')
+  await secretary.keyboard.press('Tab') // commune: preset to the mairie's
+  t.equal(await secretary.locator('#communeInsee').inputValue(), '36005', 'commune preset to Ardentes')
+  await secretary.keyboard.press('Tab')
+  await secretary.keyboard.type('Madame Durand, séparée depuis mars, demande si elle a droit à l’allocation de soutien familial.')
+  await secretary.keyboard.press('Tab')
+  await secretary.keyboard.type('Jeanne Durand')
+  await secretary.keyboard.press('Tab')
+  await secretary.keyboard.type('jeanne.durand@example.org')
+  await secretary.keyboard.press('Tab') // phone: left empty
+  await secretary.keyboard.press('Tab') // preferred channel: courriel, already checked
+  t.equal(await activeValue(secretary), 'email')
+  await secretary.keyboard.press('Tab') // internal note: left empty
+  await secretary.keyboard.press('Tab')
+  t.equal(await activeText(secretary), 'Déposer la saisine')
+  await secretary.keyboard.press('Enter')
+  await secretary.getByText('La saisine a été déposée').waitFor()
+  const referralUrl = secretary.url().split('?')[0]
+  const reference = (await secretary.locator('h1').textContent())!.replace('Saisine ', '').trim()
+  t.match(reference, /^36-2026-\d{6}$/)
+  t.match(await secretary.locator('.summary').textContent(), /CAF de l’Indre/)
+  t.match(await secretary.locator('.summary').textContent(), /reste \d+ h/)
+  t.same(await axeViolations(secretary), [], `axe, WCAG 2.1 A and AA: the referral as filed`)
+
+  // The CAF referent's mail arrives; its link is the referral's page.
+  const mail = await sink.waitFor((m) => m.to.includes('referent@caf36.demo') && m.subject.includes(reference), 15_000)
+  const link = mail.text.match(/https?:\/\/\S+\/saisines\/[0-9a-f-]{36}/)?.[0]
+  t.equal(link, referralUrl, 'the mail links to the referral')
+
+  // The DDT's referent cannot open the CAF's referral.
+  const ddt = await newPage()
+  await ddt.goto(link!)
+  await login(ddt, 'referent@ddt36.demo')
+  t.equal(await ddt.locator('h1').textContent(), 'Page introuvable')
+  t.notMatch(await ddt.content(), /Jeanne Durand/)
+  t.same(await axeViolations(ddt), [], `axe, WCAG 2.1 A and AA: the 404 page`)
+
+  // The CAF referent follows the link, logs in, lands on the referral and answers.
+  const referent = await newPage()
+  await referent.goto(link!)
+  t.match(new URL(referent.url()).pathname, '/connexion')
+  await login(referent, 'referent@caf36.demo')
+  t.equal(referent.url(), link, 'back on the referral after login')
+  t.match(await referent.locator('.question').textContent(), /allocation de soutien familial/)
+  t.same(await axeViolations(referent), [], `axe, WCAG 2.1 A and AA: the referral seen by the referent`)
+  await referent.getByLabel('Votre réponse').fill('Oui : l’ASF est due dès le mois suivant la séparation. Formulaire cerfa 12045 à déposer.')
+  await referent.getByRole('button', { name: 'Répondre', exact: true }).click()
+  await referent.getByText('Votre réponse a été envoyée à la mairie.').waitFor()
+  t.same(await axeViolations(referent), [], `axe, WCAG 2.1 A and AA: the referral once answered`)
+  await screenshot(referent, 'saisine-repondue')
+
+  // The referent's open inbox: a new referral shows up without a reload (SSE over Redis pub/sub).
+  await referent.goto(`${base}/saisines`)
+  t.same(await axeViolations(referent), [], `axe, WCAG 2.1 A and AA: the referent’s inbox`)
+  await referent.locator('body[data-flux="ouvert"]').waitFor()
+  await secretary.goto(`${base}/saisines/nouvelle`)
+  await secretary.getByLabel('Thème').selectOption('aides-caf')
+  await secretary.getByLabel('Question du citoyen').fill('Monsieur Petit demande le montant de la prime d’activité.')
+  await secretary.getByLabel('Nom et prénom').fill('Louis Petit')
+  await secretary.getByLabel('Téléphone (facultatif)').fill('02 54 11 22 33')
+  await secretary.getByLabel('Téléphone', { exact: true }).check()
+  await screenshot(secretary, 'nouvelle-saisine')
+  await secretary.getByRole('button', { name: 'Déposer la saisine' }).click()
+  await secretary.getByText('La saisine a été déposée').waitFor()
+  await t.resolves(referent.locator('#zone-liste').getByText('Louis Petit').waitFor({ timeout: 5000 }), 'the new referral appears in the open inbox')
+  t.match(await referent.locator('#annonce-flux').textContent(), /Nouvelle saisine reçue/)
+  await screenshot(referent, 'boite-de-reception')
+
+  // The secretary sees the answer and closes.
+  await secretary.goto(referralUrl)
+  t.match(await secretary.locator('.answer-body').textContent(), /cerfa 12045/)
+  t.same(await axeViolations(secretary), [], `axe, WCAG 2.1 A and AA: the answered referral seen by the mairie`)
+  await secretary.getByRole('button', { name: 'Clore' }).click()
+  await secretary.getByText('La saisine est close.').waitFor()
+  t.match(await secretary.locator('.summary').textContent(), /clôturée/)
+  t.same(await axeViolations(secretary), [], `axe, WCAG 2.1 A and AA: the closed referral`)
+})

@@ -8,12 +8,16 @@ export type MailKind = 'referral_new' | 'reminder' | 'escalation' | 'info_reques
  * Writes mails to send in the caller's transaction: they exist if and only if the change that causes
  * them commits. Each row gets its Message-ID now, so every retry sends under the same one.
  */
-export async function enqueueMail(trx: Tx, args: { tenantId: string; referralId: string | null; kind: MailKind; recipients: Recipient[]; payload?: Record<string, unknown>; now: Date }) {
-  if (!args.recipients.length) return 0
-  await trx.insertInto('outbox').values(args.recipients.map((r) => ({
+export function outboxRows(args: { tenantId: string; referralId: string | null; kind: MailKind; recipients: Recipient[]; payload?: Record<string, unknown>; now: Date }) {
+  return args.recipients.map((r) => ({
     tenant_id: args.tenantId, referral_id: args.referralId, kind: args.kind, recipient_person_id: r.personId,
     recipient_email: r.email, payload: JSON.stringify(args.payload ?? {}), created_at: args.now, next_attempt_at: args.now,
     message_id: `<${randomUUID()}@relais.local>`,
-  }))).execute()
+  }))
+}
+
+export async function enqueueMail(trx: Tx, args: Parameters<typeof outboxRows>[0]) {
+  if (!args.recipients.length) return 0
+  await trx.insertInto('outbox').values(outboxRows(args)).execute()
   return args.recipients.length
 }

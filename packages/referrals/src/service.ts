@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import { AppError, badRequest, countedMinutes, formatReference, nextStatus, notFound, type ReferralAction, type RoutingDecision } from '@relais/core'
+import { AppError, badRequest, countedMinutes, formatReference, nextStatus, notFound, route, type ReferralAction, type RoutingDecision } from '@relais/core'
 import type { Role, Tx } from '@relais/db'
-import { appendEvent, SYSTEM, type Actor } from './timeline.ts'
-import { enqueueMail } from './outbox.ts'
+import { appendEvent, chainEvents, GENESIS_HASH, SYSTEM, type Actor } from './timeline.ts'
+import { enqueueMail, outboxRows } from './outbox.ts'
 import { holderRecipients, networkAdmins, personRecipient } from './recipients.ts'
-import { decideRouting } from './routing-input.ts'
-import { OPEN_STATUSES, pausesFrom, refreshSchedule } from './schedule.ts'
-import { loadPolicy } from './policy.ts'
+import { decideRouting, loadRoutingSnapshot, routingInput } from './routing-input.ts'
+import { OPEN_STATUSES, pausesFrom, plannedSteps, refreshSchedule } from './schedule.ts'
+import { loadPolicy, mergePolicy } from './policy.ts'
 
 export interface Principal { personId: string; tenantId: string; organisationId: string; role: Role }
 
@@ -27,24 +27,34 @@ export function canSee(p: Principal, r: { mairie_organisation_id: string; holder
   return r.holder_organisation_id === p.organisationId
 }
 
-async function assign(trx: Tx, args: { tenantId: string; referralId: string; decision: Pick<RoutingDecision, 'organisationId' | 'personId' | 'reason' | 'viaBackupOf'> & { mode: 'automatic' | 'manual' | 'transfer' | 'triage' }; previous: { organisationId: string; personId: string | null } | null; actor: Actor; now: Date }) {
-  const d = args.decision
-  await appendEvent(trx, args.tenantId, args.referralId, 'assigned', args.actor, args.now, {
+type Assignment = Pick<RoutingDecision, 'organisationId' | 'personId' | 'reason' | 'viaBackupOf'> & { mode: 'automatic' | 'manual' | 'transfer' | 'triage' }
+
+/** Every assignment on the timeline says how it was made and who held the referral before. */
+function assignmentData(d: Assignment, previous: { organisationId: string; personId: string | null } | null) {
+  return {
     mode: d.mode, organisationId: d.organisationId, personId: d.personId, viaBackupOf: d.viaBackupOf ?? null, reason: d.reason,
-    previousOrganisationId: args.previous?.organisationId ?? null, previousPersonId: args.previous?.personId ?? null,
-  })
+    previousOrganisationId: previous?.organisationId ?? null, previousPersonId: previous?.personId ?? null,
+  }
 }
 
-export async function fileReferral(trx: Tx, p: Principal, input: FileInput, now: Date) {
+async function assign(trx: Tx, args: { tenantId: string; referralId: string; decision: Assignment; previous: { organisationId: string; personId: string | null } | null; actor: Actor; now: Date }) {
+  await appendEvent(trx, args.tenantId, args.referralId, 'assigned', args.actor, args.now, assignmentData(args.decision, args.previous))
+}
+
+export interface FiledReferral { id: string; reference: string; status: 'submitted' | 'assigned'; dueAt: Date | null; assignedOrganisation: { id: string; name: string } }
+
+/**
+ * Files a referral: validation, routing and the SLA schedule are decided in memory from one snapshot of the
+ * directory; the referral, its first events and its mails are written together, and it is numbered last so
+ * the tenant's counter row stays locked only until the commit that follows.
+ */
+export async function fileReferralSummary(trx: Tx, p: Principal, input: FileInput, now: Date): Promise<FiledReferral> {
   if (p.role !== 'secretary') throw new AppError(403, 'forbidden', 'Seul le secrétariat d’une mairie peut déposer une saisine.')
-  const mairie = await trx.selectFrom('organisation').select(['id', 'commune_insee', 'kind']).where('id', '=', p.organisationId).executeTakeFirstOrThrow()
-  const tenant = await trx.selectFrom('tenant').select(['id', 'code']).where('id', '=', p.tenantId).executeTakeFirstOrThrow()
-  const theme = await trx.selectFrom('theme').select(['id', 'code', 'label']).where('code', '=', input.themeCode).where('active', '=', true).executeTakeFirst()
+  const snap = await loadRoutingSnapshot(trx, { themeCode: input.themeCode, communeInsee: input.communeInsee, mairieOrganisationId: p.organisationId })
+  const { theme, commune } = snap
   const details: { path: string; message: string }[] = []
   if (!theme) details.push({ path: 'themeCode', message: 'Thème inconnu.' })
-  const communeInsee = input.communeInsee ?? mairie.commune_insee
-  const commune = communeInsee ? await trx.selectFrom('commune').select(['insee', 'departement']).where('insee', '=', communeInsee).executeTakeFirst() : undefined
-  if (!commune || commune.departement !== tenant.code) details.push({ path: 'communeInsee', message: 'Commune inconnue dans ce département.' })
+  if (!commune || commune.departement !== snap.tenant.code) details.push({ path: 'communeInsee', message: 'Commune inconnue dans ce département.' })
   const c = input.citizen
   if (c.preferredChannel === 'email' && !c.email) details.push({ path: 'citizen.email', message: 'L’adresse électronique est obligatoire quand le citoyen préfère être contacté par courriel.' })
   if (c.preferredChannel === 'phone' && !c.phone) details.push({ path: 'citizen.phone', message: 'Le téléphone est obligatoire quand le citoyen préfère être contacté par téléphone.' })
@@ -52,27 +62,40 @@ export async function fileReferral(trx: Tx, p: Principal, input: FileInput, now:
   if (!c.name.trim()) details.push({ path: 'citizen.name', message: 'Ce champ ne peut pas être vide.' })
   if (details.length || !theme || !commune) throw new AppError(400, 'validation_failed', 'Certaines informations sont invalides : corrigez les champs indiqués.', details)
 
-  const decision = await decideRouting(trx, { themeId: theme.id, communeInsee: commune.insee, now })
-  const year = Number(new Intl.DateTimeFormat('en', { timeZone: 'Europe/Paris', year: 'numeric' }).format(now))
+  const decision = route(routingInput(snap, now))
   const triage = decision.mode === 'triage'
-  const referral = await trx.insertInto('referral').values({
-    // Numbered last (below): the per-tenant counter row is then locked only until the commit that follows.
-    tenant_id: p.tenantId, reference: `pending-${randomUUID()}`, mairie_organisation_id: mairie.id, filed_by_person_id: p.personId, theme_id: theme.id,
+  const policy = mergePolicy(snap.tenant, snap.policies, theme)
+  const { dueAt, steps } = plannedSteps(now, policy, [])
+  const id = randomUUID()
+  const events = chainEvents(p.tenantId, id, 0, GENESIS_HASH, [
+    { kind: 'filed', actor: actorOf(p), at: now, data: { themeCode: theme.code, communeInsee: commune.insee } },
+    { kind: 'assigned', actor: SYSTEM, at: now, data: assignmentData({ ...decision, mode: triage ? 'triage' : 'automatic' }, null) },
+  ])
+  const chosen = snap.people.find((x) => x.id === decision.personId)
+  // The routing function only picks reachable people; the fallbacks (admins, shared address) need a query.
+  const recipients = triage ? await networkAdmins(trx) : chosen ? [{ personId: chosen.id, email: chosen.email }] : await holderRecipients(trx, decision.organisationId, null)
+  const year = Number(new Intl.DateTimeFormat('en', { timeZone: policy.timeZone, year: 'numeric' }).format(now))
+
+  await trx.insertInto('referral').values({
+    id, tenant_id: p.tenantId, reference: `pending-${id}`, mairie_organisation_id: p.organisationId, filed_by_person_id: p.personId, theme_id: theme.id,
     commune_insee: commune.insee, question: input.question, citizen_name: c.name.trim(), citizen_email: c.email ?? null,
     citizen_phone: c.phone ?? null, citizen_preferred_channel: c.preferredChannel, internal_note: input.internalNote ?? null,
     status: triage ? 'submitted' : 'assigned', holder_organisation_id: decision.organisationId, holder_person_id: decision.personId,
-    filed_at: now, clock_started_at: now,
-  }).returning(['id', 'reference', 'status']).executeTakeFirstOrThrow()
-  await appendEvent(trx, p.tenantId, referral.id, 'filed', actorOf(p), now, { themeCode: theme.code, communeInsee: commune.insee })
-  await assign(trx, { tenantId: p.tenantId, referralId: referral.id, decision: { ...decision, mode: triage ? 'triage' : 'automatic' }, previous: null, actor: SYSTEM, now })
-  await refreshSchedule(trx, referral.id)
-  const recipients = triage ? await networkAdmins(trx) : await holderRecipients(trx, decision.organisationId, decision.personId)
-  await enqueueMail(trx, { tenantId: p.tenantId, referralId: referral.id, kind: 'referral_new', recipients, payload: { triage }, now })
+    filed_at: now, clock_started_at: now, due_at: dueAt, next_step: steps[0]?.name ?? null, next_step_at: steps[0]?.sendAt ?? null,
+  }).execute()
+  await trx.insertInto('referral_event').values(events).execute()
+  if (recipients.length) await trx.insertInto('outbox').values(outboxRows({ tenantId: p.tenantId, referralId: id, kind: 'referral_new', recipients, payload: { triage }, now })).execute()
   const seq = await trx.insertInto('referral_sequence').values({ tenant_id: p.tenantId, year, last_value: 1 })
     .onConflict((oc) => oc.columns(['tenant_id', 'year']).doUpdateSet((eb) => ({ last_value: eb('referral_sequence.last_value', '+', 1) })))
     .returning('last_value').executeTakeFirstOrThrow()
-  await trx.updateTable('referral').set({ reference: formatReference(tenant.code, year, seq.last_value) }).where('id', '=', referral.id).execute()
-  return referral.id
+  const reference = formatReference(snap.tenant.code, year, seq.last_value)
+  await trx.updateTable('referral').set({ reference }).where('id', '=', id).execute()
+  const name = snap.organisations[decision.organisationId] ?? snap.tic.name
+  return { id, reference, status: triage ? 'submitted' : 'assigned', dueAt, assignedOrganisation: { id: decision.organisationId, name } }
+}
+
+export async function fileReferral(trx: Tx, p: Principal, input: FileInput, now: Date): Promise<string> {
+  return (await fileReferralSummary(trx, p, input, now)).id
 }
 
 export async function lockVisible(trx: Tx, p: Principal, referralId: string) {

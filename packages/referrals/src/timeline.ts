@@ -25,19 +25,29 @@ export function eventHash(prevHash: string, e: EventContent): string {
   })).digest('hex')
 }
 
+export interface NewEvent { kind: string; actor: Actor; at: Date; data?: Record<string, unknown> }
+
+/** Rows for events that follow (prevSeq, prevHash), each chained to the one before. Pure. */
+export function chainEvents(tenantId: string, referralId: string, prevSeq: number, prevHash: string, events: NewEvent[]) {
+  let seq = prevSeq
+  let prev = prevHash
+  return events.map((e) => {
+    seq++
+    const data = JSON.parse(JSON.stringify(e.data ?? {})) as Record<string, unknown>
+    const hash = eventHash(prev, { referralId, seq, at: e.at, actorPersonId: e.actor.personId, actorOrganisationId: e.actor.organisationId, kind: e.kind, data })
+    const row = { tenant_id: tenantId, referral_id: referralId, seq, at: e.at, actor_person_id: e.actor.personId, actor_organisation_id: e.actor.organisationId, kind: e.kind, data: JSON.stringify(data), prev_hash: prev, hash }
+    prev = hash
+    return row
+  })
+}
+
 /** Appends one event. The caller holds the referral's row lock (selectForUpdate), which orders appends. */
 export async function appendEvent(trx: Tx, tenantId: string, referralId: string, kind: string, actor: Actor, at: Date, data: Record<string, unknown> = {}) {
   const last = await trx.selectFrom('referral_event').select(['seq', 'hash']).where('referral_id', '=', referralId)
     .orderBy('seq', 'desc').limit(1).executeTakeFirst()
-  const seq = (last?.seq ?? 0) + 1
-  const prevHash = last?.hash ?? GENESIS_HASH
-  const clean = JSON.parse(JSON.stringify(data)) as Record<string, unknown>
-  const hash = eventHash(prevHash, { referralId, seq, at, actorPersonId: actor.personId, actorOrganisationId: actor.organisationId, kind, data: clean })
-  await trx.insertInto('referral_event').values({
-    tenant_id: tenantId, referral_id: referralId, seq, at, actor_person_id: actor.personId,
-    actor_organisation_id: actor.organisationId, kind, data: JSON.stringify(clean), prev_hash: prevHash, hash,
-  }).execute()
-  return { seq, hash }
+  const [row] = chainEvents(tenantId, referralId, last?.seq ?? 0, last?.hash ?? GENESIS_HASH, [{ kind, actor, at, data }])
+  await trx.insertInto('referral_event').values(row).execute()
+  return { seq: row.seq, hash: row.hash }
 }
 
 export interface ChainReport { referralId: string; events: number; ok: boolean; brokenAtSeq: number | null }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import type { ReferralAction } from '@relais/core'
-import { act, fileReferral, getReferral, listReferrals } from '@relais/referrals'
+import { act, fileReferralSummary, getReferral, listReferrals } from '@relais/referrals'
 import { ErrorBody, IdParams, ListQuery, Uuid, errorResponses } from '../schemas/common.ts'
 
 const Status = Type.Union(['submitted', 'assigned', 'awaiting_info', 'answered', 'appointment_proposed', 'closed', 'cancelled'].map((s) => Type.Literal(s)))
@@ -72,12 +72,8 @@ export async function referralRoutes(fastify: FastifyInstance) {
   app.post('/referrals', {
     schema: { tags: ['saisines'], summary: 'Déposer une saisine pour un citoyen', security: [{ bearer: [] }], body: FileBody, response: { 201: Filed, ...errorResponses } },
   }, async (request, reply) => {
-    const now = app.clock()
-    const result = await app.tx(request, async (trx) => {
-      const id = await fileReferral(trx, request.principal!, request.body, now)
-      return getReferral(trx, request.principal!, id)
-    })
-    return reply.code(201).send({ id: result.id, reference: result.reference, status: result.status, dueAt: result.dueAt, assignedOrganisation: result.holder.organisation })
+    const filed = await app.tx(request, (trx) => fileReferralSummary(trx, request.principal!, request.body, app.clock()))
+    return reply.code(201).send({ ...filed, dueAt: filed.dueAt?.toISOString() ?? null })
   })
 
   app.get('/referrals', {

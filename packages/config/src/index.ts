@@ -11,6 +11,8 @@ const ConfigSchema = Type.Object({
   DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://', default: 'postgres://postgres@127.0.0.1:5432/relais' }),
   /** The role the application connects as: owns nothing, cannot bypass RLS. Derived from DATABASE_URL when unset. */
   APP_DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  /** Connections per process in the application's pool: Postgres needs processes × this (see docs/operations.md). */
+  DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
   REDIS_PREFIX: Type.String({ pattern: '^[a-zA-Z0-9_-]+$', default: 'relais' }),
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
@@ -42,7 +44,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const firstError = [...Value.Errors(ConfigSchema, converted)][0]
   if (firstError) {
     const variable = firstError.instancePath.replace(/^\//, '') || String((firstError.params as { requiredProperties?: string[] }).requiredProperties?.[0] ?? '?')
-    throw new ConfigError(variable, `est invalide (${JSON.stringify(env[variable] ?? '')} : ${firstError.message})`)
+    // Secrets and URLs that may carry a password are named, never echoed.
+    const shown = /SECRET|PASSWORD|_URL$/.test(variable) ? '' : `${JSON.stringify(env[variable] ?? '')} : `
+    throw new ConfigError(variable, `est invalide (${shown}${firstError.message})`)
   }
   const config = converted as Config
   if (config.NODE_ENV === 'production') {

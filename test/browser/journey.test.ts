@@ -190,3 +190,20 @@ t.test('the journey: filing, mail, answer, close — in French, by keyboard, acc
   t.match(await secretary.locator('.summary').textContent(), /clôturée/)
   t.same(await axeViolations(secretary), [], `axe, WCAG 2.1 A and AA: the closed referral`)
 })
+
+t.test('the mission TIC’s and the organisation admin’s pages are accessible too', async (t) => {
+  const admin = await newPage()
+  await login(admin, 'tic@indre.demo')
+  t.match(new URL(admin.url()).pathname, '/tableau-de-bord')
+  for (const url of ['/tableau-de-bord', '/saisines?vue=toutes', '/triage', '/annuaire/organisations', '/annuaire/personnes', '/annuaire/themes', '/annuaire/regles', '/annuaire/delais']) {
+    await admin.goto(`${base}${url}`)
+    t.same(await axeViolations(admin), [], `axe, WCAG 2.1 A and AA: ${url}`)
+  }
+  await admin.goto(`${base}/tableau-de-bord`)
+  await screenshot(admin, 'tableau-de-bord')
+  const orgAdmin = await newPage()
+  await login(orgAdmin, 'admin@caf36.demo')
+  await orgAdmin.goto(`${base}/organisation/personnes`)
+  t.match(await orgAdmin.locator('table').textContent(), /Karim Haddad/)
+  t.same(await axeViolations(orgAdmin), [], 'axe, WCAG 2.1 A and AA: /organisation/personnes')
+})

@@ -1,3 +1,150 @@
-import type { FastifyInstance } from 'fastify'
+// Pages of the mission TIC (the network at a glance, the triage queue, the directory, the SLA policy) and of an
+// organisation's admin (its people, their absences and backups). Read pages over the directory's queries.
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { AppError, OPEN_REFERRAL_STATUSES, type ReferralStatus } from '@relais/core'
+import type { OrganisationKind, Role, Tx } from '@relais/db'
+import { listAssignments, listOrganisations, listPeople, listThemes } from '@relais/db/directory'
+import { listReferrals, loadPolicy } from '@relais/referrals'
+import { ROLE_LABELS, deadline, duration, shortDate, statusLabel } from './format.ts'
 
-export async function adminPages(_app: FastifyInstance) {}
+const TO_HANDLE: ReferralStatus[] = ['submitted', 'assigned', 'awaiting_info']
+const KIND_LABELS: Record<string, string> = { mairie: 'Mairie', partner: 'Organisme partenaire', msap: 'Maison de services au public', mission_tic: 'Mission TIC' }
+const CLOCK_LABELS: Record<string, string> = { calendar: 'heures calendaires', working_days: 'jours ouvrés', business_hours: 'heures ouvrées' }
+const TERRITORY_LABELS: Record<string, string> = { commune: 'Commune', epci: 'Intercommunalité', departement: 'Département' }
+const NOTIFY_LABELS: Record<string, string> = { org_admins: 'administrateurs de l’organisme', backup: 'suppléant', mission_tic: 'mission TIC' }
+const DAYS = ['', 'lundi', 'mardi', 'mercredi', 'jeudi', 'vendredi', 'samedi', 'dimanche']
+const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')} h ${String(m % 60).padStart(2, '0')}`
+
+const only = (...roles: Role[]) => async (request: FastifyRequest) => {
+  if (!roles.includes(request.principal!.role)) throw new AppError(403, 'forbidden', roles.includes('network_admin') && roles.length === 1 ? 'Cette page est réservée à la mission TIC.' : 'Cette page est réservée aux administrateurs d’organisme.')
+}
+
+/** Open, due within 24 h, overdue, in triage: counted by the database, per holder organisation. */
+async function glance(trx: Tx, now: Date) {
+  const soon = new Date(now.getTime() + 24 * 3600_000)
+  const rows = await trx.selectFrom('referral as r').innerJoin('organisation as o', 'o.id', 'r.holder_organisation_id')
+    .select((eb) => [
+      'o.id', 'o.name',
+      eb.fn.countAll<string>().as('open'),
+      eb.fn.count<string>('r.id').filterWhere((w) => w.and([w('r.status', 'in', TO_HANDLE), w('r.sla_met_at', 'is', null), w('r.due_at', '>=', now), w('r.due_at', '<', soon)])).as('soon'),
+      eb.fn.count<string>('r.id').filterWhere((w) => w.and([w('r.status', 'in', TO_HANDLE), w('r.sla_met_at', 'is', null), w('r.due_at', '<', now)])).as('overdue'),
+      eb.fn.count<string>('r.id').filterWhere('r.status', '=', 'submitted').as('triage'),
+    ])
+    .where('r.status', 'in', [...OPEN_REFERRAL_STATUSES])
+    .groupBy(['o.id', 'o.name']).orderBy('o.name').execute()
+  const perOrg = rows.map((r) => ({ id: r.id, name: r.name, open: Number(r.open), soon: Number(r.soon), overdue: Number(r.overdue), triage: Number(r.triage) }))
+  const total = perOrg.reduce((a, r) => ({ open: a.open + r.open, soon: a.soon + r.soon, overdue: a.overdue + r.overdue, triage: a.triage + r.triage }), { open: 0, soon: 0, overdue: 0, triage: 0 })
+  return { perOrg, total }
+}
+
+export async function adminPages(app: FastifyInstance) {
+  const kit = app.pages
+  const tic = { preHandler: [kit.guard, only('network_admin')] }
+
+  app.get('/tableau-de-bord', tic, async (request, reply) => {
+    const data = await app.tx(request, async (trx) => ({ me: await kit.me(trx, request), ...(await glance(trx, app.clock())) }))
+    return kit.render(reply, 'dashboard.hbs', { title: 'Tableau de bord du réseau', ...data })
+  })
+
+  app.get('/triage', tic, async (request, reply) => {
+    const now = app.clock()
+    const data = await app.tx(request, async (trx) => {
+      const me = await kit.me(trx, request)
+      const list = await listReferrals(trx, request.principal!, { status: 'submitted', limit: 500 }, now)
+      return { me, items: list.items.map((i) => ({ ...i, statusLabel: statusLabel(i.status), deadline: deadline(i, now), filed: shortDate(i.filedAt), due: shortDate(i.dueAt) })) }
+    })
+    return kit.render(reply, 'triage.hbs', { title: 'File de tri', ...data, isAdmin: true })
+  })
+
+  app.get<{ Querystring: { type?: string; q?: string } }>('/annuaire/organisations', tic, async (request, reply) => {
+    const kind = Object.keys(KIND_LABELS).includes(request.query.type ?? '') ? (request.query.type as OrganisationKind) : undefined
+    const q = (request.query.q ?? '').trim().slice(0, 100) || undefined
+    const data = await app.tx(request, async (trx) => ({
+      me: await kit.me(trx, request),
+      items: (await listOrganisations(trx, request.principal!.tenantId, { kind, q }, undefined, 500)).slice(0, 500).map((o) => ({ ...o, kindLabel: KIND_LABELS[o.kind], statusLabel: o.status === 'active' ? 'active' : o.status })),
+    }))
+    return kit.render(reply, 'directory-organisations.hbs', {
+      title: 'Annuaire : organisations', ...data, section: 'organisations', filters: { type: kind, q },
+      kinds: Object.entries(KIND_LABELS).map(([value, label]) => ({ value, label, selected: value === kind })),
+    })
+  })
+
+  app.get<{ Querystring: { organisme?: string; role?: string; q?: string } }>('/annuaire/personnes', tic, async (request, reply) => {
+    const role = Object.keys(ROLE_LABELS).includes(request.query.role ?? '') ? (request.query.role as Role) : undefined
+    const organisationId = /^[0-9a-f-]{36}$/i.test(request.query.organisme ?? '') ? request.query.organisme : undefined
+    const q = (request.query.q ?? '').trim().slice(0, 100) || undefined
+    const data = await app.tx(request, async (trx) => {
+      const tenantId = request.principal!.tenantId
+      const people = (await listPeople(trx, tenantId, { role, organisationId, q }, undefined, 500)).slice(0, 500)
+      const orgs = (await listOrganisations(trx, tenantId, {}, undefined, 2000)).filter((o) => o.kind !== 'mairie' || people.some((p) => p.organisationId === o.id))
+      return { me: await kit.me(trx, request), people: peopleRows(people, app.clock()), orgs: orgs.map((o) => ({ id: o.id, name: o.name, selected: o.id === organisationId })) }
+    })
+    return kit.render(reply, 'directory-people.hbs', {
+      title: 'Annuaire : personnes', ...data, section: 'personnes', filters: { q },
+      roles: Object.entries(ROLE_LABELS).map(([value, label]) => ({ value, label, selected: value === role })),
+    })
+  })
+
+  app.get('/annuaire/themes', tic, async (request, reply) => {
+    const data = await app.tx(request, async (trx) => ({
+      me: await kit.me(trx, request),
+      items: (await listThemes(trx, request.principal!.tenantId, {}, undefined, 500)).map((t) => ({ ...t, sla: t.slaResponseMinutes ? duration(t.slaResponseMinutes) : 'politique du département' })),
+    }))
+    return kit.render(reply, 'directory-themes.hbs', { title: 'Annuaire : thèmes', ...data, section: 'themes' })
+  })
+
+  app.get<{ Querystring: { theme?: string } }>('/annuaire/regles', tic, async (request, reply) => {
+    const themeCode = (request.query.theme ?? '').slice(0, 50) || undefined
+    const data = await app.tx(request, async (trx) => {
+      const tenantId = request.principal!.tenantId
+      return {
+        me: await kit.me(trx, request),
+        themes: (await listThemes(trx, tenantId, {}, undefined, 500)).map((t) => ({ code: t.code, label: t.label, selected: t.code === themeCode })),
+        items: (await listAssignments(trx, 'routing_rule', tenantId, { themeCode }, undefined, null)).map((a) => ({ ...a, territoryLabel: TERRITORY_LABELS[a.territoryKind] ?? a.territoryKind })),
+      }
+    })
+    return kit.render(reply, 'directory-rules.hbs', { title: 'Annuaire : règles de routage', ...data, section: 'regles' })
+  })
+
+  app.get('/annuaire/delais', tic, async (request, reply) => {
+    const data = await app.tx(request, async (trx) => {
+      const tenantId = request.principal!.tenantId
+      const base = await loadPolicy(trx, tenantId, null)
+      const themes = await listThemes(trx, tenantId, { active: true }, undefined, 500)
+      const perTheme = []
+      for (const t of themes) {
+        const p = await loadPolicy(trx, tenantId, t.id)
+        perTheme.push({ label: t.label, response: duration(p.responseMinutes), clock: CLOCK_LABELS[p.clockMode] ?? p.clockMode, own: p.responseMinutes !== base.responseMinutes || p.clockMode !== base.clockMode })
+      }
+      return {
+        me: await kit.me(trx, request),
+        policy: {
+          response: duration(base.responseMinutes), clock: CLOCK_LABELS[base.clockMode] ?? base.clockMode,
+          reminder: base.reminderBeforeMinutes ? duration(base.reminderBeforeMinutes) : 'aucune',
+          escalations: base.escalations.map((e, i) => ({ level: i + 1, after: duration(e.afterDueMinutes), notify: e.notify.map((n) => NOTIFY_LABELS[n] ?? n).join(', ') })),
+          hours: Object.entries(base.openingHours ?? {}).map(([day, windows]) => ({ day: DAYS[Number(day)] ?? day, windows: (windows ?? []).map(([a, b]) => `${hhmm(a)} – ${hhmm(b)}`).join(', ') })),
+        },
+        perTheme,
+      }
+    })
+    return kit.render(reply, 'directory-sla.hbs', { title: 'Politique de délai', ...data, section: 'delais' })
+  })
+
+  app.get('/organisation/personnes', { preHandler: [kit.guard, only('org_admin')] }, async (request, reply) => {
+    const p = request.principal!
+    const data = await app.tx(request, async (trx) => ({
+      me: await kit.me(trx, request),
+      people: peopleRows(await listPeople(trx, p.tenantId, { organisationId: p.organisationId }, undefined, 500), app.clock()),
+    }))
+    return kit.render(reply, 'org-people.hbs', { title: 'Personnes de l’organisme', ...data })
+  })
+}
+
+function peopleRows(people: Awaited<ReturnType<typeof listPeople>>, now: Date) {
+  const names = new Map(people.map((p) => [p.id, p.name]))
+  return people.map((p) => {
+    const absentNow = !!p.absentFrom && p.absentFrom <= now && (!p.absentUntil || p.absentUntil > now)
+    const absence = p.absentFrom ? `${absentNow ? 'absent' : 'absence prévue'} du ${shortDate(p.absentFrom)}${p.absentUntil ? ` au ${shortDate(p.absentUntil)}` : ''}` : ''
+    return { ...p, roleLabel: ROLE_LABELS[p.role] ?? p.role, absence, absentNow, backupName: p.backupPersonId ? names.get(p.backupPersonId) ?? 'une personne d’un autre organisme' : '', bounced: !!p.emailBouncedAt }
+  })
+}

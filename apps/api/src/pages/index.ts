@@ -73,7 +73,7 @@ export async function pagesPlugin(app: FastifyInstance) {
     root: VIEWS,
     layout: 'layouts/main.hbs',
     production,
-    options: { partials: { fieldError: 'partials/field-error.hbs', referralTable: 'partials/referral-table.hbs' } },
+    options: { partials: { fieldError: 'partials/field-error.hbs', referralTable: 'partials/referral-table.hbs', directoryNav: 'partials/directory-nav.hbs', peopleTable: 'partials/people-table.hbs' } },
   })
   await app.register(fastifyCsrf, {
     cookieKey: 'relais_csrf',

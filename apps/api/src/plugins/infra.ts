@@ -22,7 +22,7 @@ export const infraPlugin = fp(async (app: FastifyInstance, opts: { config: Confi
   app.decorate('config', opts.config)
   app.decorate('clock', opts.clock ?? (() => new Date()))
   // One pool, owned by @fastify/postgres; Kysely borrows it and is never destroyed.
-  await app.register(fastifyPostgres, { connectionString: opts.config.APP_DATABASE_URL, max: 10, connectionTimeoutMillis: 3000 })
+  await app.register(fastifyPostgres, { connectionString: opts.config.APP_DATABASE_URL, max: opts.config.DB_POOL_MAX, connectionTimeoutMillis: 3000 })
   app.pg.pool.on('error', (err) => app.log.warn({ err: err.message }, 'idle database client error'))
   app.decorate('db', createKysely(app.pg.pool))
   // Fail fast: a request must never hang on a Redis outage.

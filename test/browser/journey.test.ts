@@ -86,7 +86,6 @@ t.test('the journey: filing, mail, answer, close — in French, by keyboard, acc
   await secretary.goto(`${base}/connexion`)
   t.equal(await secretary.getAttribute('html', 'lang'), 'fr')
   t.same(await axeViolations(secretary), [], `axe, WCAG 2.1 A and AA: the login page`)
-  await screenshot(secretary, 'connexion')
   await login(secretary, 'secretaire@ardentes.demo', 'pas-le-bon')
   await t.resolves(secretary.getByRole('alert').filter({ hasText: 'Adresse électronique ou mot de passe incorrect.' }).waitFor(), 'French error on a wrong password')
   t.same(await axeViolations(secretary), [], `axe, WCAG 2.1 A and AA: the login page with its error`)
@@ -199,8 +198,6 @@ t.test('the mission TIC’s and the organisation admin’s pages are accessible 
     await admin.goto(`${base}${url}`)
     t.same(await axeViolations(admin), [], `axe, WCAG 2.1 A and AA: ${url}`)
   }
-  await admin.goto(`${base}/tableau-de-bord`)
-  await screenshot(admin, 'tableau-de-bord')
   const orgAdmin = await newPage()
   await login(orgAdmin, 'admin@caf36.demo')
   await orgAdmin.goto(`${base}/organisation/personnes`)

@@ -8,10 +8,24 @@ const root = fileURLToPath(new URL('../../', import.meta.url))
  * binary: the pid must be the worker's own, or a SIGKILL would only kill a wrapper.
  */
 export function spawnWorker(env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', `${root}apps/worker/src/main.ts`], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
+  return spawnService('apps/worker/src/main.ts', env)
+}
+
+/** Starts the real API process (apps/api/src/server.ts). */
+export function spawnApi(env: Record<string, string>): ChildProcess {
+  return spawnService('apps/api/src/server.ts', env)
+}
+
+function spawnService(entry: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', `${root}${entry}`], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout?.on('data', (chunk: Buffer) => { out = (out + chunk.toString()).slice(-20_000) })
   child.stderr?.on('data', () => undefined)
+  Object.defineProperty(child, 'output', { get: () => out })
   return child
 }
+
+export const outputOf = (child: ChildProcess): string => (child as ChildProcess & { output: string }).output
 
 export function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)

@@ -25,4 +25,6 @@ closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
   if (err) log.error({ err }, 'worker closing after an error')
   else log.info({ signal }, 'worker closing')
   await worker.close()
+  log.info(worker.stats, 'worker stopped')
+  if (process.env.WORKER_STATS === '1') process.stdout.write(`${JSON.stringify({ workerStats: worker.stats })}\n`)
 })

@@ -53,15 +53,21 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
   const claimSeconds = opts.claimSeconds ?? 30
 
   const autorun = opts.processJobs ?? true
+  /** What this process did, for operators (logged at close) and the scale-out test. */
+  const stats = { mailsSent: 0, slaSteps: 0 }
   const mailWorker = new Worker(MAIL_QUEUE, async (job) => {
     const { outboxId, tenantId } = job.data as { outboxId: string; tenantId: string }
-    return deliverOutbox(db, { outboxId, tenantId, now: clock, claimSeconds, transport, publicUrl: config.PUBLIC_URL, log })
+    const outcome = await deliverOutbox(db, { outboxId, tenantId, now: clock, claimSeconds, transport, publicUrl: config.PUBLIC_URL, log })
+    if (outcome === 'sent') stats.mailsSent++
+    return outcome
   }, { connection, prefix, autorun, concurrency: opts.concurrency ?? 8, lockDuration: opts.lockDurationMs ?? 30_000, stalledInterval: opts.lockDurationMs ?? 30_000 })
   mailWorker.on('error', (err) => log.warn({ err: err.message }, 'mail worker error'))
 
   const slaWorker = new Worker(SLA_QUEUE, async (job) => {
     const { referralId, tenantId, step } = job.data as { referralId: string; tenantId: string; step: string }
-    return withTenant(db, { tenantId }, (trx) => runSlaStep(trx, referralId, step, clock()))
+    const done = await withTenant(db, { tenantId }, (trx) => runSlaStep(trx, referralId, step, clock()))
+    if (done) stats.slaSteps++
+    return done
   }, { connection, prefix, autorun, concurrency: 4 })
   slaWorker.on('error', (err) => log.warn({ err: err.message }, 'sla worker error'))
 
@@ -96,7 +102,7 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
     const due = await sql<{ id: string; tenant_id: string; next_step: string }>`select * from sla_due(${now}, 1000)`.execute(db)
     let done = 0
     for (const row of due.rows) {
-      if (await withTenant(db, { tenantId: row.tenant_id }, (trx) => runSlaStep(trx, row.id, row.next_step, now))) done++
+      if (await withTenant(db, { tenantId: row.tenant_id }, (trx) => runSlaStep(trx, row.id, row.next_step, now))) { done++; stats.slaSteps++ }
     }
     const horizon = new Date(now.getTime() + (opts.sweepIntervalMs ?? 60_000))
     const soon = await sql<{ id: string; tenant_id: string; next_step: string; next_step_at: Date }>`select * from sla_due(${horizon}, 1000)`.execute(db)
@@ -134,7 +140,7 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
   log.info('worker started')
 
   return {
-    relayOnce, sweepOnce, db,
+    relayOnce, sweepOnce, db, stats,
     async close() {
       stopping = true
       await Promise.all([stopRelay(), stopSweep()])

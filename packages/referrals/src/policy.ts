@@ -1,5 +1,5 @@
 import { DEFAULT_SLA_POLICY, type SlaPolicy, type ClockMode, type OpeningHours, type EscalationTarget } from '@relais/core'
-import type { Tx } from '@relais/db'
+import { sql, type Tx } from '@relais/db'
 
 export interface PolicyRow {
   response_minutes: number; clock_mode: ClockMode; reminder_before_minutes: number
@@ -30,10 +30,12 @@ export function mergePolicy(tenant: { code: string; time_zone: string }, rows: (
   return policy
 }
 
+/** One round trip: the tenant, its policies for this theme and the theme's own response time. */
 export async function loadPolicy(trx: Tx, tenantId: string, themeId: string | null): Promise<SlaPolicy> {
-  const tenant = await trx.selectFrom('tenant').select(['code', 'time_zone']).where('id', '=', tenantId).executeTakeFirstOrThrow()
-  const rows = await trx.selectFrom('sla_policy').selectAll()
-    .where((eb) => eb.or([eb('theme_id', 'is', null), ...(themeId ? [eb('theme_id', '=', themeId)] : [])])).execute()
-  const theme = themeId ? await trx.selectFrom('theme').select(['id', 'sla_response_minutes']).where('id', '=', themeId).executeTakeFirst() : undefined
-  return mergePolicy(tenant, rows as (PolicyRow & { theme_id: string | null })[], theme ?? null)
+  const { rows } = await sql<{ tenant: { code: string; time_zone: string }; policies: (PolicyRow & { theme_id: string | null })[]; theme: { id: string; sla_response_minutes: number | null } | null }>`
+    select (select json_build_object('code', code, 'time_zone', time_zone) from tenant where id = ${tenantId}) as tenant,
+      (select coalesce(json_agg(s), '[]') from (select theme_id, response_minutes, clock_mode, reminder_before_minutes, escalations, opening_hours
+         from sla_policy where theme_id is null or theme_id = ${themeId}::uuid) s) as policies,
+      (select json_build_object('id', id, 'sla_response_minutes', sla_response_minutes) from theme where id = ${themeId}::uuid) as theme`.execute(trx)
+  return mergePolicy(rows[0].tenant, rows[0].policies, rows[0].theme)
 }

@@ -35,6 +35,10 @@ export async function runSlaStep(trx: Tx, referralId: string, expectedStep: stri
     await appendEvent(trx, r.tenant_id, r.id, 'escalated', SYSTEM, now, { step: step.name, level: step.level, notify: step.notify, dueAt: dueAt?.toISOString() ?? null })
     await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'escalation', recipients, payload: { level: step.level }, now })
   }
-  await refreshSchedule(trx, r.id)
+  // The next step follows from what was just loaded: no need to read the timeline again.
+  const done = new Set(events.filter((e) => e.at >= r.clock_started_at && (e.kind === 'reminder_sent' || e.kind === 'escalated')).map((e) => String(e.data.step)))
+  done.add(step.name)
+  const next = steps.find((s) => !done.has(s.name))
+  await trx.updateTable('referral').set({ next_step: next?.name ?? null, next_step_at: next?.sendAt ?? null }).where('id', '=', r.id).execute()
   return true
 }

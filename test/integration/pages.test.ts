@@ -303,3 +303,36 @@ t.test('directory and dashboard pages are the mission TIC’s; the organisation 
   const refNew = await ref.get('/saisines/nouvelle')
   t.equal(refNew.statusCode, 403, 'only a mairie files')
 })
+
+t.test('a filing, by page or by API, is published to the partner’s channel after the commit', async (t) => {
+  const { Redis } = await import('ioredis')
+  const sub = new Redis(env.config.REDIS_URL)
+  t.teardown(() => sub.disconnect())
+  const received: { channel: string; message: string }[] = []
+  sub.on('pmessage', (_p: string, channel: string, message: string) => received.push({ channel, message }))
+  await sub.psubscribe(`${env.config.REDIS_PREFIX}:live:*`)
+  const sec = new Visitor(app)
+  await sec.login('secretaire@ardentes.demo')
+  const id = await file(sec, { citizenName: 'Flux Page' })
+  const token = sec.cookies.relais_session
+  const api = await app.inject({ method: 'POST', url: '/api/v1/referrals', headers: { authorization: `Bearer ${token}` }, payload: { themeCode: 'aides-caf', question: 'Par l’API', citizen: { name: 'Flux API', preferredChannel: 'counter' } } })
+  t.equal(api.statusCode, 201)
+  const end = Date.now() + 3000
+  while (received.length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 20))
+  t.equal(received.length, 2)
+  t.match(received[0].message, id)
+  t.match(received[1].message, api.json().id)
+  t.ok(received.every((m) => m.channel.endsWith(`:${api.json().assignedOrganisation.id}`)), 'the CAF’s channel')
+})
+
+t.test('Redis down: filing through the page still works (the live update is best effort)', async (t) => {
+  const down = await buildApp({ ...env.config, REDIS_URL: 'redis://127.0.0.1:1' }, { logger: false, clock: clock.now })
+  t.teardown(() => down.close())
+  const v = new Visitor(down)
+  const login = await v.login('secretaire@ardentes.demo')
+  t.equal(login.statusCode, 303)
+  const started = Date.now()
+  const id = await file(v, { citizenName: 'Sans Redis' })
+  t.ok(Date.now() - started < 5000, 'not held by Redis')
+  t.match((await v.get(`/saisines/${id}`)).body, /Sans Redis/)
+})

@@ -6,7 +6,7 @@ import type { TSchema } from 'typebox'
 import { AppError, ACTION_LABELS, REFERRAL_STATUSES, allowedActions, type ReferralAction, type ReferralStatus } from '@relais/core'
 import { fromLocalMs } from '@relais/core/sla/time-zone'
 import type { Tx } from '@relais/db'
-import { act, fileReferral, getReferral, listReferrals, type FileInput, type Principal } from '@relais/referrals'
+import { act, fileReferralSummary, getReferral, listReferrals, type FileInput, type Principal } from '@relais/referrals'
 import { FileBody, actions as API_ACTIONS } from '../routes/referrals.ts'
 import { fieldPath, frenchMessage } from '../plugins/errors.ts'
 import { CHANNEL_LABELS, deadline, fieldErrors, longDate, shortDate, statusLabel, timelineEntry } from './format.ts'
@@ -181,9 +181,8 @@ export async function referralPages(app: FastifyInstance) {
     let filed: { id: string; reference: string; holderId: string }
     try {
       filed = await app.tx(request, async (trx) => {
-        const id = await fileReferral(trx, p, input, app.clock())
-        const r = await trx.selectFrom('referral').select(['id', 'reference', 'holder_organisation_id']).where('id', '=', id).executeTakeFirstOrThrow()
-        return { id: r.id, reference: r.reference, holderId: r.holder_organisation_id }
+        const r = await fileReferralSummary(trx, p, input, app.clock())
+        return { id: r.id, reference: r.reference, holderId: r.assignedOrganisation.id }
       })
     } catch (err) {
       if (err instanceof AppError && err.status === 400) return renderNew(request, reply, values, formErrors(err.details, FILE_FIELDS), err.message, 400)

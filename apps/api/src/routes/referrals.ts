@@ -4,6 +4,7 @@ import Type from 'typebox'
 import type { ReferralAction } from '@relais/core'
 import { act, fileReferralSummary, getReferral, listReferrals } from '@relais/referrals'
 import { ErrorBody, IdParams, ListQuery, Uuid, errorResponses } from '../schemas/common.ts'
+import { publishReferral } from '../pages/live.ts'
 
 const Status = Type.Union(['submitted', 'assigned', 'awaiting_info', 'answered', 'appointment_proposed', 'closed', 'cancelled'].map((s) => Type.Literal(s)))
 const Channel = Type.Union(['email', 'phone', 'post', 'counter'].map((s) => Type.Literal(s)))
@@ -73,6 +74,8 @@ export async function referralRoutes(fastify: FastifyInstance) {
     schema: { tags: ['saisines'], summary: 'Déposer une saisine pour un citoyen', security: [{ bearer: [] }], body: FileBody, response: { 201: Filed, ...errorResponses } },
   }, async (request, reply) => {
     const filed = await app.tx(request, (trx) => fileReferralSummary(trx, request.principal!, request.body, app.clock()))
+    // After the commit, best effort: the partner's open inbox page shows it without a reload.
+    await publishReferral(app, { tenantId: request.principal!.tenantId, organisationId: filed.assignedOrganisation.id, id: filed.id, reference: filed.reference })
     return reply.code(201).send({ ...filed, dueAt: filed.dueAt?.toISOString() ?? null })
   })
 

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Redis } from 'ioredis'
 import type { Config } from '@relais/config'
 import { createKysely, withTenant, type DB, type Tx } from '@relais/db'
-import { forbidden } from '@relais/core'
+import { AppError, forbidden } from '@relais/core'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -36,4 +36,19 @@ export const infraPlugin = fp(async (app: FastifyInstance, opts: { config: Confi
     return withTenant(app.db, { tenantId: p.tenantId, personId: p.personId, organisationId: p.organisationId }, fn)
   })
   app.addHook('onClose', async () => { redis.disconnect() })
+  // A lone UTF-16 surrogate (valid in JSON, not in UTF-8) would be stored as U+FFFD: refuse it rather than
+  // store something other than what was accepted.
+  app.addHook('preValidation', async (request) => {
+    if (!wellFormed(request.body) || !wellFormed(request.query) || !wellFormed(request.params)) {
+      throw new AppError(400, 'invalid_text', 'Le texte contient des caractères invalides (encodage) : corrigez-le puis recommencez.')
+    }
+  })
 })
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+function wellFormed(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return !LONE_SURROGATE.test(value)
+  if (value === null || typeof value !== 'object' || depth > 64) return true
+  for (const [k, v] of Object.entries(value)) if (LONE_SURROGATE.test(k) || !wellFormed(v, depth + 1)) return false
+  return true
+}

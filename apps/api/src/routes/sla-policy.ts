@@ -17,11 +17,19 @@ const PolicyBody = Type.Object({
 }, { additionalProperties: false })
 const PolicyResponse = Type.Intersect([PolicyBody, Type.Object({ themeCode: Type.Union([Type.String(), Type.Null()]), inherited: Type.Boolean() })])
 
-function validate(body: { responseMinutes: number; reminderBeforeMinutes: number; escalations: { afterDueMinutes: number }[]; openingHours?: Record<string, [number, number][] | undefined> }) {
+/** Business hours so thin that the deadline lies years away: computing it walks day by day and would hold the process. */
+const MAX_HORIZON_WEEKS = 104
+
+function validate(body: { responseMinutes: number; clockMode?: string; reminderBeforeMinutes: number; escalations: { afterDueMinutes: number }[]; openingHours?: Record<string, [number, number][] | undefined> }) {
   const details: { path: string; message: string }[] = []
   if (body.reminderBeforeMinutes >= body.responseMinutes && body.reminderBeforeMinutes > 0) details.push({ path: 'reminderBeforeMinutes', message: 'La relance doit précéder l’échéance.' })
   body.escalations.forEach((e, i) => { if (i > 0 && e.afterDueMinutes <= body.escalations[i - 1].afterDueMinutes) details.push({ path: `escalations.${i}.afterDueMinutes`, message: 'Les niveaux d’escalade doivent se suivre dans le temps.' }) })
   for (const [day, windows] of Object.entries(body.openingHours ?? {})) (windows ?? []).forEach(([a, b], i) => { if (a >= b) details.push({ path: `openingHours.${day}.${i}`, message: 'L’ouverture doit précéder la fermeture.' }) })
+  if (body.clockMode === 'business_hours' && body.openingHours && !details.length) {
+    const weekly = Object.values(body.openingHours).flatMap((w) => w ?? []).reduce((n, [a, b]) => n + (b - a), 0)
+    const furthest = body.responseMinutes + Math.max(0, ...body.escalations.map((e) => e.afterDueMinutes))
+    if (weekly === 0 || furthest / weekly > MAX_HORIZON_WEEKS) details.push({ path: 'openingHours', message: 'Trop peu d’heures d’ouverture pour ces délais : l’échéance tomberait à plus de deux ans.' })
+  }
   if (details.length) throw new AppError(400, 'validation_failed', 'Certaines informations sont invalides : corrigez les champs indiqués.', details)
 }
 

@@ -100,7 +100,7 @@ function tally(mails: ReceivedMail[], kind: string, refs: string[]) {
   const byRef = new Map<string, ReceivedMail[]>()
   for (const m of mails) {
     if (m.headers['x-relais-kind'] !== kind) continue
-    const ref = /\d{2,3}-\d{4}-\d{6}/.exec(m.subject)?.[0]
+    const ref = /\d{2,3}-\d{4}-\d{6,}/.exec(m.subject)?.[0]
     if (ref) byRef.set(ref, [...(byRef.get(ref) ?? []), m])
   }
   const lost = refs.filter((r) => !byRef.has(r)).length

@@ -118,12 +118,6 @@ export interface SlaPolicyTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>
 }
 
-export interface ReferralSequenceTable {
-  tenant_id: string
-  year: number
-  last_value: number
-}
-
 export interface ReferralTable {
   id: Generated<string>
   tenant_id: string
@@ -188,7 +182,6 @@ export interface OutboxTable {
 
 export interface Database {
   sla_policy: SlaPolicyTable
-  referral_sequence: ReferralSequenceTable
   referral: ReferralTable
   referral_event: ReferralEventTable
   outbox: OutboxTable

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { AppError, badRequest, countedMinutes, formatReference, nextStatus, notFound, route, type ReferralAction, type RoutingDecision } from '@relais/core'
-import type { Role, Tx } from '@relais/db'
+import { sql, type Role, type Tx } from '@relais/db'
 import { appendEvent, chainEvents, GENESIS_HASH, SYSTEM, type Actor } from './timeline.ts'
 import { enqueueMail, outboxRows } from './outbox.ts'
 import { holderRecipients, networkAdmins, personRecipient } from './recipients.ts'
@@ -45,8 +45,7 @@ export interface FiledReferral { id: string; reference: string; status: 'submitt
 
 /**
  * Files a referral: validation, routing and the SLA schedule are decided in memory from one snapshot of the
- * directory; the referral, its first events and its mails are written together, and it is numbered last so
- * the tenant's counter row stays locked only until the commit that follows.
+ * directory; the referral, its first events and its mails are written together.
  */
 export async function fileReferralSummary(trx: Tx, p: Principal, input: FileInput, now: Date): Promise<FiledReferral> {
   if (p.role !== 'secretary') throw new AppError(403, 'forbidden', 'Seul le secrétariat d’une mairie peut déposer une saisine.')
@@ -76,8 +75,10 @@ export async function fileReferralSummary(trx: Tx, p: Principal, input: FileInpu
   const recipients = triage ? await networkAdmins(trx) : chosen ? [{ personId: chosen.id, email: chosen.email }] : await holderRecipients(trx, decision.organisationId, null)
   const year = Number(new Intl.DateTimeFormat('en', { timeZone: policy.timeZone, year: 'numeric' }).format(now))
 
+  const { rows: [seq] } = await sql<{ n: string }>`select nextval('referral_number_seq') as n`.execute(trx)
+  const reference = formatReference(snap.tenant.code, year, Number(seq.n))
   await trx.insertInto('referral').values({
-    id, tenant_id: p.tenantId, reference: `pending-${id}`, mairie_organisation_id: p.organisationId, filed_by_person_id: p.personId, theme_id: theme.id,
+    id, tenant_id: p.tenantId, reference, mairie_organisation_id: p.organisationId, filed_by_person_id: p.personId, theme_id: theme.id,
     commune_insee: commune.insee, question: input.question, citizen_name: c.name.trim(), citizen_email: c.email ?? null,
     citizen_phone: c.phone ?? null, citizen_preferred_channel: c.preferredChannel, internal_note: input.internalNote ?? null,
     status: triage ? 'submitted' : 'assigned', holder_organisation_id: decision.organisationId, holder_person_id: decision.personId,
@@ -85,11 +86,6 @@ export async function fileReferralSummary(trx: Tx, p: Principal, input: FileInpu
   }).execute()
   await trx.insertInto('referral_event').values(events).execute()
   if (recipients.length) await trx.insertInto('outbox').values(outboxRows({ tenantId: p.tenantId, referralId: id, kind: 'referral_new', recipients, payload: { triage }, now })).execute()
-  const seq = await trx.insertInto('referral_sequence').values({ tenant_id: p.tenantId, year, last_value: 1 })
-    .onConflict((oc) => oc.columns(['tenant_id', 'year']).doUpdateSet((eb) => ({ last_value: eb('referral_sequence.last_value', '+', 1) })))
-    .returning('last_value').executeTakeFirstOrThrow()
-  const reference = formatReference(snap.tenant.code, year, seq.last_value)
-  await trx.updateTable('referral').set({ reference }).where('id', '=', id).execute()
   const name = snap.organisations[decision.organisationId] ?? snap.tic.name
   return { id, reference, status: triage ? 'submitted' : 'assigned', dueAt, assignedOrganisation: { id: decision.organisationId, name } }
 }

@@ -12,7 +12,8 @@ import { accessToken, auth, listRoutes, routeSchema, type JsonSchema, type Route
 const TOTAL = Number(process.env.SECURITY_FUZZ_CASES ?? 10_000)
 const HTTP_CASES = Math.ceil(TOTAL * 0.4)
 const MAIL_CASES = TOTAL - HTTP_CASES
-const SEED = Number(process.env.SECURITY_FUZZ_SEED ?? Date.now() % 2 ** 31)
+// A fixed seed keeps CI repeatable; set SECURITY_FUZZ_SEED to explore other cases.
+const SEED = Number(process.env.SECURITY_FUZZ_SEED ?? 20261122)
 
 const env = await createTestEnv()
 const app = await buildApp(env.config, { logger: false })
@@ -101,23 +102,22 @@ const caseArb: fc.Arbitrary<Case> = fc.constantFrom(...routes).chain((route) => 
 })
 
 function urlOf(c: Case): string {
-  const path = c.route.url.replace(/:(\w+)/g, (_, k) => encodeURIComponent(String(c.params[k] ?? 'x')))
+  // encodeURIComponent throws on a lone surrogate: send the replacement character a browser would send.
+  const wellFormed = (v: string) => v.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
+  const path = c.route.url.replace(/:(\w+)/g, (_, k) => encodeURIComponent(wellFormed(String(c.params[k] ?? 'x'))))
   const qs = new URLSearchParams()
   for (const [k, v] of Object.entries(c.query)) if (v !== undefined) qs.append(k, typeof v === 'object' ? JSON.stringify(v) : String(v))
   const q = qs.toString()
   return q ? `${path}?${q}` : path
 }
 
-const stats = { cases: 0, byStatus: {} as Record<number, number>, accepted: 0, filings: 0, readBack: 0, mails: 0, relogins: 0, routerLevel: 0 }
+const stats = { cases: 0, byStatus: {} as Record<number, number>, accepted: 0, filings: 0, readBack: 0, mails: 0, relogins: 0 }
 const failures: string[] = []
 const filed: { id: string; sent: { question: string; citizen: Record<string, unknown>; internalNote?: string } }[] = []
 
 function checkAnswer(what: string, res: { statusCode: number; body: string; headers: Record<string, unknown> }) {
   stats.cases++
   stats.byStatus[res.statusCode] = (stats.byStatus[res.statusCode] ?? 0) + 1
-  // Router-level refusals (a path parameter over 100 characters, a malformed %-escape) never reach the error
-  // handler: Fastify answers them itself, in its own shape. Counted, not failed (see the report of issue 6).
-  if (/FST_ERR_MAX_PARAM_LENGTH|FST_ERR_BAD_URL/.test(res.body) && res.statusCode < 500) { stats.routerLevel++; return }
   if (res.statusCode >= 500) failures.push(`${what}: ${res.statusCode} ${res.body.slice(0, 300)}`)
   else if (res.statusCode >= 400) {
     let ok = false
@@ -148,7 +148,7 @@ t.test(`${HTTP_CASES} generated requests from the route schemas (seed ${SEED})`,
       }
     }
   }))
-  t.comment(`${stats.cases} requests over ${routes.length} routes: ${Object.entries(stats.byStatus).map(([s, n]) => `${n} × ${s}`).join(', ')} (${stats.relogins} logins renewed, ${stats.routerLevel} refused by the router in Fastify's own shape)`)
+  t.comment(`${stats.cases} requests over ${routes.length} routes: ${Object.entries(stats.byStatus).map(([s, n]) => `${n} × ${s}`).join(', ')} (${stats.relogins} logins renewed)`)
   t.same(failures.slice(0, 20), [], 'no 5xx, every error in the usual shape')
 })
 

@@ -61,6 +61,17 @@ export async function buildApp(config: Config, opts: { logger?: FastifyServerOpt
       return typeof given === 'string' && /^[\w-]{8,64}$/.test(given) ? given : randomUUID()
     },
     bodyLimit: 1024 * 1024,
+    // Errors the router raises before any route runs get the same shape as every other error.
+    frameworkErrors: (_error, _request, reply) => {
+      ;(reply as unknown as { code(n: number): { send(b: unknown): void } }).code(400).send({ error: { code: 'bad_url', message: 'L’adresse demandée est invalide.' } })
+    },
+    routerOptions: {
+      maxParamLength: 200,
+      onMaxParamLength: (_path, _req, res) => {
+        res.writeHead(414, { 'content-type': 'application/json; charset=utf-8' })
+        res.end(JSON.stringify({ error: { code: 'uri_too_long', message: 'L’adresse demandée est trop longue.' } }))
+      },
+    },
     trustProxy: config.NODE_ENV === 'production',
     ajv: { customOptions: { allErrors: true, removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>()

@@ -1,14 +1,8 @@
 import closeWithGrace from 'close-with-grace'
-import { ConfigError, loadConfig } from '@relais/config'
+import { loadConfigOrExit } from '@relais/config'
 import { buildApp } from './app.ts'
 
-let config
-try {
-  config = loadConfig()
-} catch (err) {
-  if (err instanceof ConfigError) { console.error(err.message); process.exit(1) }
-  throw err
-}
+const config = loadConfigOrExit()
 const app = await buildApp(config)
 closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
   if (err) app.log.error({ err }, 'closing after an error')

@@ -1,16 +1,10 @@
 // The worker process: outbox relay, mail sending, SLA sweep. Any number of them may run side by side.
 import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
-import { ConfigError, loadConfig } from '@relais/config'
+import { loadConfigOrExit } from '@relais/config'
 import { startWorker } from './worker.ts'
 
-let config
-try {
-  config = loadConfig()
-} catch (err) {
-  if (err instanceof ConfigError) { console.error(err.message); process.exit(1) }
-  throw err
-}
+const config = loadConfigOrExit()
 const log = pino({ level: config.LOG_LEVEL, name: 'worker' })
 // Timings a fault test shortens; production keeps the defaults.
 const num = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined)

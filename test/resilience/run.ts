@@ -185,6 +185,8 @@ if (!only || only === 'faults') await scenario('faults: worker SIGKILLs, Redis F
     let kills = 0
     const killAt = new Set([40, 140, 260].map((n) => n + Math.floor(Math.random() * 30)))
     const events: string[] = []
+    let whilePgDown = ''
+    let pgDownStatuses: number[] = []
     const filed = await fileMany(c, 500, 4, stats, async (done) => {
       if (killAt.has(done)) {
         killAt.delete(done)
@@ -198,8 +200,15 @@ if (!only || only === 'faults') await scenario('faults: worker SIGKILLs, Redis F
       if (done === 180) { await redis.flushall(); events.push('FLUSHALL at 180') }
       if (done === 320) { restartRedis(); events.push('Redis restarted at 320') }
       if (done === 400) {
-        execSync(`pg_ctlcluster --skip-systemctl-redirect ${pgCluster()} main restart`, { stdio: 'ignore' })
-        events.push('Postgres restarted at 400')
+        // Postgres down: the API says so (503 and which service), never a 500, then recovers by itself.
+        execSync(`pg_ctlcluster --skip-systemctl-redirect ${pgCluster()} main stop`, { stdio: 'ignore' })
+        const ready = await fetch(`${c.apis[0].url}/health/ready`)
+        const readyBody = await ready.json() as { checks: { postgres: string } }
+        const filing = await fetch(`${c.apis[0].url}/api/v1/referrals`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${c.tokens['secretaire@ardentes.demo']}` }, body: JSON.stringify(sampleReferral) })
+        whilePgDown = `ready ${ready.status} (postgres ${readyBody.checks.postgres}), filing ${filing.status}`
+        execSync(`pg_ctlcluster --skip-systemctl-redirect ${pgCluster()} main start`, { stdio: 'ignore' })
+        events.push(`Postgres stopped and started at 400 (meanwhile: ${whilePgDown})`)
+        pgDownStatuses = [ready.status, filing.status]
       }
     })
     // The SMTP server goes down for two minutes while the last mails and the escalations are due.
@@ -220,6 +229,7 @@ if (!only || only === 'faults') await scenario('faults: worker SIGKILLs, Redis F
     await client.end()
     const detail = `${events.join(', ')}; ${filed.length} filed (${stats.unavailable} answers 503/refused meanwhile), ${stored} in Postgres; referral mails lost ${news.lost}, repeated ${news.repeated} (same Message-ID), under two Message-IDs ${news.twoIds}; escalation mails lost ${escalations.lost}, repeated ${escalations.repeated}; escalations in the timeline ${db.steps} for ${db.referrals} referrals (${db.duplicates} duplicated); kills ${kills}`
     assert.equal(stored, 500, detail)
+    assert.deepEqual(pgDownStatuses, [503, 503], `the API answers 503 while Postgres is down: ${detail}`)
     assert.equal(news.lost + escalations.lost, 0, detail)
     assert.equal(news.twoIds + escalations.twoIds, 0, detail)
     assert.ok(news.repeated + escalations.repeated <= kills * 8, detail)

@@ -79,7 +79,8 @@ async function step(l: Login) {
     if (res.status === 201) { stats.filed++; filedIds[l.tenant].push(res.json().id) }
     if (midway) {
       stats.failedMidway++
-      if (res.status !== 400 && res.status !== 0) stats.errors.push(`a filing with a NUL byte answered ${res.status}`)
+      // 503: the pool wait timed out before the insert could fail (counted against the 1 % budget below).
+      if (res.status !== 400 && res.status !== 503 && res.status !== 0) stats.errors.push(`a filing with a NUL byte answered ${res.status}`)
     }
     return
   }

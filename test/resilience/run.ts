@@ -59,11 +59,19 @@ async function startCluster(apiCount: number, workerCount: number): Promise<Clus
   return { env, sink, apis, workers, workerEnv, tokens }
 }
 
-async function stopCluster(c: Cluster) {
-  for (const p of [...c.apis.map((a) => a.proc), ...c.workers]) if (p.exitCode === null) p.kill('SIGTERM')
-  await Promise.all([...c.apis.map((a) => exited(a.proc)), ...c.workers.map(exited)])
+/** SIGTERM, then SIGKILL after 20 s: a process that does not stop is reported, never waited for forever. */
+async function stopCluster(c: Cluster): Promise<number> {
+  const procs = [...c.apis.map((a) => a.proc), ...c.workers].filter((p) => p.exitCode === null && p.signalCode === null)
+  for (const p of procs) p.kill('SIGTERM')
+  let forced = 0
+  await Promise.all(procs.map(async (p) => {
+    const timer = setTimeout(() => { forced++; p.kill('SIGKILL') }, 20_000)
+    await exited(p)
+    clearTimeout(timer)
+  }))
   await c.sink.stop()
   await c.env.drop()
+  return forced
 }
 
 /** Files one referral, retrying while the service is unavailable (503 or a refused connection). */
@@ -163,7 +171,8 @@ if (!only || only === 'scale') await scenario('scale-out: 2 API and 2 worker pro
     const escalations = tally(c.sink.messages, 'escalation', refs)
     const db = await escalationsInDb(c)
     for (const w of c.workers) w.kill('SIGTERM')
-    await Promise.all(c.workers.map(exited))
+    await Promise.race([Promise.all(c.workers.map(exited)), sleep(20_000)])
+    assert.ok(c.workers.every((w) => w.exitCode !== null || w.signalCode !== null), 'both workers stop on SIGTERM')
     const perWorker = c.workers.map((w) => JSON.parse(/\{"workerStats".*\}/.exec(outputOf(w))?.[0] ?? '{"workerStats":{"mailsSent":0,"slaSteps":0}}').workerStats)
     const detail = `${filed.length} filed; referral mails lost ${news.lost}, repeated ${news.repeated}; escalation mails lost ${escalations.lost}, repeated ${escalations.repeated}; escalations in the timeline ${db.steps} for ${db.referrals} referrals (${db.duplicates} duplicated); mails sent per worker ${perWorker.map((w) => w.mailsSent).join(' / ')}, SLA steps per worker ${perWorker.map((w) => w.slaSteps).join(' / ')}`
     assert.equal(news.lost + escalations.lost, 0, detail)
@@ -178,6 +187,7 @@ if (!only || only === 'scale') await scenario('scale-out: 2 API and 2 worker pro
 
 if (!only || only === 'faults') await scenario('faults: worker SIGKILLs, Redis FLUSHALL and restart, SMTP down 2 minutes, Postgres restart, 500 referrals', async () => {
   const c = await startCluster(1, 2)
+  let stopped = false
   const redis = new Redis(c.env.config.REDIS_URL, { maxRetriesPerRequest: null })
   redis.on('error', () => undefined)
   try {
@@ -234,11 +244,15 @@ if (!only || only === 'faults') await scenario('faults: worker SIGKILLs, Redis F
     assert.equal(news.twoIds + escalations.twoIds, 0, detail)
     assert.ok(news.repeated + escalations.repeated <= kills * 8, detail)
     assert.equal(db.duplicates, 0, detail)
-    return detail
+    redis.disconnect()
+    const forced = await stopCluster(c)
+    stopped = true
+    assert.equal(forced, 0, `every process stops on SIGTERM after the faults (${forced} had to be killed)`)
+    return `${detail}; all processes stopped on SIGTERM`
   } finally {
     redis.disconnect()
     if (!redisUp()) restartRedis()
-    await stopCluster(c)
+    if (!stopped) await stopCluster(c)
   }
 })
 

@@ -32,7 +32,7 @@ function redisConnection(url: string): ConnectionOptions {
   return {
     host: u.hostname, port: Number(u.port || 6379), username: u.username || undefined, password: u.password || undefined,
     db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0, tls: u.protocol === 'rediss:' ? {} : undefined,
-    maxRetriesPerRequest: null, enableOfflineQueue: false,
+    maxRetriesPerRequest: null,
   }
 }
 
@@ -43,10 +43,13 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
   const pool = createPool(config.APP_DATABASE_URL, 10)
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle database client error'))
   const db: DB = createKysely(pool)
+  // Workers keep ioredis' offline queue: without it, a restarted Redis made BullMQ's fetch loop spin on
+  // rejected commands and starve the process (seen in the fault run). Producers fail fast instead.
   const connection = redisConnection(config.REDIS_URL)
+  const producer: ConnectionOptions = { ...connection, enableOfflineQueue: false }
   const prefix = config.REDIS_PREFIX
-  const mailQueue = new Queue(MAIL_QUEUE, { connection, prefix })
-  const slaQueue = new Queue(SLA_QUEUE, { connection, prefix })
+  const mailQueue = new Queue(MAIL_QUEUE, { connection: producer, prefix })
+  const slaQueue = new Queue(SLA_QUEUE, { connection: producer, prefix })
   mailQueue.on('error', (err) => log.warn({ err: err.message }, 'mail queue error'))
   slaQueue.on('error', (err) => log.warn({ err: err.message }, 'sla queue error'))
   const transport = createMailTransport(config.SMTP_URL ?? 'smtp://127.0.0.1:1025', config.MAIL_FROM)

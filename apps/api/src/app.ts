@@ -11,7 +11,6 @@ import { authPlugin } from './plugins/auth.ts'
 import { healthRoutes } from './routes/health.ts'
 import { authRoutes } from './routes/auth.ts'
 import { meRoutes } from './routes/me.ts'
-import { catalogueRoutes } from './routes/catalogue.ts'
 import { directoryRoutes } from './routes/directory.ts'
 import { referralRoutes } from './routes/referrals.ts'
 import { slaPolicyRoutes } from './routes/sla-policy.ts'
@@ -91,7 +90,6 @@ export async function buildApp(config: Config, opts: { logger?: FastifyServerOpt
   await app.register(async (api) => {
     await api.register(authRoutes, { prefix: '/auth' })
     await api.register(meRoutes)
-    await api.register(catalogueRoutes)
     await api.register(directoryRoutes)
     await api.register(referralRoutes)
     await api.register(slaPolicyRoutes)

@@ -54,8 +54,3 @@ export async function withTenant<T>(db: DB, scope: TenantScope, fn: (trx: Tx) =>
     return result
   })
 }
-
-export function toInt(value: unknown): number {
-  const n = typeof value === 'number' ? value : Number.parseInt(String(value), 10)
-  return Number.isFinite(n) ? n : 0
-}

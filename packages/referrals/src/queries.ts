@@ -1,4 +1,4 @@
-import { sql, type Tx, type ReferralStatus } from '@relais/db'
+import type { Tx, ReferralStatus } from '@relais/db'
 import { decodeCursor, page } from '@relais/db/paging'
 import { notFound } from '@relais/core'
 import { canSee, type Principal } from './service.ts'
@@ -77,9 +77,4 @@ export async function getReferral(trx: Tx, p: Principal, id: string, opts: { aft
     answers: timeline.filter((e) => e.kind === 'answered').map((e) => ({ at: e.at, body: String(e.data.body ?? ''), by: e.actor })),
     timeline,
   }
-}
-
-export async function countOpenByTenant(trx: Tx): Promise<number> {
-  const r = await sql<{ n: string }>`select count(*) as n from referral where status in ('submitted','assigned','awaiting_info')`.execute(trx)
-  return Number(r.rows[0].n)
 }

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import type { ReferralAction } from '@relais/core'
 import { act, fileReferralSummary, getReferral, listReferrals } from '@relais/referrals'
-import { ErrorBody, IdParams, ListQuery, Uuid, errorResponses } from '../schemas/common.ts'
+import { IdParams, ListQuery, Uuid, errorResponses } from '../schemas/common.ts'
 import { publishReferral } from '../pages/live.ts'
 
 const Status = Type.Union(['submitted', 'assigned', 'awaiting_info', 'answered', 'appointment_proposed', 'closed', 'cancelled'].map((s) => Type.Literal(s)))
@@ -105,4 +105,3 @@ export async function referralRoutes(fastify: FastifyInstance) {
   }
 }
 
-export { ErrorBody }

@@ -1,0 +1,2 @@
+// Use cases of accounts and sessions (login, refresh, logout), shared by the API and the pages.
+export {}

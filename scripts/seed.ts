@@ -1,12 +1,12 @@
 import { loadConfig } from '@relais/config'
-import { createKysely, createPool } from '@relais/db'
+import { createOwnerKysely, createPool } from '@relais/db'
 import { ensureDatabase, migrateToLatest } from '@relais/db/migrate'
 import { seedDemo } from '@relais/db/seed'
 
 const config = loadConfig()
 await ensureDatabase(config.DATABASE_URL)
 await migrateToLatest(config.DATABASE_URL)
-const db = createKysely(createPool(config.DATABASE_URL, 2))
+const db = createOwnerKysely(createPool(config.DATABASE_URL, 2))
 try {
   const result = await seedDemo(db, { production: config.NODE_ENV === 'production' })
   console.log(result

@@ -9,7 +9,7 @@ import pg from 'pg'
 import { Redis } from 'ioredis'
 import { ConfigError, loadConfig, withDatabase, type Config } from '@relais/config'
 import { DEMO_PASSWORD } from '@relais/core'
-import { createKysely, createPool } from '@relais/db'
+import { createOwnerKysely, createPool } from '@relais/db'
 import { ensureDatabase, migrateToLatest } from '@relais/db/migrate'
 import { DEMO_TENANTS, seedDemo } from '@relais/db/seed'
 import { MailSink } from '@relais/mail/sink'
@@ -98,7 +98,7 @@ async function main() {
   if (await ensureDatabase(config.DATABASE_URL)) say(`Base de données créée : ${redact(config.DATABASE_URL)}`)
   const applied = await migrateToLatest(config.DATABASE_URL)
   say(applied.length ? `Migrations appliquées : ${applied.join(', ')}` : 'Base à jour : aucune migration en attente.')
-  const db = createKysely(createPool(config.DATABASE_URL, 2))
+  const db = createOwnerKysely(createPool(config.DATABASE_URL, 2))
   let demoAccounts: string[] = []
   try {
     if (config.NODE_ENV === 'production') {

@@ -1,7 +1,7 @@
 // Checks the tamper-evident timeline: `npm run verify-chain -- 36` (a tenant) or `-- 36-2026-000042` (a referral).
 // An operator's command: it connects with DATABASE_URL (the owner) to find the tenant, then reads inside it.
 import { loadConfig } from '@relais/config'
-import { createKysely, createPool, withTenant } from '@relais/db'
+import { createOwnerKysely, createPool, withTenant } from '@relais/db'
 import { verifyChain } from '@relais/referrals'
 
 const arg = process.argv[2] ?? ''
@@ -10,7 +10,7 @@ if (!/^[0-9][0-9AB][0-9]?(-\d{4}-\d{6})?$/.test(arg)) {
   process.exit(2)
 }
 const config = loadConfig()
-const db = createKysely(createPool(config.DATABASE_URL, 2))
+const db = createOwnerKysely(createPool(config.DATABASE_URL, 2))
 let broken = 0
 let checked = 0
 try {

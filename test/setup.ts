@@ -3,7 +3,7 @@
 import pg from 'pg'
 import { randomBytes } from 'node:crypto'
 import { withDatabase } from '@relais/config'
-import { createKysely, createPool } from '@relais/db'
+import { createOwnerKysely, createPool } from '@relais/db'
 import { migrateToLatest } from '@relais/db/migrate'
 import { seedDemo } from '@relais/db/seed'
 import { OWNER_URL, TEMPLATE_DB } from './helpers/db.ts'
@@ -16,7 +16,7 @@ if (!exists.rowCount) {
   await client.query(`create database ${building}`)
   const url = withDatabase(OWNER_URL, building)
   await migrateToLatest(url)
-  const db = createKysely(createPool(url, 2))
+  const db = createOwnerKysely(createPool(url, 2))
   await seedDemo(db)
   await db.destroy()
   try {

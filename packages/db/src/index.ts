@@ -4,9 +4,32 @@ import type { Database } from './schema.ts'
 
 export * from './schema.ts'
 export { sql }
+/** The bare pool. Tenant queries do not accept it: they take a TenantTx, which only withTenant() makes. */
 export type DB = Kysely<Database>
-/** A connection inside a tenant transaction (see withTenant). */
-export type Tx = Kysely<Database>
+
+declare const tenantTx: unique symbol
+/**
+ * A connection inside a tenant transaction. The brand is a type-level mark only: nothing outside
+ * withTenant() can produce one without a visible cast, so a repository call on the bare pool does not compile.
+ */
+export type TenantTx = Kysely<Database> & { readonly [tenantTx]: true }
+/** Kept for the transition; prefer TenantTx. */
+export type Tx = TenantTx
+
+declare const crossTenantDb: unique symbol
+/**
+ * The application pool used for cross-tenant work no tenant transaction can do: the worker's outbox relay
+ * and SLA sweep, through security-definer functions that hand out ids only. Named apart so it is visible.
+ */
+export type CrossTenantDb = Kysely<Database> & { readonly [crossTenantDb]: true }
+export const crossTenant = (db: DB): CrossTenantDb => db as CrossTenantDb
+
+declare const ownerDb: unique symbol
+/** A connection as the tables' owner (DATABASE_URL): RLS does not apply. Seed and operator scripts only. */
+export type OwnerDb = Kysely<Database> & { readonly [ownerDb]: true }
+export function createOwnerKysely(pool: pg.Pool): OwnerDb {
+  return createKysely(pool) as OwnerDb
+}
 
 // timestamptz only; int8/numeric counts are parsed where they are read.
 export function createKysely(pool: pg.Pool): DB {
@@ -37,7 +60,7 @@ function uuidLiteral(value: string | undefined, what: string): string {
  * BEGIN and the settings travel in one round trip (the values are checked uuids, hence inlined):
  * every request pays for this, so it is worth one string.
  */
-export async function withTenant<T>(db: DB, scope: TenantScope, fn: (trx: Tx) => Promise<T>): Promise<T> {
+export async function withTenant<T>(db: DB, scope: TenantScope, fn: (trx: TenantTx) => Promise<T>): Promise<T> {
   const begin = `begin; select set_config('app.tenant_id', ${uuidLiteral(scope.tenantId, 'tenantId')}, true), ` +
     `set_config('app.person_id', ${uuidLiteral(scope.personId, 'personId')}, true), ` +
     `set_config('app.organisation_id', ${uuidLiteral(scope.organisationId, 'organisationId')}, true)`
@@ -45,7 +68,7 @@ export async function withTenant<T>(db: DB, scope: TenantScope, fn: (trx: Tx) =>
     await sql.raw(begin).execute(conn)
     let result: T
     try {
-      result = await fn(conn as Tx)
+      result = await fn(conn as TenantTx)
     } catch (err) {
       await sql.raw('rollback').execute(conn).catch(() => undefined)
       throw err

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
-import type { Kysely } from 'kysely'
 import { DEMO_PASSWORD } from '@relais/core'
-import type { Database, OrganisationKind, Role } from './schema.ts'
+import type { OrganisationKind, Role } from './schema.ts'
+import type { OwnerDb } from './index.ts'
 import { hashPassword } from './credentials.ts'
 
 const require = createRequire(import.meta.url)
@@ -89,7 +89,7 @@ export const DEMO_TENANTS = [INDRE, CHER]
 export interface SeedResult { tenants: number; organisations: number; people: number }
 
 /** Loads the demo network. Runs as the owner; refuses a database that already has tenants. */
-export async function seedDemo(db: Kysely<Database>, opts: { production?: boolean } = {}): Promise<SeedResult | null> {
+export async function seedDemo(db: OwnerDb, opts: { production?: boolean } = {}): Promise<SeedResult | null> {
   if (opts.production) throw new Error('Le jeu de démonstration est refusé en production (NODE_ENV=production).')
   const any = await db.selectFrom('tenant').select('id').limit(1).executeTakeFirst()
   if (any) return null

@@ -2,7 +2,7 @@
 // for the throttling, the French errors and the rotating refresh cookie.
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { AppError, DEMO_PASSWORD } from '@relais/core'
+import { DEMO_PASSWORD, TooManyRequests, Unauthenticated } from '@relais/core'
 import { sql, withTenant, type Role } from '@relais/db'
 import { dummyPasswordHash, randomToken, sha256, verifyPassword } from '@relais/db/credentials'
 import { ACCESS_TOKEN_SECONDS } from './plugins/auth.ts'
@@ -11,8 +11,8 @@ import { LoginThrottle } from './login-throttle.ts'
 export const REFRESH_COOKIE = 'relais_refresh'
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const REFRESH_DAYS = 14
-export const invalidCredentials = () => new AppError(401, 'invalid_credentials', 'Adresse électronique ou mot de passe incorrect.')
-export const invalidSession = () => new AppError(401, 'invalid_session', 'Votre session a expiré : reconnectez-vous.')
+export const invalidCredentials = () => new Unauthenticated('invalid_credentials', 'Adresse électronique ou mot de passe incorrect.')
+export const invalidSession = () => new Unauthenticated('invalid_session', 'Votre session a expiré : reconnectez-vous.')
 
 export interface SessionPerson { id: string; tenant_id: string; organisation_id: string; role: Role }
 export interface Tokens { accessToken: string; expiresIn: number; tokenType: 'Bearer' }
@@ -37,13 +37,13 @@ export function sessionService(app: FastifyInstance) {
     return { accessToken, expiresIn: ACCESS_TOKEN_SECONDS, tokenType: 'Bearer' as const }
   }
 
-  /** Checks the credentials (throttled per address and per email) and opens a session; AppError 401/429 otherwise. */
+  /** Checks the credentials (throttled per address and per email) and opens a session; Unauthenticated or TooManyRequests otherwise. */
   async function login(request: FastifyRequest, reply: FastifyReply, input: { email: string; password: string }, log: FastifyBaseLogger = request.log): Promise<Tokens> {
     const email = input.email.trim().toLowerCase()
     const wait = await throttle.retryAfter(email, request.ip).catch((err) => { log.warn({ err: err.message }, 'login throttle unavailable'); return 0 })
     if (wait > 0) {
       reply.header('retry-after', String(wait))
-      throw new AppError(429, 'too_many_attempts', `Trop de tentatives de connexion : réessayez dans ${Math.ceil(wait / 60)} minute(s).`)
+      throw new TooManyRequests('too_many_attempts', `Trop de tentatives de connexion : réessayez dans ${Math.ceil(wait / 60)} minute(s).`)
     }
     const { rows } = await sql<{ tenant_id: string; person_id: string; password_hash: string }>`select * from auth_candidates(${email})`.execute(app.db)
     let matched: (typeof rows)[number] | undefined

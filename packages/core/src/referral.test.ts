@@ -1,5 +1,8 @@
 import t from 'tap'
-import { AppError } from './errors.ts'
+import { Conflict, DomainError, Forbidden, InvalidInput } from './errors.ts'
+
+// The HTTP status each kind of domain error becomes in the apps, to read the table below as the API answers.
+const statusOf = (e: DomainError) => (e instanceof Forbidden ? 403 : e instanceof Conflict ? 409 : e instanceof InvalidInput ? 400 : 500)
 import {
   ACTION_ROLES,
   REFERRAL_ACTIONS,
@@ -26,7 +29,7 @@ function outcome(status: ReferralStatus, action: ReferralAction, actorRole: Acto
   try {
     return nextStatus(status, action, { actorRole, closedAt, now })
   } catch (e) {
-    if (e instanceof AppError) return `${e.status} ${e.code}`
+    if (e instanceof DomainError) return `${statusOf(e)} ${e.code}`
     throw e
   }
 }
@@ -111,11 +114,11 @@ t.test('messages are French and say what is wrong', async (t) => {
     ['answered', 'close', 'system', /^Votre rôle \(système\) ne permet pas de clôturer une saisine\.$/],
   ]
   for (const [status, action, role, message] of cases) {
-    const err = t.throws(() => nextStatus(status, action, { actorRole: role, now: NOW, closedAt: CLOSED_RECENTLY })) as unknown as AppError
-    t.ok(err instanceof AppError)
+    const err = t.throws(() => nextStatus(status, action, { actorRole: role, now: NOW, closedAt: CLOSED_RECENTLY })) as unknown as DomainError
+    t.ok(err instanceof DomainError)
     t.match(err.message, message, `${status} ${action} ${role}`)
   }
-  const err = t.throws(() => nextStatus('answered', 'request_info', { actorRole: 'referent', now: NOW })) as unknown as AppError
+  const err = t.throws(() => nextStatus('answered', 'request_info', { actorRole: 'referent', now: NOW })) as unknown as DomainError
   t.same(err.details, { status: 'answered', action: 'request_info', allowed: ['answer', 'propose_appointment'] }, 'the 409 lists what the actor may do instead')
 })
 
@@ -129,8 +132,8 @@ t.test('reopen within 30 days of closing', async (t) => {
     [new Date(closedAt.getTime() + 365 * DAY), '409 reopen_window_expired', 'a year later'],
   ]
   for (const [now, expected, why] of rows) t.equal(outcome('closed', 'reopen', 'secretary', closedAt, now), expected, why)
-  const err = t.throws(() => nextStatus('closed', 'reopen', { actorRole: 'secretary', closedAt, now: new Date(closedAt.getTime() + 31 * DAY) })) as unknown as AppError
-  t.equal(err.status, 409)
+  const err = t.throws(() => nextStatus('closed', 'reopen', { actorRole: 'secretary', closedAt, now: new Date(closedAt.getTime() + 31 * DAY) })) as unknown as DomainError
+  t.ok(err instanceof Conflict)
   t.match(err.message, /clôturée il y a plus de 30 jours : elle ne peut plus être rouverte/)
   t.same(err.details, { closedAt: closedAt.toISOString(), reopenDeadline: '2026-05-31T10:00:00.000Z' })
   t.equal(REOPEN_WINDOW_DAYS, 30)

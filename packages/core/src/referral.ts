@@ -10,7 +10,7 @@
  *   transfer: assigned stays assigned (the holder changes), or goes back to submitted (triage queue).
  *   cancel: from any open status. closed (but for reopen) and cancelled are final.
  */
-import { AppError } from './errors.ts'
+import { Conflict, Forbidden, InvalidInput } from './errors.ts'
 import type { Pause } from './sla.ts'
 
 export type ReferralStatus = 'submitted' | 'assigned' | 'awaiting_info' | 'answered' | 'appointment_proposed' | 'closed' | 'cancelled'
@@ -95,27 +95,26 @@ export interface TransitionContext {
 }
 
 /**
- * The status after `action`, or an AppError: 403 'forbidden' when the role may never take this action, 409
- * 'illegal_transition' when the status does not allow it, 409 'reopen_window_expired' after 30 days.
+ * The status after `action`, or a domain error: Forbidden when the role may never take this action, Conflict
+ * 'illegal_transition' when the status does not allow it, Conflict 'reopen_window_expired' after 30 days.
  * Corrections are new answers: answering an answered referral keeps it answered.
  */
 export function nextStatus(current: ReferralStatus, action: ReferralAction, ctx: TransitionContext): ReferralStatus {
   const roles = ACTION_ROLES[action]
-  if (!roles) throw new AppError(400, 'unknown_action', 'Action inconnue.', { action })
+  if (!roles) throw new InvalidInput('unknown_action', 'Action inconnue.', { action })
   if (!roles.includes(ctx.actorRole)) {
     const role = ROLE_LABELS[ctx.actorRole] ?? String(ctx.actorRole)
-    throw new AppError(403, 'forbidden', `Votre rôle (${role}) ne permet pas ${de(action)} une saisine.`, { action, role: ctx.actorRole })
+    throw new Forbidden('forbidden', `Votre rôle (${role}) ne permet pas ${de(action)} une saisine.`, { action, role: ctx.actorRole })
   }
   const next = TRANSITIONS[action][current]
   if (!next) {
-    throw new AppError(409, 'illegal_transition', illegalMessage(current, action), { status: current, action, allowed: allowedActions(current, ctx.actorRole) })
+    throw new Conflict('illegal_transition', illegalMessage(current, action), { status: current, action, allowed: allowedActions(current, ctx.actorRole) })
   }
   if (action === 'reopen') {
     if (!ctx.closedAt) throw new Error('nextStatus: closedAt is required to reopen a closed referral')
     const deadline = reopenDeadline(ctx.closedAt)
     if (ctx.now.getTime() > deadline.getTime()) {
-      throw new AppError(
-        409,
+      throw new Conflict(
         'reopen_window_expired',
         `Cette saisine a été clôturée il y a plus de ${REOPEN_WINDOW_DAYS} jours : elle ne peut plus être rouverte. Déposez une nouvelle saisine.`,
         { closedAt: ctx.closedAt.toISOString(), reopenDeadline: deadline.toISOString() },

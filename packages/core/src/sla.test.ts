@@ -1,5 +1,5 @@
 import t from 'tap'
-import { AppError } from './errors.ts'
+import { InvalidInput } from './errors.ts'
 import {
   DEFAULT_SLA_POLICY,
   addCountedMinutes,
@@ -372,9 +372,8 @@ t.test('policy validation, in French', async (t) => {
   }
   t.same(slaPolicyProblems({ ...indre, departement: '2A' }), [])
   t.same(slaPolicyProblems({ ...indre, departement: '974', clockMode: 'business_hours', reminderBeforeMinutes: 0 }), [])
-  const err = t.throws(() => assertValidSlaPolicy({ ...indre, responseMinutes: -1 })) as unknown as AppError
-  t.ok(err instanceof AppError)
-  t.equal(err.status, 400)
+  const err = t.throws(() => assertValidSlaPolicy({ ...indre, responseMinutes: -1 })) as unknown as InvalidInput
+  t.ok(err instanceof InvalidInput)
   t.equal(err.code, 'invalid_sla_policy')
   t.ok(Array.isArray((err.details as { problems: string[] }).problems))
   t.doesNotThrow(() => assertValidSlaPolicy(indre))

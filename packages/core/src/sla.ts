@@ -5,7 +5,7 @@
  * Counting walks interval by interval (a whole working day, or one opening range), never minute by minute, so a
  * schedule costs a few dozen steps however long the span; day boundaries are cached per time zone.
  */
-import { AppError } from './errors.ts'
+import { InvalidInput } from './errors.ts'
 import { isHoliday } from './sla/holidays.ts'
 import { DAY_MS, MINUTE_MS, dayOfIsoDate, fromLocalMs, isValidTimeZone, isoDate, isoWeekday } from './sla/time-zone.ts'
 
@@ -403,10 +403,10 @@ export function slaPolicyProblems(policy: SlaPolicy): string[] {
   return problems
 }
 
-/** Throws AppError(400, 'invalid_sla_policy') listing the problems in `details.problems`. */
+/** Throws InvalidInput 'invalid_sla_policy' listing the problems in `details.problems`. */
 export function assertValidSlaPolicy(policy: SlaPolicy): void {
   const problems = slaPolicyProblems(policy)
-  if (problems.length > 0) throw new AppError(400, 'invalid_sla_policy', 'La politique de délai est invalide.', { problems })
+  if (problems.length > 0) throw new InvalidInput('invalid_sla_policy', 'La politique de délai est invalide.', { problems })
 }
 
 function deepFreeze<T>(value: T): T {

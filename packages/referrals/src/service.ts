@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { AppError, badRequest, countedMinutes, formatReference, nextStatus, notFound, route, type ReferralAction, type RoutingDecision } from '@relais/core'
+import { badRequest, forbidden, invalidFields, countedMinutes, formatReference, nextStatus, notFound, route, type ReferralAction, type RoutingDecision } from '@relais/core'
 import { sql, type Role, type Tx } from '@relais/db'
 import { appendEvent, chainEvents, GENESIS_HASH, SYSTEM, type Actor } from './timeline.ts'
 import { enqueueMail, outboxRows } from './outbox.ts'
@@ -48,7 +48,7 @@ export interface FiledReferral { id: string; reference: string; status: 'submitt
  * directory; the referral, its first events and its mails are written together.
  */
 export async function fileReferralSummary(trx: Tx, p: Principal, input: FileInput, now: Date): Promise<FiledReferral> {
-  if (p.role !== 'secretary') throw new AppError(403, 'forbidden', 'Seul le secrétariat d’une mairie peut déposer une saisine.')
+  if (p.role !== 'secretary') throw forbidden('Seul le secrétariat d’une mairie peut déposer une saisine.')
   const snap = await loadRoutingSnapshot(trx, { themeCode: input.themeCode, communeInsee: input.communeInsee, mairieOrganisationId: p.organisationId })
   const { theme, commune } = snap
   const details: { path: string; message: string }[] = []
@@ -59,7 +59,7 @@ export async function fileReferralSummary(trx: Tx, p: Principal, input: FileInpu
   if (c.preferredChannel === 'phone' && !c.phone) details.push({ path: 'citizen.phone', message: 'Le téléphone est obligatoire quand le citoyen préfère être contacté par téléphone.' })
   if (!input.question.trim()) details.push({ path: 'question', message: 'Ce champ ne peut pas être vide.' })
   if (!c.name.trim()) details.push({ path: 'citizen.name', message: 'Ce champ ne peut pas être vide.' })
-  if (details.length || !theme || !commune) throw new AppError(400, 'validation_failed', 'Certaines informations sont invalides : corrigez les champs indiqués.', details)
+  if (details.length || !theme || !commune) throw invalidFields(details)
 
   const decision = route(routingInput(snap, now))
   const triage = decision.mode === 'triage'
@@ -109,7 +109,7 @@ export async function act(trx: Tx, p: Principal, referralId: string, action: Ref
   const actor = actorOf(p)
   const need = (field: keyof ActionInput, label: string) => {
     const v = input[field]
-    if (typeof v !== 'string' || !v.trim()) throw new AppError(400, 'validation_failed', 'Certaines informations sont invalides : corrigez les champs indiqués.', [{ path: field, message: `${label} est obligatoire.` }])
+    if (typeof v !== 'string' || !v.trim()) throw invalidFields([{ path: field, message: `${label} est obligatoire.` }])
     return v.trim()
   }
   const update: Record<string, unknown> = { status, updated_at: now }

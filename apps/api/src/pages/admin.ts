@@ -1,7 +1,7 @@
 // Pages of the mission TIC (the network at a glance, the triage queue, the directory, the SLA policy) and of an
 // organisation's admin (its people, their absences and backups). Read pages over the directory's queries.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { AppError, OPEN_REFERRAL_STATUSES, type ReferralStatus } from '@relais/core'
+import { forbidden, OPEN_REFERRAL_STATUSES, type ReferralStatus } from '@relais/core'
 import type { OrganisationKind, Role, Tx } from '@relais/db'
 import { listAssignments, listOrganisations, listPeople, listThemes } from '@relais/db/directory'
 import { listReferrals, loadPolicy } from '@relais/referrals'
@@ -16,7 +16,7 @@ const DAYS = ['', 'lundi', 'mardi', 'mercredi', 'jeudi', 'vendredi', 'samedi', '
 const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')} h ${String(m % 60).padStart(2, '0')}`
 
 const only = (...roles: Role[]) => async (request: FastifyRequest) => {
-  if (!roles.includes(request.principal!.role)) throw new AppError(403, 'forbidden', roles.includes('network_admin') && roles.length === 1 ? 'Cette page est réservée à la mission TIC.' : 'Cette page est réservée aux administrateurs d’organisme.')
+  if (!roles.includes(request.principal!.role)) throw forbidden(roles.includes('network_admin') && roles.length === 1 ? 'Cette page est réservée à la mission TIC.' : 'Cette page est réservée aux administrateurs d’organisme.')
 }
 
 /** Open, due within 24 h, overdue, in triage: counted by the database, per holder organisation. */

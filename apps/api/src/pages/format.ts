@@ -92,7 +92,7 @@ export function timelineEntry(e: { kind: string; at: string; data: Record<string
 
 export interface FieldIssue { path: string; message: string }
 
-/** AppError details ({path, message}) as a map from form field name to message (first message per field). */
+/** A domain error's details ({path, message}) as a map from form field name to message (first message per field). */
 export function fieldErrors(details: unknown): Record<string, string> {
   const out: Record<string, string> = {}
   if (!Array.isArray(details)) return out

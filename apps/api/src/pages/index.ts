@@ -8,7 +8,8 @@ import fastifyView from '@fastify/view'
 import fastifyFormbody from '@fastify/formbody'
 import fastifyStatic from '@fastify/static'
 import fastifyCsrf from '@fastify/csrf-protection'
-import { AppError } from '@relais/core'
+import { DomainError } from '@relais/core'
+import { httpError, isOutage, UNAVAILABLE_MESSAGE } from '../plugins/errors.ts'
 import type { Tx } from '@relais/db'
 import { sessionService } from '../session.ts'
 import { ROLE_LABELS } from './format.ts'
@@ -95,7 +96,7 @@ export async function pagesPlugin(app: FastifyInstance) {
     async guard(request, reply) {
       const token = request.cookies[ACCESS_COOKIE]
       if (token) {
-        try { await authenticateWith(request, reply, token); return } catch { /* expired or revoked: try the refresh cookie */ }
+        try { await authenticateWith(request, reply, token); return } catch (err) { if (isOutage(err)) throw err /* expired or revoked: try the refresh cookie */ }
       }
       if (request.cookies.relais_refresh) {
         try {
@@ -103,7 +104,7 @@ export async function pagesPlugin(app: FastifyInstance) {
           kit.setAccessCookie(reply, fresh.accessToken)
           await authenticateWith(request, reply, fresh.accessToken)
           return
-        } catch { /* fall through to the login page */ }
+        } catch (err) { if (isOutage(err)) throw err /* otherwise: to the login page */ }
       }
       reply.clearCookie(ACCESS_COOKIE, cookieOpts)
       const back = request.method === 'GET' ? `?retour=${encodeURIComponent(request.url)}` : ''
@@ -130,17 +131,21 @@ export async function pagesPlugin(app: FastifyInstance) {
   }
   app.decorate('pages', kit)
 
-  // Errors on pages are pages too: French, with the layout, never JSON.
+  // Errors on pages are pages too: French, with the layout, never JSON; the status is the API's (one mapping).
   app.setErrorHandler(async (err: FastifyError, request, reply) => {
     if (err.code === 'FST_CSRF_INVALID_TOKEN' || err.code === 'FST_CSRF_MISSING_SECRET') {
       return kit.render(reply, 'error.hbs', { title: 'Formulaire expiré', heading: 'Formulaire expiré', message: 'Ce formulaire a expiré ou ne vient pas de Relais. Revenez à la page précédente, rechargez-la et recommencez.' }, 403)
     }
-    if (err instanceof AppError && err.status === 404) return kit.notFound(request, reply)
-    if (err instanceof AppError && err.status < 500) {
-      return kit.render(reply, 'error.hbs', { title: 'Action impossible', heading: 'Action impossible', message: err.message }, err.status)
+    const { status, message } = httpError(err)
+    if (status === 404) return kit.notFound(request, reply)
+    if (status === 503) {
+      request.log.error({ err }, 'database unavailable')
+      reply.header('retry-after', '5')
+      return kit.render(reply, 'error.hbs', { title: 'Service indisponible', heading: 'Service momentanément indisponible', message: UNAVAILABLE_MESSAGE }, 503)
     }
-    if ((err.statusCode ?? 500) < 500) {
-      return kit.render(reply, 'error.hbs', { title: 'Requête invalide', heading: 'Requête invalide', message: 'La requête est invalide.' }, err.statusCode)
+    if (status < 500) {
+      const heading = err instanceof DomainError ? 'Action impossible' : 'Requête invalide'
+      return kit.render(reply, 'error.hbs', { title: heading, heading, message: err instanceof DomainError ? message : 'La requête est invalide.' }, status)
     }
     request.log.error({ err }, 'page error')
     return kit.render(reply, 'error.hbs', { title: 'Erreur', heading: 'Une erreur est survenue', message: 'Une erreur interne est survenue. L’équipe technique a été prévenue : réessayez dans quelques instants.' }, 500)
@@ -178,7 +183,7 @@ async function authPages(app: FastifyInstance) {
       const tokens = await kit.sessions.login(request, reply, { email, password })
       kit.setAccessCookie(reply, tokens.accessToken)
     } catch (err) {
-      if (err instanceof AppError) return kit.render(reply, 'login.hbs', { title: 'Connexion', retour, values: { email }, formError: err.message }, err.status)
+      if (err instanceof DomainError) return kit.render(reply, 'login.hbs', { title: 'Connexion', retour, values: { email }, formError: err.message }, httpError(err).status)
       throw err
     }
     return reply.redirect(retour ?? '/', 303)

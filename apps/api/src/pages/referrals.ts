@@ -3,12 +3,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import Value from 'typebox/value'
 import type { TSchema } from 'typebox'
-import { AppError, ACTION_LABELS, REFERRAL_STATUSES, allowedActions, type ReferralAction, type ReferralStatus } from '@relais/core'
+import { DomainError, InvalidInput, NotFound, forbidden, ACTION_LABELS, REFERRAL_STATUSES, allowedActions, type ReferralAction, type ReferralStatus } from '@relais/core'
 import { fromLocalMs } from '@relais/core/sla/time-zone'
 import type { Tx } from '@relais/db'
 import { act, fileReferralSummary, getReferral, listReferrals, type FileInput, type Principal } from '@relais/referrals'
 import { FileBody, actions as API_ACTIONS } from '../routes/referrals.ts'
-import { fieldPath, frenchMessage } from '../plugins/errors.ts'
+import { fieldPath, frenchMessage, httpError } from '../plugins/errors.ts'
 import { CHANNEL_LABELS, deadline, fieldErrors, longDate, shortDate, statusLabel, timelineEntry } from './format.ts'
 import { publishReferral } from './live.ts'
 
@@ -166,7 +166,7 @@ export async function referralPages(app: FastifyInstance) {
   }
 
   const secretaryOnly = async (request: FastifyRequest) => {
-    if (request.principal!.role !== 'secretary') throw new AppError(403, 'forbidden', 'Seul le secrétariat d’une mairie peut déposer une saisine.')
+    if (request.principal!.role !== 'secretary') throw forbidden('Seul le secrétariat d’une mairie peut déposer une saisine.')
   }
 
   app.get('/saisines/nouvelle', { preHandler: [kit.guard, secretaryOnly] }, async (request, reply) => renderNew(request, reply, {}))
@@ -185,7 +185,7 @@ export async function referralPages(app: FastifyInstance) {
         return { id: r.id, reference: r.reference, holderId: r.assignedOrganisation.id }
       })
     } catch (err) {
-      if (err instanceof AppError && err.status === 400) return renderNew(request, reply, values, formErrors(err.details, FILE_FIELDS), err.message, 400)
+      if (err instanceof InvalidInput) return renderNew(request, reply, values, formErrors(err.details, FILE_FIELDS), err.message, 400)
       throw err
     }
     // After the commit, best effort: the partner's open inbox shows it without a reload.
@@ -199,7 +199,7 @@ export async function referralPages(app: FastifyInstance) {
     const data = await app.tx(request, async (trx) => {
       const me = await kit.me(trx, request)
       let r
-      try { r = await getReferral(trx, p, id) } catch (err) { if (err instanceof AppError && err.status === 404) return { me, r: null }; throw err }
+      try { r = await getReferral(trx, p, id) } catch (err) { if (err instanceof NotFound) return { me, r: null }; throw err }
       const orgs = await organisations(trx)
       return { me, r, orgs }
     })
@@ -250,10 +250,10 @@ export async function referralPages(app: FastifyInstance) {
       try {
         await app.tx(request, (trx) => act(trx, p, id, a.action, input as Record<string, string>, app.clock()))
       } catch (err) {
-        if (err instanceof AppError && err.status === 404) throw err
-        if (err instanceof AppError && err.status < 500) {
+        if (err instanceof NotFound) throw err
+        if (err instanceof DomainError && httpError(err).status < 500) {
           const fields = fieldErrors(err.details)
-          return renderDetail(request, reply, id, { errors: { [a.action]: fields }, values, formError: Object.keys(fields).length ? undefined : err.message, status: err.status })
+          return renderDetail(request, reply, id, { errors: { [a.action]: fields }, values, formError: Object.keys(fields).length ? undefined : err.message, status: httpError(err).status })
         }
         throw err
       }

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import fastifyCookie from '@fastify/cookie'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { AppError, forbidden } from '@relais/core'
+import { Unauthenticated, forbidden } from '@relais/core'
 import { sql, type Role } from '@relais/db'
 
 export interface Principal { personId: string; tenantId: string; organisationId: string; role: Role }
@@ -29,7 +29,7 @@ export const JWT_AUDIENCE = 'relais-api'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
-const unauthenticated = () => new AppError(401, 'unauthenticated', 'Authentification requise : connectez-vous.')
+const unauthenticated = () => new Unauthenticated('unauthenticated', 'Authentification requise : connectez-vous.')
 
 export const authPlugin = fp(async (app: FastifyInstance) => {
   await app.register(fastifyCookie)

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance } from 'fastify'
-import { AppError } from '@relais/core'
+import { Conflict, DomainError, Forbidden, InvalidInput, NotFound, TooManyRequests, Unauthenticated, Unavailable } from '@relais/core'
 
 interface AjvIssue { instancePath?: string; keyword: string; params?: Record<string, unknown>; message?: string }
 
@@ -30,45 +30,69 @@ export function fieldPath(issue: AjvIssue, context: string): string {
   return [context === 'body' ? '' : context, base, missing].filter(Boolean).join('.') || context
 }
 
+/** The HTTP status of each kind of domain error: the only place where the domain meets HTTP. */
+const STATUS: [new (...args: never[]) => DomainError, number][] = [
+  [InvalidInput, 400], [Unauthenticated, 401], [Forbidden, 403], [NotFound, 404], [Conflict, 409], [TooManyRequests, 429], [Unavailable, 503],
+]
+
+export interface HttpError { status: number; code: string; message: string; details?: unknown }
+
+const FASTIFY_CODES: Record<string, [string, string]> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: ['invalid_json', 'Le corps de la requête n’est pas un JSON valide.'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: ['invalid_json', 'Le corps de la requête est vide.'],
+  FST_ERR_CTP_BODY_TOO_LARGE: ['payload_too_large', 'La requête est trop volumineuse.'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ['unsupported_media_type', 'Ce type de contenu n’est pas accepté.'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['invalid_request', 'La longueur annoncée de la requête est fausse.'],
+  FST_ERR_CTP_INVALID_TYPE: ['unsupported_media_type', 'Ce type de contenu n’est pas accepté.'],
+}
+
+// Postgres refusing bad input that slipped past the schema (bad text, date, length, encoding) is still the caller's fault.
+const PG_INPUT = new Set(['22P02', '22007', '22008', '22001', '22021'])
+const PG_DOWN = new Set(['57P01', '57P03', 'ECONNREFUSED'])
+
+export const UNAVAILABLE_MESSAGE = 'Le service est momentanément indisponible : réessayez dans quelques instants.'
+
+/** Whether the database (or the network to it) is down: a 503 with Retry-After, for the API and the pages alike. */
+export function isOutage(err: unknown): boolean {
+  const e = err as { code?: string; message?: string }
+  return err instanceof Unavailable || PG_DOWN.has(String(e?.code)) || /Connection terminated|timeout exceeded when trying to connect/.test(String(e?.message))
+}
+
+/** Any error as the status, stable code, French message and field details it is answered with. 500 is the rest. */
+export function httpError(err: unknown): HttpError {
+  if (err instanceof DomainError) {
+    const status = STATUS.find(([kind]) => err instanceof kind)?.[1] ?? 500
+    return { status, code: err.code, message: err.message, details: err.details }
+  }
+  const e = err as FastifyError & { validationContext?: string }
+  if (e?.validation) {
+    const details = e.validation.map((v) => ({ path: fieldPath(v as AjvIssue, e.validationContext ?? 'body'), message: frenchMessage(v as AjvIssue) }))
+    return { status: 400, code: 'validation_failed', message: 'Certaines informations sont invalides : corrigez les champs indiqués.', details }
+  }
+  const status = e?.statusCode ?? 500
+  if (status < 500) {
+    const [code, message] = FASTIFY_CODES[e.code] ?? (status === 401
+      ? ['unauthenticated', 'Authentification requise : connectez-vous.']
+      : status === 429 ? ['too_many_requests', 'Trop de requêtes : réessayez dans quelques instants.']
+      : ['bad_request', 'La requête est invalide.'])
+    return { status, code, message }
+  }
+  if (PG_INPUT.has(String(e?.code))) return { status: 400, code: 'invalid_value', message: 'Une valeur fournie est invalide.' }
+  if (isOutage(err)) return { status: 503, code: 'service_unavailable', message: UNAVAILABLE_MESSAGE }
+  return { status: 500, code: 'internal_error', message: 'Une erreur interne est survenue. L’équipe technique a été prévenue.' }
+}
+
 export const errorsPlugin = fp(async (app: FastifyInstance) => {
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({ error: { code: 'not_found', message: 'Cette adresse n’existe pas.' } })
   })
 
-  app.setErrorHandler((err: FastifyError & { validationContext?: string }, request, reply) => {
-    if (err instanceof AppError) {
-      return reply.code(err.status).send({ error: { code: err.code, message: err.message, details: err.details } })
-    }
-    if (err.validation) {
-      const details = err.validation.map((v) => ({ path: fieldPath(v as AjvIssue, err.validationContext ?? 'body'), message: frenchMessage(v as AjvIssue) }))
-      return reply.code(400).send({ error: { code: 'validation_failed', message: 'Certaines informations sont invalides : corrigez les champs indiqués.', details } })
-    }
-    const status = err.statusCode ?? 500
-    if (status < 500) {
-      const known: Record<string, [string, string]> = {
-        FST_ERR_CTP_INVALID_JSON_BODY: ['invalid_json', 'Le corps de la requête n’est pas un JSON valide.'],
-        FST_ERR_CTP_EMPTY_JSON_BODY: ['invalid_json', 'Le corps de la requête est vide.'],
-        FST_ERR_CTP_BODY_TOO_LARGE: ['payload_too_large', 'La requête est trop volumineuse.'],
-        FST_ERR_CTP_INVALID_MEDIA_TYPE: ['unsupported_media_type', 'Ce type de contenu n’est pas accepté.'],
-        FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['invalid_request', 'La longueur annoncée de la requête est fausse.'],
-        FST_ERR_CTP_INVALID_TYPE: ['unsupported_media_type', 'Ce type de contenu n’est pas accepté.'],
-      }
-      const [code, message] = known[err.code] ?? (status === 401
-        ? ['unauthenticated', 'Authentification requise : connectez-vous.']
-        : status === 429 ? ['too_many_requests', 'Trop de requêtes : réessayez dans quelques instants.']
-        : ['bad_request', 'La requête est invalide.'])
-      return reply.code(status).send({ error: { code, message } })
-    }
-    // Postgres refusing bad input that slipped past the schema is still the caller's fault.
-    const pgCode = (err as unknown as { code?: string }).code
-    if (pgCode === '22P02' || pgCode === '22007' || pgCode === '22008' || pgCode === '22001' || pgCode === '22021') {
-      return reply.code(400).send({ error: { code: 'invalid_value', message: 'Une valeur fournie est invalide.' } })
-    }
-    if (pgCode === '57P01' || pgCode === 'ECONNREFUSED' || pgCode === '57P03' || /Connection terminated|timeout exceeded when trying to connect/.test(err.message)) {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const { status, code, message, details } = httpError(err)
+    if (status === 503) {
       request.log.error({ err }, 'database unavailable')
-      return reply.code(503).header('retry-after', '5').send({ error: { code: 'service_unavailable', message: 'Le service est momentanément indisponible : réessayez dans quelques instants.' } })
-    }
-    request.log.error({ err }, 'unhandled error')
-    return reply.code(500).send({ error: { code: 'internal_error', message: 'Une erreur interne est survenue. L’équipe technique a été prévenue.' } })
+      reply.header('retry-after', '5')
+    } else if (status >= 500) request.log.error({ err }, 'unhandled error')
+    return reply.code(status).send({ error: { code, message, ...(details === undefined ? {} : { details }) } })
   })
 })

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Redis } from 'ioredis'
 import type { Config } from '@relais/config'
 import { createKysely, withTenant, type DB, type Tx } from '@relais/db'
-import { AppError, forbidden } from '@relais/core'
+import { InvalidInput, forbidden } from '@relais/core'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -40,7 +40,7 @@ export const infraPlugin = fp(async (app: FastifyInstance, opts: { config: Confi
   // store something other than what was accepted.
   app.addHook('preValidation', async (request) => {
     if (!wellFormed(request.body) || !wellFormed(request.query) || !wellFormed(request.params)) {
-      throw new AppError(400, 'invalid_text', 'Le texte contient des caractères invalides (encodage) : corrigez-le puis recommencez.')
+      throw new InvalidInput('invalid_text', 'Le texte contient des caractères invalides (encodage) : corrigez-le puis recommencez.')
     }
   })
 })

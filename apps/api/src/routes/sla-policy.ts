@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Type, { type Static } from 'typebox'
-import { AppError, DEFAULT_SLA_POLICY, notFound } from '@relais/core'
+import { DEFAULT_SLA_POLICY, invalidFields, notFound } from '@relais/core'
 import { loadPolicy, refreshSchedule, OPEN_STATUSES } from '@relais/referrals'
 import type { Tx } from '@relais/db'
 import { errorResponses } from '../schemas/common.ts'
@@ -30,7 +30,7 @@ function validate(body: { responseMinutes: number; clockMode?: string; reminderB
     const furthest = body.responseMinutes + Math.max(0, ...body.escalations.map((e) => e.afterDueMinutes))
     if (weekly === 0 || furthest / weekly > MAX_HORIZON_WEEKS) details.push({ path: 'openingHours', message: 'Trop peu d’heures d’ouverture pour ces délais : l’échéance tomberait à plus de deux ans.' })
   }
-  if (details.length) throw new AppError(400, 'validation_failed', 'Certaines informations sont invalides : corrigez les champs indiqués.', details)
+  if (details.length) throw invalidFields(details)
 }
 
 export async function slaPolicyRoutes(fastify: FastifyInstance) {

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { parse } from 'csv-parse/sync'
 import { stringify } from 'csv-stringify/sync'
-import { AppError, conflict } from '@relais/core'
+import { InvalidInput, conflict } from '@relais/core'
 import {
   ASSIGNMENT_CSV_COLUMN, ASSIGNMENT_CSV_COLUMNS, assignmentCsvLine, assignmentHeaderIssue, assignmentIssues, duplicateIssues,
   type AssignmentField, type AssignmentInput, type CsvIssue, type CsvRecord, type OrganisationRef, type PersonRef,
@@ -46,7 +46,7 @@ const KINDS: Kind[] = [
   },
 ]
 
-const csvInvalid = (issues: CsvIssue[]) => new AppError(400, 'csv_invalid',
+const csvInvalid = (issues: CsvIssue[]) => new InvalidInput('csv_invalid',
   `Le fichier contient ${issues.length > 1 ? `${issues.length} erreurs` : 'une erreur'} : rien n’a été importé. Corrigez les lignes indiquées puis recommencez.`,
   issues.slice(0, 200))
 

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify'
-import { AppError, badRequest, conflict, forbidden, notFound } from '@relais/core'
+import { badRequest, conflict, forbidden, invalidFields, notFound, type DomainError } from '@relais/core'
 import type { Actor } from '@relais/core/directory'
 import { decodeCursor } from '@relais/db/paging'
 import { ErrorBody } from '../../schemas/common.ts'
@@ -30,9 +30,7 @@ export function readCursor(cursor: string | undefined, arity: number): string[] 
 
 export interface FieldIssue { path: string; message: string }
 
-export function invalidFields(details: FieldIssue[]): AppError {
-  return badRequest('validation_failed', 'Certaines informations sont invalides : corrigez les champs indiqués.', details)
-}
+export { invalidFields }
 
 export function throwIfInvalid(details: (FieldIssue | null | undefined | false | '')[]): void {
   const issues = details.filter((d): d is FieldIssue => !!d)
@@ -48,7 +46,7 @@ export const missing = {
 }
 
 // The unique indexes of migration 0001, and what a duplicate means to the person who typed it.
-const UNIQUE: Record<string, () => AppError> = {
+const UNIQUE: Record<string, () => DomainError> = {
   person_tenant_email: () => conflict('email_taken', 'Cette adresse électronique est déjà celle d’une autre personne du réseau.', [{ path: 'email', message: 'Adresse déjà utilisée.' }]),
   theme_tenant_id_code_key: () => conflict('theme_code_taken', 'Un thème porte déjà ce code.', [{ path: 'code', message: 'Code déjà utilisé.' }]),
   organisation_mairie_commune: () => conflict('mairie_exists', 'Cette commune a déjà sa mairie dans l’annuaire.', [{ path: 'communeInsee', message: 'Mairie déjà présente.' }]),

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { AppError, forbidden, passwordPolicyViolation } from '@relais/core'
+import { InvalidInput, forbidden, passwordPolicyViolation } from '@relais/core'
 import {
   absenceViolation, backupViolation, normaliseEmail, peopleListScope, personAccessRefusal, roleOrganisationViolation, type Actor,
 } from '@relais/core/directory'
@@ -12,9 +12,9 @@ import { IdParams, Page } from '../../schemas/common.ts'
 import { Person as PersonSchema, PersonCreate, PersonPatch, PersonQuery } from '../../schemas/directory.ts'
 import { actorOf, invalidFields, missing, readCursor, readErrors, secured, throwIfInvalid, toDate, uniquely, writeErrors } from './common.ts'
 
-function weakPassword(password: string | undefined): AppError | null {
+function weakPassword(password: string | undefined): InvalidInput | null {
   const reason = password === undefined ? null : passwordPolicyViolation(password)
-  return reason ? new AppError(400, 'weak_password', reason, [{ path: 'password', message: reason }]) : null
+  return reason ? new InvalidInput('weak_password', reason, [{ path: 'password', message: reason }]) : null
 }
 
 /** Checks what a person would become (organisation, role, backup, absence) against the directory. */

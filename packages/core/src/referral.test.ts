@@ -11,7 +11,7 @@ import {
   SLA_MET_ACTIONS,
   allowedActions,
   formatReference,
-  isOpenStatus,
+  isUnfinished,
   nextStatus,
   parseReference,
   pausesFromStatusChanges,
@@ -159,9 +159,9 @@ t.test('allowed actions, for pages', async (t) => {
   t.same(allowedActions('closed', 'secretary'), ['reopen'])
   t.same(allowedActions('cancelled', 'network_admin'), [])
   t.same(allowedActions('submitted', 'network_admin'), ['assign', 'cancel'])
-  t.ok(isOpenStatus('awaiting_info'))
-  t.notOk(isOpenStatus('closed'))
-  t.notOk(isOpenStatus('cancelled'))
+  t.ok(isUnfinished('awaiting_info'))
+  t.notOk(isUnfinished('closed'))
+  t.notOk(isUnfinished('cancelled'))
   t.same(SLA_MET_ACTIONS, ['answer', 'propose_appointment'])
 })
 

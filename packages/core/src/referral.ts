@@ -19,7 +19,13 @@ export type ActorRole = 'secretary' | 'referent' | 'org_admin' | 'network_admin'
 
 export const REFERRAL_STATUSES: readonly ReferralStatus[] = ['submitted', 'assigned', 'awaiting_info', 'answered', 'appointment_proposed', 'closed', 'cancelled']
 export const REFERRAL_ACTIONS: readonly ReferralAction[] = ['assign', 'answer', 'request_info', 'provide_info', 'propose_appointment', 'transfer', 'close', 'reopen', 'cancel']
-export const OPEN_REFERRAL_STATUSES: readonly ReferralStatus[] = ['submitted', 'assigned', 'awaiting_info', 'answered', 'appointment_proposed']
+/**
+ * The holder still owes an answer: the SLA clock may run (it pauses while awaiting_info), reminders and
+ * escalations may fire, and the referral counts in its holder's load.
+ */
+export const CLOCK_STATUSES: readonly ReferralStatus[] = ['submitted', 'assigned', 'awaiting_info']
+/** Not closed nor cancelled: someone still has something to do (an answered referral waits for the mairie to close it). */
+export const UNFINISHED_STATUSES: readonly ReferralStatus[] = ['submitted', 'assigned', 'awaiting_info', 'answered', 'appointment_proposed']
 
 export const REOPEN_WINDOW_DAYS = 30
 /** The actions that meet the SLA: a written answer or an appointment proposed. */
@@ -144,7 +150,8 @@ export function allowedActions(current: ReferralStatus, actorRole: ActorRole): R
   return REFERRAL_ACTIONS.filter((a) => TRANSITIONS[a][current] !== undefined && ACTION_ROLES[a].includes(actorRole))
 }
 
-export const isOpenStatus = (s: ReferralStatus) => OPEN_REFERRAL_STATUSES.includes(s)
+export const isUnfinished = (s: ReferralStatus) => UNFINISHED_STATUSES.includes(s)
+export const clockMayRun = (s: ReferralStatus) => CLOCK_STATUSES.includes(s)
 
 /** '36-2026-000042': tenant code, year, sequence on six digits (more when it outgrows them). */
 export function formatReference(tenantCode: string, year: number, sequence: number): string {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { clockMayRun } from '@relais/core'
 import { withTenant, type DB, type Tx } from '@relais/db'
 import { MailRenderError, renderMail, type MailKind, type MailTransport } from '@relais/mail'
 import { appendEvent, SYSTEM } from './timeline.ts'
@@ -90,7 +91,7 @@ async function recordBounce(trx: Tx, row: NonNullable<OutboxRow>, now: Date, cod
     const r = await trx.selectFrom('referral').selectAll().where('id', '=', row.referral_id).forUpdate().executeTakeFirstOrThrow()
     reference = r.reference
     await appendEvent(trx, row.tenant_id, r.id, 'mail_failed', SYSTEM, now, { mailKind: row.kind, to: row.recipient_email, code, permanent: true })
-    const holderBounced = row.recipient_person_id && row.recipient_person_id === r.holder_person_id && ['submitted', 'assigned', 'awaiting_info'].includes(r.status)
+    const holderBounced = row.recipient_person_id && row.recipient_person_id === r.holder_person_id && clockMayRun(r.status)
     if (holderBounced) {
       const [backup] = await backupOf(trx, r.holder_person_id)
       const personId = backup?.personId ?? null

@@ -1,6 +1,6 @@
 import type { Tx, ReferralStatus } from '@relais/db'
 import { decodeCursor, page } from '@relais/db/paging'
-import { notFound } from '@relais/core'
+import { CLOCK_STATUSES, clockMayRun, notFound } from '@relais/core'
 import { canSee, type Principal } from './service.ts'
 
 export interface ListFilters {
@@ -25,7 +25,7 @@ export async function listReferrals(trx: Tx, p: Principal, f: ListFilters, now: 
   if (f.organisationId) q = q.where('r.holder_organisation_id', '=', f.organisationId)
   if (f.themeCode) q = q.where('t.code', '=', f.themeCode)
   if (f.communeInsee) q = q.where('r.commune_insee', '=', f.communeInsee)
-  if (f.overdue === true) q = q.where('r.due_at', '<', now).where('r.sla_met_at', 'is', null).where('r.status', 'in', ['submitted', 'assigned', 'awaiting_info'])
+  if (f.overdue === true) q = q.where('r.due_at', '<', now).where('r.sla_met_at', 'is', null).where('r.status', 'in', [...CLOCK_STATUSES])
   if (f.overdue === false) q = q.where((eb) => eb.or([eb('r.due_at', '>=', now), eb('r.due_at', 'is', null), eb('r.sla_met_at', 'is not', null)]))
   if (f.dueBefore) q = q.where('r.due_at', '<', new Date(f.dueBefore))
   if (after) q = q.where((eb) => eb.or([eb('r.filed_at', '<', new Date(String(after[0]))), eb.and([eb('r.filed_at', '=', new Date(String(after[0]))), eb('r.id', '<', String(after[1]))])]))
@@ -35,7 +35,7 @@ export async function listReferrals(trx: Tx, p: Principal, f: ListFilters, now: 
     nextCursor: result.nextCursor,
     items: result.items.map((r) => ({
       id: r.id, reference: r.reference, status: r.status, filedAt: r.filed_at.toISOString(), dueAt: r.due_at?.toISOString() ?? null,
-      overdue: !!r.due_at && !r.sla_met_at && r.due_at < now && ['submitted', 'assigned', 'awaiting_info'].includes(r.status),
+      overdue: !!r.due_at && !r.sla_met_at && r.due_at < now && clockMayRun(r.status),
       theme: { code: r.theme_code, label: r.theme_label }, commune: { insee: r.insee, name: r.commune_name },
       holder: { id: r.holder_id, name: r.holder_name }, mairie: { id: r.mairie_id, name: r.mairie_name }, citizenName: r.citizen_name,
     })),

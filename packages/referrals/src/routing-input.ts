@@ -1,4 +1,4 @@
-import { route, type RoutingDecision, type RoutingInput } from '@relais/core'
+import { CLOCK_STATUSES, route, type RoutingDecision, type RoutingInput } from '@relais/core'
 import { sql, type Tx } from '@relais/db'
 import type { PolicyRow } from './policy.ts'
 
@@ -36,7 +36,7 @@ export async function loadRoutingSnapshot(trx: Tx, args: { themeCode?: string; t
       where r.theme_id = (select id from th) and r.active and o.status <> 'suspended'
     ), people as (
       select p.id, p.email, p.organisation_id, p.role, p.active, p.absent_from, p.absent_until, p.backup_person_id, p.email_bounced_at,
-        (select count(*) from referral x where x.holder_person_id = p.id and x.status in ('submitted', 'assigned', 'awaiting_info'))::int as open_referrals
+        (select count(*) from referral x where x.holder_person_id = p.id and x.status in (${sql.join(CLOCK_STATUSES.map((s) => sql.lit(s)))}))::int as open_referrals
       from person p
       where p.organisation_id in (select organisation_id from rules)
          or p.id in (select q.backup_person_id from person q where q.organisation_id in (select organisation_id from rules))

@@ -1,8 +1,7 @@
-import { nextSendingInstant, slaSchedule, type Pause, type SlaPolicy } from '@relais/core'
-import type { Tx, ReferralStatus } from '@relais/db'
+import { clockMayRun, nextSendingInstant, slaSchedule, type Pause, type SlaPolicy } from '@relais/core'
+import type { Tx } from '@relais/db'
 import { loadPolicy } from './policy.ts'
 
-export const OPEN_STATUSES: ReferralStatus[] = ['submitted', 'assigned', 'awaiting_info']
 
 interface TimelineEvent { kind: string; at: Date; data: Record<string, unknown> }
 
@@ -46,7 +45,7 @@ export async function refreshSchedule(trx: Tx, referralId: string): Promise<void
   const pauses = pausesFrom(events, r.clock_started_at)
   const { dueAt, steps } = plannedSteps(r.clock_started_at, policy, pauses)
   const done = new Set(events.filter((e) => e.at >= r.clock_started_at && (e.kind === 'reminder_sent' || e.kind === 'escalated')).map((e) => String(e.data.step)))
-  const running = OPEN_STATUSES.includes(r.status) && r.status !== 'awaiting_info' && !r.sla_met_at
+  const running = clockMayRun(r.status) && r.status !== 'awaiting_info' && !r.sla_met_at
   const next = running ? steps.find((s) => !done.has(s.name)) : undefined
   await trx.updateTable('referral').set({
     due_at: r.sla_met_at ? undefined : dueAt,

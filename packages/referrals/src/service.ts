@@ -5,7 +5,7 @@ import { appendEvent, chainEvents, GENESIS_HASH, SYSTEM, type Actor } from './ti
 import { enqueueMail, outboxRows } from './outbox.ts'
 import { holderRecipients, networkAdmins, personRecipient } from './recipients.ts'
 import { decideRouting, loadRoutingSnapshot, routingInput } from './routing-input.ts'
-import { OPEN_STATUSES, pausesFrom, plannedSteps, refreshSchedule } from './schedule.ts'
+import { pausesFrom, plannedSteps, refreshSchedule } from './schedule.ts'
 import { loadPolicy, mergePolicy } from './policy.ts'
 
 export interface Principal { personId: string; tenantId: string; organisationId: string; role: Role }
@@ -217,4 +217,3 @@ export async function act(trx: Tx, p: Principal, referralId: string, action: Ref
   return r.id
 }
 
-export { OPEN_STATUSES }

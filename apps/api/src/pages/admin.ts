@@ -1,13 +1,12 @@
 // Pages of the mission TIC (the network at a glance, the triage queue, the directory, the SLA policy) and of an
 // organisation's admin (its people, their absences and backups). Read pages over the directory's queries.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { forbidden, OPEN_REFERRAL_STATUSES, type ReferralStatus } from '@relais/core'
+import { forbidden, CLOCK_STATUSES, UNFINISHED_STATUSES } from '@relais/core'
 import type { OrganisationKind, Role, Tx } from '@relais/db'
 import { listAssignments, listOrganisations, listPeople, listThemes } from '@relais/db/directory'
 import { listReferrals, loadPolicy } from '@relais/referrals'
 import { ROLE_LABELS, deadline, duration, shortDate, statusLabel } from './format.ts'
 
-const TO_HANDLE: ReferralStatus[] = ['submitted', 'assigned', 'awaiting_info']
 const KIND_LABELS: Record<string, string> = { mairie: 'Mairie', partner: 'Organisme partenaire', msap: 'Maison de services au public', mission_tic: 'Mission TIC' }
 const CLOCK_LABELS: Record<string, string> = { calendar: 'heures calendaires', working_days: 'jours ouvrés', business_hours: 'heures ouvrées' }
 const TERRITORY_LABELS: Record<string, string> = { commune: 'Commune', epci: 'Intercommunalité', departement: 'Département' }
@@ -26,11 +25,11 @@ async function glance(trx: Tx, now: Date) {
     .select((eb) => [
       'o.id', 'o.name',
       eb.fn.countAll<string>().as('open'),
-      eb.fn.count<string>('r.id').filterWhere((w) => w.and([w('r.status', 'in', TO_HANDLE), w('r.sla_met_at', 'is', null), w('r.due_at', '>=', now), w('r.due_at', '<', soon)])).as('soon'),
-      eb.fn.count<string>('r.id').filterWhere((w) => w.and([w('r.status', 'in', TO_HANDLE), w('r.sla_met_at', 'is', null), w('r.due_at', '<', now)])).as('overdue'),
+      eb.fn.count<string>('r.id').filterWhere((w) => w.and([w('r.status', 'in', [...CLOCK_STATUSES]), w('r.sla_met_at', 'is', null), w('r.due_at', '>=', now), w('r.due_at', '<', soon)])).as('soon'),
+      eb.fn.count<string>('r.id').filterWhere((w) => w.and([w('r.status', 'in', [...CLOCK_STATUSES]), w('r.sla_met_at', 'is', null), w('r.due_at', '<', now)])).as('overdue'),
       eb.fn.count<string>('r.id').filterWhere('r.status', '=', 'submitted').as('triage'),
     ])
-    .where('r.status', 'in', [...OPEN_REFERRAL_STATUSES])
+    .where('r.status', 'in', [...UNFINISHED_STATUSES])
     .groupBy(['o.id', 'o.name']).orderBy('o.name').execute()
   const perOrg = rows.map((r) => ({ id: r.id, name: r.name, open: Number(r.open), soon: Number(r.soon), overdue: Number(r.overdue), triage: Number(r.triage) }))
   const total = perOrg.reduce((a, r) => ({ open: a.open + r.open, soon: a.soon + r.soon, overdue: a.overdue + r.overdue, triage: a.triage + r.triage }), { open: 0, soon: 0, overdue: 0, triage: 0 })

@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import Value from 'typebox/value'
 import type { TSchema } from 'typebox'
-import { DomainError, InvalidInput, NotFound, forbidden, ACTION_LABELS, REFERRAL_STATUSES, allowedActions, type ReferralAction, type ReferralStatus } from '@relais/core'
+import { DomainError, InvalidInput, NotFound, forbidden, ACTION_LABELS, CLOCK_STATUSES, REFERRAL_STATUSES, UNFINISHED_STATUSES, allowedActions, type ReferralAction, type ReferralStatus } from '@relais/core'
 import { fromLocalMs } from '@relais/core/sla/time-zone'
 import type { Tx } from '@relais/db'
 import { act, fileReferralSummary, getReferral, listReferrals, type FileInput, type Principal } from '@relais/referrals'
@@ -14,8 +14,6 @@ import { publishReferral } from './live.ts'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const INSEE = /^[0-9][0-9AB][0-9]{3}$/
-const OPEN: ReferralStatus[] = ['submitted', 'assigned', 'awaiting_info', 'answered', 'appointment_proposed']
-const TO_HANDLE: ReferralStatus[] = ['submitted', 'assigned', 'awaiting_info']
 
 /** Button and heading of each action, as the issue names them. */
 export const ACTION_BUTTONS: Record<ReferralAction, string> = {
@@ -45,7 +43,7 @@ export function sortForRole(items: Item[], role: string): Item[] {
   if (role === 'secretary') {
     return [...items].sort((a, b) => (Number(b.overdue) - Number(a.overdue)) || (a.overdue && b.overdue ? due(a) - due(b) : 0) || filed(b) - filed(a))
   }
-  const rank = (i: Item) => (TO_HANDLE.includes(i.status as ReferralStatus) ? 0 : OPEN.includes(i.status as ReferralStatus) ? 1 : 2)
+  const rank = (i: Item) => (CLOCK_STATUSES.includes(i.status as ReferralStatus) ? 0 : UNFINISHED_STATUSES.includes(i.status as ReferralStatus) ? 1 : 2)
   return [...items].sort((a, b) => rank(a) - rank(b) || (rank(a) === 0 ? due(a) - due(b) : filed(b) - filed(a)) || filed(b) - filed(a))
 }
 
@@ -132,7 +130,7 @@ export async function referralPages(app: FastifyInstance) {
       const me = await kit.me(trx, request)
       const list = await listReferrals(trx, p, { ...filters, limit: 500 }, now)
       let items = list.items
-      if (!status && view === 'ouvertes') items = items.filter((i) => TO_HANDLE.includes(i.status as ReferralStatus))
+      if (!status && view === 'ouvertes') items = items.filter((i) => CLOCK_STATUSES.includes(i.status as ReferralStatus))
       return {
         me, items: rows(sortForRole(items, p.role), now), truncated: !!list.nextCursor,
         themes: await themes(trx), communes: await communesOfTenant(trx, p.tenantId),

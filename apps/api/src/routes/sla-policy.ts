@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Type, { type Static } from 'typebox'
-import { DEFAULT_SLA_POLICY, invalidFields, notFound } from '@relais/core'
-import { loadPolicy, refreshSchedule, OPEN_STATUSES } from '@relais/referrals'
+import { CLOCK_STATUSES, DEFAULT_SLA_POLICY, invalidFields, notFound } from '@relais/core'
+import { loadPolicy, refreshSchedule } from '@relais/referrals'
 import type { Tx } from '@relais/db'
 import { errorResponses } from '../schemas/common.ts'
 
@@ -55,7 +55,7 @@ export async function slaPolicyRoutes(fastify: FastifyInstance) {
     const existing = await trx.selectFrom('sla_policy').select('id').where((eb) => (theme ? eb('theme_id', '=', theme.id) : eb('theme_id', 'is', null))).executeTakeFirst()
     if (existing) await trx.updateTable('sla_policy').set(values).where('id', '=', existing.id).execute()
     else await trx.insertInto('sla_policy').values({ tenant_id: tenantId, theme_id: theme?.id ?? null, ...values }).execute()
-    let q = trx.selectFrom('referral').select('id').where('status', 'in', OPEN_STATUSES).where('sla_met_at', 'is', null)
+    let q = trx.selectFrom('referral').select('id').where('status', 'in', [...CLOCK_STATUSES]).where('sla_met_at', 'is', null)
     if (theme) q = q.where('theme_id', '=', theme.id)
     for (const r of await q.forUpdate().execute()) await refreshSchedule(trx, r.id)
   }

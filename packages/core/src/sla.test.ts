@@ -11,6 +11,7 @@ import {
   publicHolidays,
   slaOutcome,
   slaPolicyProblems,
+  mergeIntervals,
   slaSchedule,
   type ClockMode,
   type Pause,
@@ -393,4 +394,12 @@ t.test('a two-minute policy for demos and worker tests', async (t) => {
   t.equal(iso(s.reminderAt), iso(d('2026-06-06T03:01:00+02:00')))
   t.equal(iso(s.dueAt), iso(d('2026-06-06T03:02:00+02:00')))
   t.same(s.escalations.map((e) => iso(e.at)), [iso(d('2026-06-06T03:02:00+02:00')), iso(d('2026-06-06T03:03:00+02:00'))])
+})
+
+t.test('mergeIntervals joins overlapping and touching intervals, whatever their order', async (t) => {
+  t.same(mergeIntervals([[600, 720], [480, 610], [840, 1020], [1020, 1080]]), [[480, 720], [840, 1080]])
+  t.same(mergeIntervals([]), [])
+  const given: [number, number][] = [[5, 9], [1, 3]]
+  mergeIntervals(given)
+  t.same(given, [[5, 9], [1, 3]], 'the input is not reordered')
 })

@@ -133,14 +133,7 @@ function openingRanges(hours: OpeningHours): Ranges {
         .filter((r): r is [number, number] => Array.isArray(r) && r.length === 2)
         .map(([a, b]) => [Math.max(0, a), Math.min(1440, b)] as [number, number])
         .filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b) && a < b)
-        .sort((x, y) => x[0] - y[0])
-      const merged: [number, number][] = []
-      for (const r of list) {
-        const last = merged[merged.length - 1]
-        if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1])
-        else merged.push([r[0], r[1]])
-      }
-      ranges[wd] = merged
+      ranges[wd] = mergeIntervals(list)
     }
     normalizedHours.set(hours, ranges)
   }
@@ -162,12 +155,16 @@ function normalizePauses(pauses: Pause[]): [number, number][] {
   const list = pauses
     .map((p) => [instant(p.from, 'pause.from'), p.to === null ? Infinity : instant(p.to, 'pause.to')] as [number, number])
     .filter(([a, b]) => b > a)
-    .sort((x, y) => x[0] - y[0])
+  return mergeIntervals(list)
+}
+
+/** [from, to) intervals sorted by start, overlapping or touching ones joined; the input is left as it was. */
+export function mergeIntervals(list: readonly (readonly [number, number])[]): [number, number][] {
   const merged: [number, number][] = []
-  for (const p of list) {
+  for (const [from, to] of [...list].sort((x, y) => x[0] - y[0])) {
     const last = merged[merged.length - 1]
-    if (last && p[0] <= last[1]) last[1] = Math.max(last[1], p[1])
-    else merged.push([p[0], p[1]])
+    if (last && from <= last[1]) last[1] = Math.max(last[1], to)
+    else merged.push([from, to])
   }
   return merged
 }

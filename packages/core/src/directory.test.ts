@@ -1,29 +1,8 @@
 import t from 'tap'
 import {
-  absenceViolation, assignmentCsvLine, assignmentHeaderIssue, assignmentIssues, backupViolation, duplicateIssues, peopleListScope,
-  personAccessRefusal, roleOrganisationViolation, territoryViolation, type Actor, type TenantTerritory,
+  absenceViolation, assignmentCsvLine, assignmentHeaderIssue, assignmentIssues, backupViolation, duplicateIssues,
+  roleOrganisationViolation, territoryViolation, type TenantTerritory,
 } from './directory.ts'
-
-const tic: Actor = { personId: 'p-tic', organisationId: 'org-tic', role: 'network_admin' }
-const cafAdmin: Actor = { personId: 'p-admin', organisationId: 'org-caf', role: 'org_admin' }
-const secretary: Actor = { personId: 'p-sec', organisationId: 'org-mairie', role: 'secretary' }
-
-t.test('who may list and manage people', async (t) => {
-  t.same(peopleListScope(tic), {})
-  t.same(peopleListScope(tic, 'org-ddt'), { organisationId: 'org-ddt' })
-  t.same(peopleListScope(cafAdmin), { organisationId: 'org-caf' }, 'an organisation admin sees its own organisation by default')
-  t.equal(peopleListScope(cafAdmin, 'org-ddt'), 'forbidden')
-  t.equal(peopleListScope(secretary), 'forbidden')
-
-  const cafReferent = { organisationId: 'org-caf', role: 'referent' as const }
-  t.equal(personAccessRefusal(tic, { organisationId: 'org-ddt', role: 'referent' }, { organisationId: 'org-tic', role: 'network_admin' }), null)
-  t.equal(personAccessRefusal(cafAdmin, cafReferent, { ...cafReferent, role: 'org_admin' }), null)
-  t.match(personAccessRefusal(cafAdmin, { organisationId: 'org-ddt', role: 'referent' }), /votre organisation/)
-  t.match(personAccessRefusal(cafAdmin, cafReferent, { organisationId: 'org-ddt', role: 'referent' }), /votre organisation/)
-  t.match(personAccessRefusal(cafAdmin, undefined, { organisationId: 'org-caf', role: 'network_admin' }), /mission TIC/)
-  t.match(personAccessRefusal(cafAdmin, { organisationId: 'org-caf', role: 'network_admin' }), /mission TIC/)
-  t.match(personAccessRefusal(secretary, undefined, cafReferent), /administrateurs/)
-})
 
 t.test('backup, absence and role rules', async (t) => {
   const person = { id: 'a', organisationId: 'org-caf' }

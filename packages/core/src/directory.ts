@@ -15,35 +15,7 @@ export interface Actor { personId: string; organisationId: string; role: Directo
 export const normaliseEmail = (email: string) => email.trim().toLowerCase()
 
 // ---------------------------------------------------------------- people
-
-/**
- * Which people an actor may list: all of the tenant (network admin), those of its own organisation
- * (organisation admin), or none. `requested` is the organisation asked for in the filter, if any.
- */
-export function peopleListScope(actor: Actor, requested?: string): { organisationId?: string } | 'forbidden' {
-  if (actor.role === 'network_admin') return requested ? { organisationId: requested } : {}
-  if (actor.role === 'org_admin') {
-    if (requested && requested !== actor.organisationId) return 'forbidden'
-    return { organisationId: actor.organisationId }
-  }
-  return 'forbidden'
-}
-
-export interface PersonFacts { id?: string; organisationId: string; role: DirectoryRole }
-
-/**
- * Why the actor may not read or write this person (null when it may): `current` is the person as stored
- * (absent for a creation), `next` the person as it would be after the change.
- */
-export function personAccessRefusal(actor: Actor, current: PersonFacts | undefined, next?: PersonFacts): string | null {
-  if (actor.role === 'network_admin') return null
-  if (actor.role !== 'org_admin') return 'Seuls les administrateurs peuvent gérer les personnes de l’annuaire.'
-  if (current && current.organisationId !== actor.organisationId) return 'Vous ne pouvez gérer que les personnes de votre organisation.'
-  if (current?.role === 'network_admin') return 'Seule la mission TIC peut modifier un administrateur du réseau.'
-  if (next && next.organisationId !== actor.organisationId) return 'Vous ne pouvez rattacher une personne qu’à votre organisation.'
-  if (next?.role === 'network_admin') return 'Seule la mission TIC peut nommer un administrateur du réseau.'
-  return null
-}
+// Who may list and manage whom: access.ts (peopleListScope, personRefusal).
 
 export interface BackupFacts { id: string; organisationId: string; active: boolean }
 

@@ -11,11 +11,12 @@
  *   cancel: from any open status. closed (but for reopen) and cancelled are final.
  */
 import { Conflict, Forbidden, InvalidInput } from './errors.ts'
+import { referralActionSubjects, type Subject } from './access.ts'
 import type { Pause } from './sla.ts'
 
 export type ReferralStatus = 'submitted' | 'assigned' | 'awaiting_info' | 'answered' | 'appointment_proposed' | 'closed' | 'cancelled'
 export type ReferralAction = 'assign' | 'answer' | 'request_info' | 'provide_info' | 'propose_appointment' | 'transfer' | 'close' | 'reopen' | 'cancel'
-export type ActorRole = 'secretary' | 'referent' | 'org_admin' | 'network_admin' | 'system'
+export type ActorRole = Subject
 
 export const REFERRAL_STATUSES: readonly ReferralStatus[] = ['submitted', 'assigned', 'awaiting_info', 'answered', 'appointment_proposed', 'closed', 'cancelled']
 export const REFERRAL_ACTIONS: readonly ReferralAction[] = ['assign', 'answer', 'request_info', 'provide_info', 'propose_appointment', 'transfer', 'close', 'reopen', 'cancel']
@@ -55,20 +56,11 @@ export const ACTION_LABELS: Record<ReferralAction, string> = {
   cancel: 'annuler',
 }
 
-/** Who may take each action. The holder's organisation is checked by the caller (others do not see the referral). */
-export const ACTION_ROLES: Record<ReferralAction, readonly ActorRole[]> = {
-  // The system assigns on filing; the mission TIC from its triage queue.
-  assign: ['system', 'network_admin'],
-  answer: ['referent', 'org_admin', 'network_admin'],
-  request_info: ['referent', 'org_admin', 'network_admin'],
-  propose_appointment: ['referent', 'org_admin', 'network_admin'],
-  // The system also moves a referral whose referent's address bounced.
-  transfer: ['referent', 'org_admin', 'network_admin', 'system'],
-  provide_info: ['secretary', 'network_admin'],
-  close: ['secretary', 'network_admin'],
-  reopen: ['secretary', 'network_admin'],
-  cancel: ['secretary', 'network_admin'],
-}
+/** Who may take each action: the access table's lines `referral.<action>` (access.ts). The reach (her mairie's, her
+ * organisation's referral) is checked by the caller: others do not see the referral. */
+export const ACTION_ROLES: Record<ReferralAction, readonly ActorRole[]> = Object.fromEntries(
+  REFERRAL_ACTIONS.map((a) => [a, referralActionSubjects(a)]),
+) as unknown as Record<ReferralAction, readonly ActorRole[]>
 
 /** Legal moves: action → (status before → status after). */
 const TRANSITIONS: Record<ReferralAction, Partial<Record<ReferralStatus, ReferralStatus>>> = {

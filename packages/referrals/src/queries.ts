@@ -1,14 +1,14 @@
 import type { Tx, ReferralStatus } from '@relais/db'
 import { decodeCursor, page } from '@relais/db/paging'
-import { CLOCK_STATUSES, clockMayRun, notFound } from '@relais/core'
-import { canSee, type Principal } from './service.ts'
+import { CLOCK_STATUSES, canReadNote, canSeeReferral, clockMayRun, notFound, referralListScope } from '@relais/core'
+import type { Principal } from './service.ts'
 
 export interface ListFilters {
   status?: ReferralStatus; organisationId?: string; themeCode?: string; communeInsee?: string
   overdue?: boolean; dueBefore?: string; limit: number; cursor?: string
 }
 
-/** Lists what the person may see, newest first. The visibility rule is the same as canSee's. */
+/** Lists what the person may see, newest first. The visibility rule is canSeeReferral's, as a filter. */
 export async function listReferrals(trx: Tx, p: Principal, f: ListFilters, now: Date) {
   const after = decodeCursor(f.cursor, 2)
   let q = trx.selectFrom('referral as r')
@@ -19,8 +19,9 @@ export async function listReferrals(trx: Tx, p: Principal, f: ListFilters, now: 
     .select(['r.id', 'r.reference', 'r.status', 'r.filed_at', 'r.due_at', 'r.sla_met_at', 'r.closed_at', 'r.citizen_name',
       't.code as theme_code', 't.label as theme_label', 'c.insee', 'c.name as commune_name', 'h.id as holder_id', 'h.name as holder_name',
       'm.id as mairie_id', 'm.name as mairie_name'])
-  if (p.role === 'secretary') q = q.where('r.mairie_organisation_id', '=', p.organisationId)
-  else if (p.role !== 'network_admin') q = q.where('r.holder_organisation_id', '=', p.organisationId)
+  const scope = referralListScope(p)
+  if (scope.mairieOrganisationId) q = q.where('r.mairie_organisation_id', '=', scope.mairieOrganisationId)
+  if (scope.holderOrganisationId) q = q.where('r.holder_organisation_id', '=', scope.holderOrganisationId)
   if (f.status) q = q.where('r.status', '=', f.status)
   if (f.organisationId) q = q.where('r.holder_organisation_id', '=', f.organisationId)
   if (f.themeCode) q = q.where('t.code', '=', f.themeCode)
@@ -53,7 +54,7 @@ export async function getReferral(trx: Tx, p: Principal, id: string, opts: { aft
     .selectAll('r')
     .select(['t.code as theme_code', 't.label as theme_label', 'c.name as commune_name', 'h.name as holder_name', 'm.name as mairie_name', 'hp.name as holder_person_name'])
     .where('r.id', '=', id).executeTakeFirst()
-  if (!r || (!opts.afterOwnAction && !canSee(p, r))) throw notFound('Cette saisine')
+  if (!r || (!opts.afterOwnAction && !canSeeReferral(p, r))) throw notFound('Cette saisine')
   const events = await trx.selectFrom('referral_event as e')
     .leftJoin('person as a', 'a.id', 'e.actor_person_id')
     .leftJoin('organisation as o', 'o.id', 'e.actor_organisation_id')
@@ -63,7 +64,7 @@ export async function getReferral(trx: Tx, p: Principal, id: string, opts: { aft
     seq: e.seq, at: e.at.toISOString(), kind: e.kind, data: e.data, hash: e.hash,
     actor: e.actor_person_id ? { personId: e.actor_person_id, name: e.actor_name ?? '', organisation: e.actor_organisation ?? '' } : null,
   }))
-  const showNote = p.role === 'network_admin' || p.organisationId === r.mairie_organisation_id
+  const showNote = canReadNote(p, r)
   return {
     id: r.id, reference: r.reference, status: r.status,
     theme: { code: r.theme_code, label: r.theme_label }, commune: { insee: r.commune_insee, name: r.commune_name },

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { badRequest, forbidden, invalidFields, countedMinutes, formatReference, nextStatus, notFound, route, type ReferralAction, type RoutingDecision } from '@relais/core'
+import { authorizeRole, badRequest, canSeeReferral, invalidFields, countedMinutes, formatReference, nextStatus, notFound, route, type ReferralAction, type RoutingDecision } from '@relais/core'
 import { sql, type Role, type Tx } from '@relais/db'
 import { appendEvent, chainEvents, GENESIS_HASH, SYSTEM, type Actor } from './timeline.ts'
 import { enqueueMail, outboxRows } from './outbox.ts'
@@ -19,13 +19,6 @@ export interface FileInput {
 }
 
 const actorOf = (p: Principal): Actor => ({ personId: p.personId, organisationId: p.organisationId })
-
-/** Which referrals a person may see: the rule lives here only. Anything else is 404. */
-export function canSee(p: Principal, r: { mairie_organisation_id: string; holder_organisation_id: string }): boolean {
-  if (p.role === 'network_admin') return true
-  if (p.role === 'secretary') return r.mairie_organisation_id === p.organisationId
-  return r.holder_organisation_id === p.organisationId
-}
 
 type Assignment = Pick<RoutingDecision, 'organisationId' | 'personId' | 'reason' | 'viaBackupOf'> & { mode: 'automatic' | 'manual' | 'transfer' | 'triage' }
 
@@ -48,7 +41,7 @@ export interface FiledReferral { id: string; reference: string; status: 'submitt
  * directory; the referral, its first events and its mails are written together.
  */
 export async function fileReferralSummary(trx: Tx, p: Principal, input: FileInput, now: Date): Promise<FiledReferral> {
-  if (p.role !== 'secretary') throw forbidden('Seul le secrétariat d’une mairie peut déposer une saisine.')
+  authorizeRole(p, 'referral.file')
   const snap = await loadRoutingSnapshot(trx, { themeCode: input.themeCode, communeInsee: input.communeInsee, mairieOrganisationId: p.organisationId })
   const { theme, commune } = snap
   const details: { path: string; message: string }[] = []
@@ -96,7 +89,7 @@ export async function fileReferral(trx: Tx, p: Principal, input: FileInput, now:
 
 export async function lockVisible(trx: Tx, p: Principal, referralId: string) {
   const r = await trx.selectFrom('referral').selectAll().where('id', '=', referralId).forUpdate().executeTakeFirst()
-  if (!r || !canSee(p, r)) throw notFound('Cette saisine')
+  if (!r || !canSeeReferral(p, r)) throw notFound('Cette saisine')
   return r
 }
 

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { InvalidInput, forbidden, passwordPolicyViolation } from '@relais/core'
+import { InvalidInput, forbidden, passwordPolicyViolation, peopleListScope, personRefusal } from '@relais/core'
 import {
-  absenceViolation, backupViolation, normaliseEmail, peopleListScope, personAccessRefusal, roleOrganisationViolation, type Actor,
+  absenceViolation, backupViolation, normaliseEmail, roleOrganisationViolation, type Actor,
 } from '@relais/core/directory'
 import type { Tx } from '@relais/db'
 import { hashPassword } from '@relais/db/credentials'
@@ -23,7 +23,7 @@ async function checkPerson(trx: Tx, actor: Actor & { tenantId: string }, current
 }, changed: { organisation: boolean; backup: boolean }) {
   const org = changed.organisation ? await getOrganisation(trx, actor.tenantId, next.organisationId) : undefined
   if (changed.organisation && !org) throw invalidFields([{ path: 'organisationId', message: 'Cette organisation est introuvable.' }])
-  const refusal = personAccessRefusal(actor, current, next)
+  const refusal = personRefusal(actor, current, next)
   if (refusal) throw forbidden(refusal)
   const kind = org?.kind ?? (await getOrganisation(trx, actor.tenantId, next.organisationId))!.kind
   const backup = next.backupPersonId && (changed.backup || changed.organisation)
@@ -68,7 +68,7 @@ export async function peopleRoutes(fastify: FastifyInstance) {
     const person = await app.tx(request, (trx) => getPerson(trx, actor.tenantId, request.params.id))
     if (!person) throw missing.person()
     if (person.id !== actor.personId) {
-      const refusal = personAccessRefusal(actor, person)
+      const refusal = personRefusal(actor, person)
       if (refusal) throw forbidden(refusal)
     }
     return person
@@ -107,7 +107,7 @@ export async function peopleRoutes(fastify: FastifyInstance) {
     return app.tx(request, async (trx) => {
       const current = await getPerson(trx, actor.tenantId, request.params.id)
       if (!current) throw missing.person()
-      const refusal = personAccessRefusal(actor, current)
+      const refusal = personRefusal(actor, current)
       if (refusal) throw forbidden(refusal)
       if (b.active === false && current.id === actor.personId) throw forbidden('Vous ne pouvez pas désactiver votre propre compte.')
       const weak = weakPassword(b.password)
@@ -143,7 +143,7 @@ export async function peopleRoutes(fastify: FastifyInstance) {
     return app.tx(request, async (trx) => {
       const current = await getPerson(trx, actor.tenantId, request.params.id)
       if (!current) throw missing.person()
-      const refusal = personAccessRefusal(actor, current)
+      const refusal = personRefusal(actor, current)
       if (refusal) throw forbidden(refusal)
       if (current.id === actor.personId) throw forbidden('Vous ne pouvez pas désactiver votre propre compte.')
       return updatePerson(trx, actor.tenantId, current.id, { active: false, revokeSessions: true })

@@ -8,6 +8,7 @@ import type { Config } from '@relais/config'
 import { errorsPlugin } from './plugins/errors.ts'
 import { infraPlugin } from './plugins/infra.ts'
 import { authPlugin } from './plugins/auth.ts'
+import { livePlugin } from './plugins/live.ts'
 import { healthRoutes } from './routes/health.ts'
 import { authRoutes } from './routes/auth.ts'
 import { meRoutes } from './routes/me.ts'
@@ -79,6 +80,7 @@ export async function buildApp(config: Config, opts: { logger?: FastifyServerOpt
   await app.register(errorsPlugin)
   await app.register(infraPlugin, { config, clock: opts.clock })
   await app.register(authPlugin)
+  await app.register(livePlugin)
   await app.register(fastifySwagger, {
     openapi: {
       info: { title: 'Relais — API', description: 'Saisines entre les mairies et les organismes partenaires.', version: '1.0.0' },

@@ -7,10 +7,9 @@ import { DomainError, InvalidInput, NotFound, forbidden, ACTION_LABELS, CLOCK_ST
 import { fromLocalMs } from '@relais/core/sla/time-zone'
 import type { Tx } from '@relais/db'
 import { act, fileReferralSummary, getReferral, listReferrals, type FileInput, type Principal } from '@relais/referrals'
-import { FileBody, actions as API_ACTIONS } from '../routes/referrals.ts'
+import { ACTIONS, FileBody } from '../schemas/referrals.ts'
 import { fieldPath, frenchMessage, httpError } from '../plugins/errors.ts'
 import { CHANNEL_LABELS, deadline, fieldErrors, longDate, shortDate, statusLabel, timelineEntry } from './format.ts'
-import { publishReferral } from './live.ts'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const INSEE = /^[0-9][0-9AB][0-9]{3}$/
@@ -187,7 +186,7 @@ export async function referralPages(app: FastifyInstance) {
       throw err
     }
     // After the commit, best effort: the partner's open inbox shows it without a reload.
-    await publishReferral(app, { tenantId: p.tenantId, organisationId: filed.holderId, id: filed.id, reference: filed.reference })
+    await app.live.publish({ tenantId: p.tenantId, organisationId: filed.holderId, id: filed.id, reference: filed.reference })
     return reply.redirect(`/saisines/${filed.id}?fait=deposee`, 303)
   })
 
@@ -229,7 +228,7 @@ export async function referralPages(app: FastifyInstance) {
   })
 
   // One POST per action, on the API's paths (answer, request-info, close…), validated by the API's schemas.
-  for (const a of API_ACTIONS) {
+  for (const a of ACTIONS) {
     app.post<{ Params: { id: string }; Body: Record<string, string> }>(`/saisines/:id/${a.path}`, { preHandler: [kit.guard, app.csrfProtection] }, async (request, reply) => {
       const id = request.params.id
       if (!UUID.test(id)) return app.tx(request, async (trx) => kit.notFound(request, reply, await kit.me(trx, request)))
@@ -257,7 +256,7 @@ export async function referralPages(app: FastifyInstance) {
       }
       if (a.action === 'transfer' || a.action === 'assign' || a.action === 'reopen') {
         const r = await app.tx(request, (trx) => trx.selectFrom('referral').select(['holder_organisation_id', 'reference']).where('id', '=', id).executeTakeFirst())
-        if (r) await publishReferral(app, { tenantId: p.tenantId, organisationId: r.holder_organisation_id, id, reference: r.reference })
+        if (r) await app.live.publish({ tenantId: p.tenantId, organisationId: r.holder_organisation_id, id, reference: r.reference })
       }
       // Transferred away: the referent no longer sees it; back to the inbox rather than to a 404.
       const stillVisible = await app.tx(request, (trx) => getReferral(trx, p, id).then(() => true, () => false))

@@ -1,0 +1,64 @@
+import Type from 'typebox'
+import { REFERRAL_STATUSES, type ReferralAction } from '@relais/core'
+import { Uuid } from './common.ts'
+
+// Referral schemas shared by the JSON routes (validation, OpenAPI) and the pages (the same checks on forms).
+export const Status = Type.Union(REFERRAL_STATUSES.map((s) => Type.Literal(s)))
+const Channel = Type.Union(['email', 'phone', 'post', 'counter'].map((s) => Type.Literal(s)))
+const Ref = Type.Object({ id: Type.String(), name: Type.String() })
+
+export const FileBody = Type.Object({
+  themeCode: Type.String({ minLength: 1, maxLength: 50 }),
+  communeInsee: Type.Optional(Type.String({ pattern: '^[0-9][0-9AB][0-9]{3}$' })),
+  question: Type.String({ minLength: 1, maxLength: 10000 }),
+  citizen: Type.Object({
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    email: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),
+    phone: Type.Optional(Type.String({ pattern: '^[0-9 +().-]{6,25}$' })),
+    preferredChannel: Channel,
+  }, { additionalProperties: false }),
+  internalNote: Type.Optional(Type.String({ maxLength: 2000 })),
+}, { additionalProperties: false })
+
+export const Filed = Type.Object({ id: Type.String(), reference: Type.String(), status: Type.String(), dueAt: Type.Union([Type.String(), Type.Null()]), assignedOrganisation: Ref })
+
+export const ListItem = Type.Object({
+  id: Type.String(), reference: Type.String(), status: Type.String(), filedAt: Type.String(), dueAt: Type.Union([Type.String(), Type.Null()]), overdue: Type.Boolean(),
+  theme: Type.Object({ code: Type.String(), label: Type.String() }), commune: Type.Object({ insee: Type.String(), name: Type.String() }),
+  holder: Ref, mairie: Ref, citizenName: Type.String(),
+})
+const Actor = Type.Union([Type.Object({ personId: Type.String(), name: Type.String(), organisation: Type.String() }), Type.Null()])
+export const Detail = Type.Object({
+  id: Type.String(), reference: Type.String(), status: Type.String(),
+  theme: Type.Object({ code: Type.String(), label: Type.String() }), commune: Type.Object({ insee: Type.String(), name: Type.String() }),
+  mairie: Ref, holder: Type.Object({ organisation: Ref, person: Type.Union([Ref, Type.Null()]) }),
+  question: Type.String(),
+  citizen: Type.Object({ name: Type.String(), email: Type.Union([Type.String(), Type.Null()]), phone: Type.Union([Type.String(), Type.Null()]), preferredChannel: Type.String() }),
+  internalNote: Type.Union([Type.String(), Type.Null()]),
+  filedAt: Type.String(), dueAt: Type.Union([Type.String(), Type.Null()]), slaMetAt: Type.Union([Type.String(), Type.Null()]),
+  slaMinutesTaken: Type.Union([Type.Integer(), Type.Null()]), slaMinutesVsTarget: Type.Union([Type.Integer(), Type.Null()]), closedAt: Type.Union([Type.String(), Type.Null()]),
+  answers: Type.Array(Type.Object({ at: Type.String(), body: Type.String(), by: Actor })),
+  timeline: Type.Array(Type.Object({ seq: Type.Integer(), at: Type.String(), kind: Type.String(), data: Type.Record(Type.String(), Type.Unknown()), hash: Type.String(), actor: Actor })),
+})
+
+const Body = (required: boolean) => Type.Object({ body: required ? Type.String({ minLength: 1, maxLength: 10000 }) : Type.Optional(Type.String({ maxLength: 10000 })) }, { additionalProperties: false })
+export const ACTIONS: { path: string; action: ReferralAction; summary: string; body: ReturnType<typeof Type.Object> }[] = [
+  { path: 'answer', action: 'answer', summary: 'Répondre par écrit (une réponse envoyée n’est jamais modifiée)', body: Body(true) },
+  { path: 'request-info', action: 'request_info', summary: 'Demander un complément (l’horloge s’arrête)', body: Body(true) },
+  { path: 'provide-info', action: 'provide_info', summary: 'Apporter un complément (l’horloge repart)', body: Body(true) },
+  { path: 'close', action: 'close', summary: 'Clore la saisine', body: Body(false) },
+  { path: 'reopen', action: 'reopen', summary: 'Rouvrir dans les 30 jours', body: Body(false) },
+  { path: 'cancel', action: 'cancel', summary: 'Annuler la saisine', body: Body(false) },
+  {
+    path: 'transfer', action: 'transfer', summary: 'Transférer (« pas pour nous ») vers un autre organisme, ou le renvoyer au routage',
+    body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 2000 }), organisationId: Type.Optional(Uuid), personId: Type.Optional(Uuid), toRouting: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+  },
+  {
+    path: 'appointment', action: 'propose_appointment', summary: 'Proposer un rendez-vous dans une maison de services au public',
+    body: Type.Object({ placeOrganisationId: Uuid, at: Type.String({ format: 'date-time' }), body: Type.Optional(Type.String({ maxLength: 10000 })) }, { additionalProperties: false }),
+  },
+  {
+    path: 'assign', action: 'assign', summary: 'Affecter depuis la file de tri (mission TIC)',
+    body: Type.Object({ organisationId: Uuid, personId: Type.Optional(Uuid) }, { additionalProperties: false }),
+  },
+]

@@ -11,7 +11,7 @@ import fastifyCsrf from '@fastify/csrf-protection'
 import { DomainError } from '@relais/core'
 import { httpError, isOutage, UNAVAILABLE_MESSAGE } from '../plugins/errors.ts'
 import type { Tx } from '@relais/db'
-import { sessionService } from '../session.ts'
+import type { HttpSessions } from '../plugins/auth.ts'
 import { ROLE_LABELS } from './format.ts'
 import { referralPages } from './referrals.ts'
 import { adminPages } from './admin.ts'
@@ -41,7 +41,7 @@ export interface PageKit {
   /** Renders the French 404 page. */
   notFound(request: FastifyRequest, reply: FastifyReply, me?: Me): Promise<FastifyReply>
   setAccessCookie(reply: FastifyReply, token: string): void
-  sessions: ReturnType<typeof sessionService>
+  sessions: HttpSessions
 }
 
 /** A local path to come back to after login, never another site ("//evil", "https://…"). */
@@ -81,7 +81,7 @@ export async function pagesPlugin(app: FastifyInstance) {
     cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure: production },
   })
 
-  const sessions = sessionService(app)
+  const sessions = app.sessions
   const cookieOpts = { path: '/', sameSite: 'lax' as const, httpOnly: true, secure: production }
 
   async function authenticateWith(request: FastifyRequest, reply: FastifyReply, token: string) {

@@ -1,17 +1,20 @@
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import fastifyCookie from '@fastify/cookie'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { Unauthenticated, forbidden } from '@relais/core'
-import { sql, type Role } from '@relais/db'
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { forbidden } from '@relais/core'
+import type { Role } from '@relais/db'
+import { ACCESS_TOKEN_SECONDS, InvalidSession, LoginThrottled, sessionService, unauthenticated, type Principal } from '@relais/auth'
 
-export interface Principal { personId: string; tenantId: string; organisationId: string; role: Role }
+export type { Principal }
 
 declare module 'fastify' {
   interface FastifyRequest { principal?: Principal }
   interface FastifyInstance {
     authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void>
     requireRole(...roles: Role[]): (request: FastifyRequest) => Promise<void>
+    /** Login, refresh and logout (packages/auth) with their cookie and headers: the API's routes and the pages call these. */
+    sessions: HttpSessions
   }
 }
 
@@ -23,13 +26,20 @@ declare module '@fastify/jwt' {
   }
 }
 
-export const ACCESS_TOKEN_SECONDS = 15 * 60
 export const JWT_ISSUER = 'relais'
 export const JWT_AUDIENCE = 'relais-api'
+export const REFRESH_COOKIE = 'relais_refresh'
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+export interface Tokens { accessToken: string; expiresIn: number; tokenType: 'Bearer' }
 
-const unauthenticated = () => new Unauthenticated('unauthenticated', 'Authentification requise : connectez-vous.')
+export interface HttpSessions {
+  /** Checks the credentials (throttled per address and per email) and opens a session: the refresh cookie is set. */
+  login(request: FastifyRequest, reply: FastifyReply, input: { email: string; password: string }, log?: FastifyBaseLogger): Promise<Tokens>
+  /** Rotates the refresh cookie and issues a new access token. */
+  refresh(request: FastifyRequest, reply: FastifyReply): Promise<Tokens>
+  /** Revokes the refresh session of the cookie (if any) and clears the cookie. */
+  logout(request: FastifyRequest, reply: FastifyReply): Promise<void>
+}
 
 export const authPlugin = fp(async (app: FastifyInstance) => {
   await app.register(fastifyCookie)
@@ -39,6 +49,38 @@ export const authPlugin = fp(async (app: FastifyInstance) => {
     verify: { algorithms: ['HS256'], allowedIss: JWT_ISSUER, allowedAud: JWT_AUDIENCE, requiredClaims: ['exp', 'iat', 'sub', 'tid', 'iss', 'aud'] },
   })
 
+  const service = sessionService({
+    db: app.db, redis: app.redis, redisPrefix: app.config.REDIS_PREFIX, production: app.config.NODE_ENV === 'production',
+    signAccessToken: (claims) => app.jwt.sign(claims),
+  })
+  const cookieOptions = { httpOnly: true, sameSite: 'strict' as const, secure: app.config.NODE_ENV === 'production', path: '/' }
+  const tokens = (reply: FastifyReply, session: Awaited<ReturnType<typeof service.login>>): Tokens => {
+    reply.setCookie(REFRESH_COOKIE, session.refresh.value, { ...cookieOptions, expires: session.refresh.expires })
+    return { accessToken: session.accessToken, expiresIn: session.expiresIn, tokenType: session.tokenType }
+  }
+  app.decorate('sessions', {
+    async login(request, reply, input, log = request.log) {
+      try {
+        return tokens(reply, await service.login({ ...input, ip: request.ip }, log))
+      } catch (err) {
+        if (err instanceof LoginThrottled) reply.header('retry-after', String(err.retryAfterSeconds))
+        throw err
+      }
+    },
+    async refresh(request, reply) {
+      try {
+        return tokens(reply, await service.refresh(request.cookies[REFRESH_COOKIE]))
+      } catch (err) {
+        if (err instanceof InvalidSession && err.endsCookie) reply.clearCookie(REFRESH_COOKIE, cookieOptions)
+        throw err
+      }
+    },
+    async logout(request, reply) {
+      await service.logout(request.cookies[REFRESH_COOKIE])
+      reply.clearCookie(REFRESH_COOKIE, cookieOptions)
+    },
+  } satisfies HttpSessions)
+
   app.decorate('authenticate', async (request: FastifyRequest) => {
     let claims: { sub: string; tid: string; iat: number; iat_ms?: number }
     try {
@@ -46,19 +88,7 @@ export const authPlugin = fp(async (app: FastifyInstance) => {
     } catch {
       throw unauthenticated()
     }
-    // Only uuids reach Postgres: anything else would surface as a 400 from a cast instead of a 401.
-    if (typeof claims.tid !== 'string' || typeof claims.sub !== 'string' || !UUID.test(claims.tid) || !UUID.test(claims.sub)) throw unauthenticated()
-    // A token "issued" in the future would outlive a revocation (sessions_revoked_at is compared with iat).
-    if (typeof claims.iat !== 'number' || claims.iat > Date.now() / 1000 + 60) throw unauthenticated()
-    // Deactivation and revocation take effect at once, not when the access token expires.
-    const person = (await sql<{ organisation_id: string; role: Role; active: boolean; sessions_revoked_at: Date | null }>`
-      select * from auth_principal(${claims.tid}, ${claims.sub})`.execute(app.db)).rows[0]
-    if (!person || !person.active) throw unauthenticated()
-    // Whole seconds alone would also kill a token issued just after the revocation, in the same second
-    // (log in again right after a password change): compare milliseconds when the token carries them.
-    const issuedMs = typeof claims.iat_ms === 'number' && Math.abs(claims.iat_ms - claims.iat * 1000) < 2000 ? claims.iat_ms : claims.iat * 1000
-    if (person.sessions_revoked_at && issuedMs < person.sessions_revoked_at.getTime()) throw unauthenticated()
-    request.principal = { personId: claims.sub, tenantId: claims.tid, organisationId: person.organisation_id, role: person.role }
+    request.principal = await service.principal(claims)
   })
 
   app.decorate('requireRole', (...roles: Role[]) => async (request: FastifyRequest) => {

@@ -1,15 +1,14 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
-import { sessionService } from '../session.ts'
 import { ErrorBody } from '../schemas/common.ts'
 
 const TokenResponse = Type.Object({ accessToken: Type.String(), expiresIn: Type.Integer(), tokenType: Type.Literal('Bearer') })
 
-// The session logic (throttling, rotation, revocation) lives in session.ts, shared with the extranet pages.
+// The session logic (throttling, rotation, revocation) lives in packages/auth, shared with the extranet pages.
 export async function authRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  const sessions = sessionService(app)
+  const sessions = app.sessions
 
   app.post('/login', {
     schema: {

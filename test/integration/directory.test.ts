@@ -63,10 +63,10 @@ t.test('organisations: the mission TIC creates, reads, updates and suspends; eve
 
   const msap = await call(tic, 'POST', '/organisations', {
     kind: 'msap', name: 'Maison de services au public d’Éguzon', communeInsee: '36070', address: 'Place du Marché',
-    openingHours: { mon: [['09:00', '12:00']], thu: [['14:00', '17:30']] },
+    openingHours: { mon: [{ opens: '09:00', closes: '12:00' }], thu: [{ opens: '14:00', closes: '17:30' }] },
   })
   t.equal(msap.statusCode, 201)
-  t.same(msap.json().openingHours, { mon: [['09:00', '12:00']], thu: [['14:00', '17:30']] })
+  t.same(msap.json().openingHours, { mon: [{ opens: '09:00', closes: '12:00' }], thu: [{ opens: '14:00', closes: '17:30' }] })
 
   const suspended = await call(tic, 'POST', `/organisations/${org.id}/deactivate`)
   t.equal(suspended.statusCode, 200)

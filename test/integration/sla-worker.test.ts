@@ -8,7 +8,7 @@ import { bearer, manualClock, sampleReferral } from '../helpers/journey.ts'
 
 // A 2-minute policy, counted 24/7, with mails allowed at any hour: the reminder after 1 minute, the first
 // escalation at the deadline (org admins and the referent's backup), the second 1 minute later (mission TIC).
-const allDay = Object.fromEntries([1, 2, 3, 4, 5, 6, 7].map((d) => [String(d), [[0, 1440]]]))
+const allDay = Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, [{ opens: '00:00', closes: '24:00' }]]))
 const policy = { responseMinutes: 2, clockMode: 'calendar', reminderBeforeMinutes: 1, openingHours: allDay,
   escalations: [{ afterDueMinutes: 0, notify: ['org_admins', 'backup'] }, { afterDueMinutes: 1, notify: ['mission_tic'] }] }
 

@@ -13,7 +13,7 @@ import { configEnv, exited, outputOf, spawnApi, spawnWorker } from '../helpers/p
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const results: { name: string; ok: boolean; detail: string }[] = []
-const allDay = Object.fromEntries([1, 2, 3, 4, 5, 6, 7].map((d) => [String(d), [[0, 1440]]]))
+const allDay = Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, [{ opens: '00:00', closes: '24:00' }]]))
 const shortSla = { responseMinutes: 1, clockMode: 'calendar', reminderBeforeMinutes: 0, openingHours: allDay, escalations: [{ afterDueMinutes: 0, notify: ['org_admins'] }] }
 
 function freePort(): Promise<number> {

@@ -6,7 +6,9 @@
 export const ROLES = ['secretary', 'referent', 'org_admin', 'network_admin'] as const
 export type DirectoryRole = (typeof ROLES)[number]
 export const ORGANISATION_KINDS = ['mairie', 'partner', 'msap', 'mission_tic'] as const
+export type OrganisationKind = (typeof ORGANISATION_KINDS)[number]
 export const ORGANISATION_STATUSES = ['onboarding', 'active', 'suspended'] as const
+export type OrganisationStatus = (typeof ORGANISATION_STATUSES)[number]
 export const TERRITORY_KINDS = ['commune', 'epci', 'departement'] as const
 export type TerritoryKindCode = (typeof TERRITORY_KINDS)[number]
 

@@ -1,5 +1,6 @@
 import { sql, type Expression, type SqlBool } from 'kysely'
 import type { TenantTerritory, ThemeRef, OrganisationRef, PersonRef } from '@relais/core/directory'
+import type { WeeklyHours } from '@relais/core'
 import type { OrganisationKind, OrganisationStatus, Role, TerritoryKind } from './schema.ts'
 import type { Tx } from './index.ts'
 
@@ -34,7 +35,7 @@ export async function communeOfDepartement(trx: Tx, tenantId: string, insee: str
 
 // ---------------------------------------------------------------- organisations
 
-export interface OpeningHours { [day: string]: [string, string][] }
+export type OpeningHours = WeeklyHours
 export interface Organisation {
   id: string; kind: OrganisationKind; name: string; shortName: string | null; communeInsee: string | null
   email: string | null; address: string | null; openingHours: OpeningHours | null; status: OrganisationStatus

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module'
-import { DEMO_PASSWORD } from '@relais/core'
+import { DEMO_PASSWORD, type WeeklyHours } from '@relais/core'
 import type { OrganisationKind, Role } from './schema.ts'
 import type { OwnerDb } from './index.ts'
 import { hashPassword } from './credentials.ts'
@@ -33,7 +33,11 @@ interface TenantSpec {
   communeRules?: { theme: string; commune: string; org: string; person?: string }[]
 }
 
-const weekdays = { mon: [['08:30', '12:00'], ['13:30', '17:00']], tue: [['08:30', '12:00'], ['13:30', '17:00']], wed: [['08:30', '12:00']], thu: [['08:30', '12:00'], ['13:30', '17:00']], fri: [['08:30', '12:00'], ['13:30', '16:30']] }
+const window = (opens: string, closes: string) => ({ opens, closes })
+const weekdays: WeeklyHours = {
+  mon: [window('08:30', '12:00'), window('13:30', '17:00')], tue: [window('08:30', '12:00'), window('13:30', '17:00')], wed: [window('08:30', '12:00')],
+  thu: [window('08:30', '12:00'), window('13:30', '17:00')], fri: [window('08:30', '12:00'), window('13:30', '16:30')],
+}
 
 const INDRE: TenantSpec = {
   code: '36',

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import Handlebars from 'handlebars'
 import Type, { type Static, type TSchema } from 'typebox'
 import Value from 'typebox/value'
+import { CHANNEL_PHRASES, labelOf } from '@relais/core'
 
 export type MailKind =
   | 'referral_new'
@@ -71,12 +72,6 @@ export function formatDuration(minutes: number): string {
   return mins ? `${sign}${mins} min` : '0 min'
 }
 
-const CHANNEL_LABELS: Record<string, string> = {
-  email: 'par courriel',
-  phone: 'par téléphone',
-  post: 'par courrier',
-  counter: 'à l’accueil de la mairie',
-}
 
 // ---------------------------------------------------------------------------------------------
 // What each kind needs (validated before rendering, so that a missing field is named clearly)
@@ -265,7 +260,7 @@ function engine(): typeof Handlebars {
   const zoneOf = (options: Handlebars.HelperOptions) => (options.data?.root?.timeZone as string | undefined) ?? DEFAULT_TIME_ZONE
   h.registerHelper('dateTimeFr', (value: Date | string, options: Handlebars.HelperOptions) => formatDateTimeFr(value, zoneOf(options)))
   h.registerHelper('duration', (minutes: number) => formatDuration(minutes))
-  h.registerHelper('channel', (channel: string) => CHANNEL_LABELS[channel] ?? channel)
+  h.registerHelper('channel', (channel: string) => labelOf(CHANNEL_PHRASES, channel))
   // Escape first, then turn line breaks into <br>: people's text keeps its shape and cannot inject markup.
   h.registerHelper('nl2br', (text: unknown) =>
     new h.SafeString(h.escapeExpression(String(text ?? '')).replace(/\r\n|\r|\n/g, '<br>\n')))

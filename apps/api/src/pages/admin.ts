@@ -1,18 +1,15 @@
 // Pages of the mission TIC (the network at a glance, the triage queue, the directory, the SLA policy) and of an
 // organisation's admin (its people, their absences and backups). Read pages over the directory's queries.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { forbidden, CLOCK_STATUSES, UNFINISHED_STATUSES } from '@relais/core'
+import {
+  CLOCK_MODE_LABELS, CLOCK_STATUSES, ESCALATION_TARGET_LABELS, ORGANISATION_KIND_LABELS, ORGANISATION_STATUS_LABELS, ROLE_LABELS,
+  TERRITORY_KIND_LABELS, UNFINISHED_STATUSES, describeOpeningHours, forbidden, fromMinuteRanges, isUuid,
+} from '@relais/core'
 import type { OrganisationKind, Role, Tx } from '@relais/db'
 import { listAssignments, listOrganisations, listPeople, listThemes } from '@relais/db/directory'
 import { listReferrals, loadPolicy } from '@relais/referrals'
-import { ROLE_LABELS, deadline, duration, shortDate, statusLabel } from './format.ts'
+import { deadline, duration, shortDate, statusLabel } from './format.ts'
 
-const KIND_LABELS: Record<string, string> = { mairie: 'Mairie', partner: 'Organisme partenaire', msap: 'Maison de services au public', mission_tic: 'Mission TIC' }
-const CLOCK_LABELS: Record<string, string> = { calendar: 'heures calendaires', working_days: 'jours ouvrés', business_hours: 'heures ouvrées' }
-const TERRITORY_LABELS: Record<string, string> = { commune: 'Commune', epci: 'Intercommunalité', departement: 'Département' }
-const NOTIFY_LABELS: Record<string, string> = { org_admins: 'administrateurs de l’organisme', backup: 'suppléant', mission_tic: 'mission TIC' }
-const DAYS = ['', 'lundi', 'mardi', 'mercredi', 'jeudi', 'vendredi', 'samedi', 'dimanche']
-const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')} h ${String(m % 60).padStart(2, '0')}`
 
 const only = (...roles: Role[]) => async (request: FastifyRequest) => {
   if (!roles.includes(request.principal!.role)) throw forbidden(roles.includes('network_admin') && roles.length === 1 ? 'Cette page est réservée à la mission TIC.' : 'Cette page est réservée aux administrateurs d’organisme.')
@@ -56,21 +53,21 @@ export async function adminPages(app: FastifyInstance) {
   })
 
   app.get<{ Querystring: { type?: string; q?: string } }>('/annuaire/organisations', tic, async (request, reply) => {
-    const kind = Object.keys(KIND_LABELS).includes(request.query.type ?? '') ? (request.query.type as OrganisationKind) : undefined
+    const kind = Object.keys(ORGANISATION_KIND_LABELS).includes(request.query.type ?? '') ? (request.query.type as OrganisationKind) : undefined
     const q = (request.query.q ?? '').trim().slice(0, 100) || undefined
     const data = await app.tx(request, async (trx) => ({
       me: await kit.me(trx, request),
-      items: (await listOrganisations(trx, request.principal!.tenantId, { kind, q }, undefined, 500)).slice(0, 500).map((o) => ({ ...o, kindLabel: KIND_LABELS[o.kind], statusLabel: o.status === 'active' ? 'active' : o.status })),
+      items: (await listOrganisations(trx, request.principal!.tenantId, { kind, q }, undefined, 500)).slice(0, 500).map((o) => ({ ...o, kindLabel: ORGANISATION_KIND_LABELS[o.kind], statusLabel: ORGANISATION_STATUS_LABELS[o.status] })),
     }))
     return kit.render(reply, 'directory-organisations.hbs', {
       title: 'Annuaire : organisations', ...data, section: 'organisations', filters: { type: kind, q },
-      kinds: Object.entries(KIND_LABELS).map(([value, label]) => ({ value, label, selected: value === kind })),
+      kinds: Object.entries(ORGANISATION_KIND_LABELS).map(([value, label]) => ({ value, label, selected: value === kind })),
     })
   })
 
   app.get<{ Querystring: { organisme?: string; role?: string; q?: string } }>('/annuaire/personnes', tic, async (request, reply) => {
     const role = Object.keys(ROLE_LABELS).includes(request.query.role ?? '') ? (request.query.role as Role) : undefined
-    const organisationId = /^[0-9a-f-]{36}$/i.test(request.query.organisme ?? '') ? request.query.organisme : undefined
+    const organisationId = isUuid(request.query.organisme) ? request.query.organisme : undefined
     const q = (request.query.q ?? '').trim().slice(0, 100) || undefined
     const data = await app.tx(request, async (trx) => {
       const tenantId = request.principal!.tenantId
@@ -99,7 +96,7 @@ export async function adminPages(app: FastifyInstance) {
       return {
         me: await kit.me(trx, request),
         themes: (await listThemes(trx, tenantId, {}, undefined, 500)).map((t) => ({ code: t.code, label: t.label, selected: t.code === themeCode })),
-        items: (await listAssignments(trx, 'routing_rule', tenantId, { themeCode }, undefined, null)).map((a) => ({ ...a, territoryLabel: TERRITORY_LABELS[a.territoryKind] ?? a.territoryKind })),
+        items: (await listAssignments(trx, 'routing_rule', tenantId, { themeCode }, undefined, null)).map((a) => ({ ...a, territoryLabel: TERRITORY_KIND_LABELS[a.territoryKind] })),
       }
     })
     return kit.render(reply, 'directory-rules.hbs', { title: 'Annuaire : règles de routage', ...data, section: 'regles' })
@@ -113,15 +110,15 @@ export async function adminPages(app: FastifyInstance) {
       const perTheme = []
       for (const t of themes) {
         const p = await loadPolicy(trx, tenantId, t.id)
-        perTheme.push({ label: t.label, response: duration(p.responseMinutes), clock: CLOCK_LABELS[p.clockMode] ?? p.clockMode, own: p.responseMinutes !== base.responseMinutes || p.clockMode !== base.clockMode })
+        perTheme.push({ label: t.label, response: duration(p.responseMinutes), clock: CLOCK_MODE_LABELS[p.clockMode], own: p.responseMinutes !== base.responseMinutes || p.clockMode !== base.clockMode })
       }
       return {
         me: await kit.me(trx, request),
         policy: {
-          response: duration(base.responseMinutes), clock: CLOCK_LABELS[base.clockMode] ?? base.clockMode,
+          response: duration(base.responseMinutes), clock: CLOCK_MODE_LABELS[base.clockMode],
           reminder: base.reminderBeforeMinutes ? duration(base.reminderBeforeMinutes) : 'aucune',
-          escalations: base.escalations.map((e, i) => ({ level: i + 1, after: duration(e.afterDueMinutes), notify: e.notify.map((n) => NOTIFY_LABELS[n] ?? n).join(', ') })),
-          hours: Object.entries(base.openingHours ?? {}).map(([day, windows]) => ({ day: DAYS[Number(day)] ?? day, windows: (windows ?? []).map(([a, b]) => `${hhmm(a)} – ${hhmm(b)}`).join(', ') })),
+          escalations: base.escalations.map((e, i) => ({ level: i + 1, after: duration(e.afterDueMinutes), notify: e.notify.map((n) => ESCALATION_TARGET_LABELS[n]).join(', ') })),
+          hours: describeOpeningHours(fromMinuteRanges(base.openingHours)),
         },
         perTheme,
       }
@@ -144,6 +141,6 @@ function peopleRows(people: Awaited<ReturnType<typeof listPeople>>, now: Date) {
   return people.map((p) => {
     const absentNow = !!p.absentFrom && p.absentFrom <= now && (!p.absentUntil || p.absentUntil > now)
     const absence = p.absentFrom ? `${absentNow ? 'absent' : 'absence prévue'} du ${shortDate(p.absentFrom)}${p.absentUntil ? ` au ${shortDate(p.absentUntil)}` : ''}` : ''
-    return { ...p, roleLabel: ROLE_LABELS[p.role] ?? p.role, absence, absentNow, backupName: p.backupPersonId ? names.get(p.backupPersonId) ?? 'une personne d’un autre organisme' : '', bounced: !!p.emailBouncedAt }
+    return { ...p, roleLabel: ROLE_LABELS[p.role], absence, absentNow, backupName: p.backupPersonId ? names.get(p.backupPersonId) ?? 'une personne d’un autre organisme' : '', bounced: !!p.emailBouncedAt }
   })
 }

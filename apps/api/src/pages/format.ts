@@ -44,11 +44,8 @@ export function deadline(r: { status: string; dueAt: string | null; slaMetAt?: s
 
 export const statusLabel = (s: string) => STATUS_LABELS[s as ReferralStatus] ?? s
 
-export const CHANNEL_LABELS: Record<string, string> = { email: 'Courriel', phone: 'Téléphone', post: 'Courrier', counter: 'Au guichet de la mairie' }
-
-export const ROLE_LABELS: Record<string, string> = {
-  secretary: 'Secrétariat de mairie', referent: 'Référent', org_admin: 'Administration de l’organisme', network_admin: 'Mission TIC',
-}
+// One definition of each label table, in @relais/core.
+export { CHANNEL_LABELS, ROLE_LABELS } from '@relais/core'
 
 const EVENT_LABELS: Record<string, string> = {
   filed: 'Saisine déposée',

@@ -1,6 +1,7 @@
 import Type, { type TSchema } from 'typebox'
 import { ORGANISATION_KINDS, ORGANISATION_STATUSES, ROLES, TERRITORY_KINDS } from '@relais/core/directory'
-import { ListQuery, Uuid } from './common.ts'
+import type { WeeklyHours } from '@relais/core'
+import { Insee, ListQuery, OpeningHours, Uuid } from './common.ts'
 
 // Nullable inputs use OpenAPI's `nullable` (understood by ajv, fast-json-stringify and Swagger) rather than
 // anyOf with null, so that a bad value yields one error on its field instead of three.
@@ -15,20 +16,12 @@ export const Role = Type.Enum([...ROLES])
 export const OrganisationKind = Type.Enum([...ORGANISATION_KINDS])
 export const OrganisationStatus = Type.Enum([...ORGANISATION_STATUSES])
 export const TerritoryKind = Type.Enum([...TERRITORY_KINDS])
-const Insee = Type.String({ pattern: '^[0-9][0-9AB][0-9]{3}$', description: 'Code INSEE de la commune' })
 const Email = Type.String({ format: 'email', maxLength: 254 })
 const Name = Type.String({ minLength: 1, maxLength: 200 })
 const Q = Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Texte contenu dans le nom (sans distinction de casse)' }))
 const Active = Type.Optional(Type.Boolean())
 
 // ---------------------------------------------------------------- organisations
-
-const Time = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' })
-const Day = Type.Array(Type.Tuple([Time, Time]), { maxItems: 6 })
-export const OpeningHours = Type.Object({
-  mon: Type.Optional(Day), tue: Type.Optional(Day), wed: Type.Optional(Day), thu: Type.Optional(Day),
-  fri: Type.Optional(Day), sat: Type.Optional(Day), sun: Type.Optional(Day),
-}, { additionalProperties: false, description: 'Horaires d’ouverture par jour : [["08:30", "12:00"], …]' })
 
 export const Organisation = Type.Object({
   id: Type.String(), kind: OrganisationKind, name: Type.String(), shortName: Type.Union([Type.String(), Type.Null()]),
@@ -42,14 +35,14 @@ export const OrganisationQuery = Type.Object({ ...ListQuery, kind: Type.Optional
 export const OrganisationCreate = Type.Object({
   kind: OrganisationKind, name: Name, shortName: Type.Optional(NullableString({ minLength: 1, maxLength: 50 })),
   communeInsee: Type.Optional(nullable<TSchema, string>(Insee)), email: Type.Optional(nullable<TSchema, string>(Email)),
-  address: Type.Optional(NullableString({ minLength: 1, maxLength: 500 })), openingHours: Type.Optional(nullable<TSchema, Record<string, [string, string][]>>(OpeningHours)),
+  address: Type.Optional(NullableString({ minLength: 1, maxLength: 500 })), openingHours: Type.Optional(nullable<TSchema, WeeklyHours>(OpeningHours)),
   status: Type.Optional(OrganisationStatus),
 }, { additionalProperties: false })
 
 export const OrganisationPatch = Type.Object({
   name: Type.Optional(Name), shortName: Type.Optional(NullableString({ minLength: 1, maxLength: 50 })),
   communeInsee: Type.Optional(nullable<TSchema, string>(Insee)), email: Type.Optional(nullable<TSchema, string>(Email)),
-  address: Type.Optional(NullableString({ minLength: 1, maxLength: 500 })), openingHours: Type.Optional(nullable<TSchema, Record<string, [string, string][]>>(OpeningHours)),
+  address: Type.Optional(NullableString({ minLength: 1, maxLength: 500 })), openingHours: Type.Optional(nullable<TSchema, WeeklyHours>(OpeningHours)),
   status: Type.Optional(OrganisationStatus),
 }, { additionalProperties: false, minProperties: 1 })
 

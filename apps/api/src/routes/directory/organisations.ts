@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { page } from '@relais/db/paging'
-import { communeOfDepartement, getOrganisation, insertOrganisation, listOrganisations, updateOrganisation, type OpeningHours } from '@relais/db/directory'
+import { openingHoursIssues } from '@relais/core'
+import { communeOfDepartement, getOrganisation, insertOrganisation, listOrganisations, updateOrganisation } from '@relais/db/directory'
 import { IdParams, Page } from '../../schemas/common.ts'
 import { Organisation, OrganisationCreate, OrganisationPatch, OrganisationQuery } from '../../schemas/directory.ts'
 import { actorOf, missing, readCursor, readErrors, requireNetworkAdmin, secured, throwIfInvalid, uniquely, writeErrors } from './common.ts'
@@ -45,10 +46,11 @@ export async function organisationRoutes(fastify: FastifyInstance) {
       throwIfInvalid([
         b.kind === 'mairie' && !b.communeInsee && { path: 'communeInsee', message: 'Le code INSEE de la commune est obligatoire pour une mairie.' },
         !!b.communeInsee && !(await communeOfDepartement(trx, actor.tenantId, b.communeInsee)) && communeIssue(b.communeInsee),
+        ...openingHoursIssues(b.openingHours ?? {}),
       ])
       return uniquely(insertOrganisation(trx, actor.tenantId, {
         kind: b.kind, name: b.name.trim(), shortName: b.shortName, communeInsee: b.communeInsee, email: b.email?.toLowerCase() ?? null,
-        address: b.address, openingHours: b.openingHours as OpeningHours | null | undefined, status: b.status,
+        address: b.address, openingHours: b.openingHours, status: b.status,
       }))
     })
     return reply.code(201).send(org)
@@ -67,10 +69,10 @@ export async function organisationRoutes(fastify: FastifyInstance) {
       throwIfInvalid([
         current.kind === 'mairie' && b.communeInsee === null && { path: 'communeInsee', message: 'Une mairie garde le code INSEE de sa commune.' },
         !!b.communeInsee && !(await communeOfDepartement(trx, actor.tenantId, b.communeInsee)) && communeIssue(b.communeInsee),
+        ...openingHoursIssues(b.openingHours ?? {}),
       ])
       return uniquely(updateOrganisation(trx, actor.tenantId, current.id, {
         ...b, name: b.name?.trim(), email: b.email === undefined ? undefined : b.email?.toLowerCase() ?? null,
-        openingHours: b.openingHours as OpeningHours | null | undefined,
       }))
     })
   })

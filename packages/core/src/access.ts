@@ -84,6 +84,17 @@ export const ACCESS = {
   'network.overview': { who: MISSION_TIC, refusal: TIC_PAGE },
   /** The directory's pages (organisations, people, themes, rules, SLA policy). */
   'directory.browse': { who: MISSION_TIC, refusal: TIC_PAGE },
+  /**
+   * The knowledge base: published fiches are read by everyone of the network; a fiche is written and published by
+   * the referents and admins of the organisation that owns it, and by the mission TIC. A draft is seen only by
+   * those who may write it (404 for others).
+   */
+  'fiche.read': { who: EVERYONE_IN_TENANT },
+  'fiche.write': { who: { referent: 'own_organisation', org_admin: 'own_organisation', network_admin: 'tenant' }, refusal: 'Seuls les référents et les administrateurs de l’organisme qui rédige la fiche, et la mission TIC, peuvent la modifier.', outOfReach: 'forbidden' },
+  /** « Cette fiche répond à la question »: the secretary who would have filed records it, for her mairie. */
+  'deflection.record': { who: { secretary: 'own_mairie' }, refusal: 'Seul le secrétariat d’une mairie enregistre une question résolue par une fiche.' },
+  /** What the base answers and where it is missing. */
+  'knowledge.stats': { who: MISSION_TIC, refusal: TIC_PAGE },
   /** An org admin's page of her organisation's people. */
   'organisation.people': { who: { org_admin: 'own_organisation' }, refusal: 'Cette page est réservée aux administrateurs d’organisme.' },
 } as const satisfies Record<string, Rule>

@@ -180,7 +180,76 @@ export interface OutboxTable {
   message_id: string
 }
 
+export type FicheStatusColumn = 'draft' | 'published' | 'archived'
+
+export interface FicheTable {
+  id: Generated<string>
+  tenant_id: string
+  organisation_id: string
+  status: Generated<FicheStatusColumn>
+  title: string
+  body: string
+  territory_kind: Generated<TerritoryKind>
+  territory_codes: ColumnType<string[], string[] | undefined, string[]>
+  /** A calendar date, read as YYYY-MM-DD (see the date type parser in the repository). */
+  review_by: ColumnType<string, string, string>
+  review_reminded_at: Timestamp | null
+  created_by_person_id: string | null
+  created_at: CreatedAt
+  updated_by_person_id: string | null
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>
+  version: Generated<number>
+  published_title: string | null
+  published_text: string | null
+  published_at: Timestamp | null
+  search: ColumnType<string, never, never>
+}
+
+export interface FicheThemeTable { tenant_id: string; fiche_id: string; theme_id: string }
+
+export interface FicheVersionTable {
+  tenant_id: string
+  fiche_id: string
+  version: number
+  title: string
+  body: string
+  theme_codes: string[]
+  territory_kind: TerritoryKind
+  territory_codes: string[]
+  published_by_person_id: string | null
+  published_at: Timestamp
+}
+
+export interface FicheWordTable { tenant_id: string; word: string }
+
+export interface DeflectionTable {
+  id: Generated<string>
+  tenant_id: string
+  fiche_id: string
+  theme_id: string
+  commune_insee: string
+  mairie_organisation_id: string
+  at: Timestamp
+}
+
+export interface FicheOpenDayTable { tenant_id: string; fiche_id: string; day: ColumnType<string, string, string>; opens: Generated<number> }
+
+export interface SearchMissTable {
+  id: Generated<string>
+  tenant_id: string
+  theme_id: string | null
+  organisation_id: string | null
+  at: Timestamp
+}
+
 export interface Database {
+  fiche: FicheTable
+  fiche_theme: FicheThemeTable
+  fiche_version: FicheVersionTable
+  fiche_word: FicheWordTable
+  deflection: DeflectionTable
+  fiche_open_day: FicheOpenDayTable
+  search_miss: SearchMissTable
   sla_policy: SlaPolicyTable
   referral: ReferralTable
   referral_event: ReferralEventTable

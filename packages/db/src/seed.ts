@@ -3,6 +3,7 @@ import { DEMO_PASSWORD, type WeeklyHours } from '@relais/core'
 import type { OrganisationKind, Role } from './schema.ts'
 import type { OwnerDb } from './index.ts'
 import { hashPassword } from './credentials.ts'
+import { DEMO_FICHES, seedFiches } from './seed-fiches.ts'
 
 const require = createRequire(import.meta.url)
 const etalabCommunes: { code: string; nom: string; departement: string; type: string }[] =
@@ -90,7 +91,7 @@ const CHER: TenantSpec = {
 
 export const DEMO_TENANTS = [INDRE, CHER]
 
-export interface SeedResult { tenants: number; organisations: number; people: number }
+export interface SeedResult { tenants: number; organisations: number; people: number; fiches: number }
 
 /** Loads the demo network. Runs as the owner; refuses a database that already has tenants. */
 export async function seedDemo(db: OwnerDb, opts: { production?: boolean } = {}): Promise<SeedResult | null> {
@@ -98,7 +99,8 @@ export async function seedDemo(db: OwnerDb, opts: { production?: boolean } = {})
   const any = await db.selectFrom('tenant').select('id').limit(1).executeTakeFirst()
   if (any) return null
   const passwordHash = await hashPassword(DEMO_PASSWORD)
-  const result: SeedResult = { tenants: 0, organisations: 0, people: 0 }
+  const result: SeedResult = { tenants: 0, organisations: 0, people: 0, fiches: 0 }
+  const now = new Date()
   await db.transaction().execute(async (trx) => {
     for (const spec of DEMO_TENANTS) {
       const tenant = await trx.insertInto('tenant').values({ code: spec.code, name: spec.name }).returning('id').executeTakeFirstOrThrow()
@@ -154,6 +156,7 @@ export async function seedDemo(db: OwnerDb, opts: { production?: boolean } = {})
           organisation_id: orgIds.get(r.org)!, person_id: r.person ? personIds.get(r.person)! : null,
         }).execute()
       }
+      result.fiches += await seedFiches(trx, tenant_id, DEMO_FICHES[spec.code] ?? [], { orgs: orgIds, themes: themeIds, people: personIds }, now)
     }
   })
   return result

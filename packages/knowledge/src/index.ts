@@ -1,0 +1,2 @@
+export * from './fiches.ts'
+export * from './search.ts'

@@ -23,7 +23,7 @@ try {
       let q = trx.selectFrom('referral').select(['id', 'reference']).where('tenant_id', '=', tenant.id).orderBy('reference')
       if (arg.includes('-')) q = q.where('reference', '=', arg)
       for (const r of await q.execute()) {
-        const report = await verifyChain(trx, r.id)
+        const report = await verifyChain(trx, tenant.id, r.id)
         checked++
         if (!report.ok) { broken++; console.log(`${r.reference} : chaîne rompue à l’événement ${report.brokenAtSeq}`) }
       }

@@ -70,7 +70,8 @@ t.test('secretary files, CAF referent is mailed, answers, secretary is mailed an
   const assigned = detail.timeline.find((e: { kind: string }) => e.kind === 'assigned')
   t.equal(assigned.data.mode, 'automatic')
 
-  const chain = await withTenant(worker.db, { tenantId: (await app.inject({ url: '/api/v1/me', headers: secretary })).json().tenant.id }, (trx) => verifyChain(trx, id))
+  const tenantId = (await app.inject({ url: '/api/v1/me', headers: secretary })).json().tenant.id
+  const chain = await withTenant(worker.db, { tenantId }, (trx) => verifyChain(trx, tenantId, id))
   t.ok(chain.ok, 'the hash chain verifies')
   t.equal(chain.events, detail.timeline.length)
 })

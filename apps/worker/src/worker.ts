@@ -1,11 +1,9 @@
 import { Queue, Worker, type ConnectionOptions } from 'bullmq'
 import type { Logger } from 'pino'
-import { createKysely, createPool, crossTenant, withTenant, type DB } from '@relais/db'
-import { dueOutbox, markRelayed } from '@relais/db/repositories/outbox'
-import { dueSlaSteps } from '@relais/db/repositories/referrals'
+import { createKysely, createPool, type DB } from '@relais/db'
 import type { Config } from '@relais/config'
-import { runSlaStep } from '@relais/referrals/sla-steps'
-import { deliverOutbox } from '@relais/referrals/delivery'
+import { runSlaStepJob, sweepSla } from '@relais/referrals/sla-steps'
+import { deliverOutbox, relayOutbox } from '@relais/referrals/delivery'
 import { createMailTransport } from '@relais/mail/transport'
 
 export interface WorkerOptions {
@@ -45,8 +43,6 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
   const pool = createPool(config.APP_DATABASE_URL, 10)
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle database client error'))
   const db: DB = createKysely(pool)
-  // The relay and the sweep look across tenants (ids only); all the rest runs inside withTenant.
-  const sweepDb = crossTenant(db)
   // Workers keep ioredis' offline queue: without it, a restarted Redis made BullMQ's fetch loop spin on
   // rejected commands and starve the process (seen in the fault run). Producers fail fast instead.
   const connection = redisConnection(config.REDIS_URL)
@@ -72,7 +68,7 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
 
   const slaWorker = new Worker(SLA_QUEUE, async (job) => {
     const { referralId, tenantId, step } = job.data as { referralId: string; tenantId: string; step: string }
-    const done = await withTenant(db, { tenantId }, (trx) => runSlaStep(trx, referralId, step, clock()))
+    const done = await runSlaStepJob(db, { tenantId, referralId, step }, clock())
     if (done) stats.slaSteps++
     return done
   }, { connection, prefix, autorun, concurrency: 4 })
@@ -82,43 +78,31 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
   const relayGraceSeconds = opts.relayGraceSeconds ?? 30
 
   /** Outbox → BullMQ. The jobId makes a repeated hand-over a no-op while the job is still stored. */
-  async function relayOnce(): Promise<number> {
-    const due = await dueOutbox(sweepDb, clock(), relayGraceSeconds, 500)
-    if (!due.length) return 0
-    let relayed: { id: string; tenant_id: string }[] = []
-    try {
-      await mailQueue.addBulk(due.map((row) => ({
-        name: 'send', data: { outboxId: String(row.id), tenantId: row.tenant_id },
-        opts: { jobId: `outbox-${row.id}-${row.attempts}`, removeOnComplete: true, removeOnFail: true, attempts: 1 },
-      })))
-      relayed = due
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'relay: redis unavailable, will retry')
-    }
-    const byTenant = new Map<string, string[]>()
-    for (const r of relayed) byTenant.set(r.tenant_id, [...(byTenant.get(r.tenant_id) ?? []), String(r.id)])
-    for (const [tenantId, ids] of byTenant) {
-      await withTenant(db, { tenantId }, (trx) => markRelayed(trx, tenantId, ids, clock()))
-    }
-    return relayed.length
+  function relayOnce(): Promise<number> {
+    return relayOutbox(db, clock, relayGraceSeconds, async (due) => {
+      try {
+        await mailQueue.addBulk(due.map((row) => ({
+          name: 'send', data: { outboxId: row.id, tenantId: row.tenant_id },
+          opts: { jobId: `outbox-${row.id}-${row.attempts}`, removeOnComplete: true, removeOnFail: true, attempts: 1 },
+        })))
+        return true
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'relay: redis unavailable, will retry')
+        return false
+      }
+    })
   }
 
   /** Due steps are run here; steps due before the next sweep get a delayed job so they run on time. */
   async function sweepOnce(): Promise<number> {
     const now = clock()
-    const due = await dueSlaSteps(sweepDb, now, 1000)
-    let done = 0
-    for (const row of due) {
-      if (await withTenant(db, { tenantId: row.tenant_id }, (trx) => runSlaStep(trx, row.id, row.next_step, now))) { done++; stats.slaSteps++ }
-    }
     const horizon = new Date(now.getTime() + (opts.sweepIntervalMs ?? 60_000))
-    const soon = await dueSlaSteps(sweepDb, horizon, 1000)
-    for (const row of soon) {
-      if (row.next_step_at <= now) continue
+    const done = await sweepSla(db, now, horizon, async (row) => {
       await slaQueue.add('step', { referralId: row.id, tenantId: row.tenant_id, step: row.next_step }, {
         jobId: `sla-${row.id}-${row.next_step}`, delay: row.next_step_at.getTime() - now.getTime(), removeOnComplete: true, removeOnFail: true,
       }).catch(() => undefined)
-    }
+    })
+    stats.slaSteps += done
     return done
   }
 

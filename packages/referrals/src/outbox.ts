@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import type { Tx } from '@relais/db'
+import { deterministicMessageId } from '@relais/mail/transport'
+import type { TenantTx } from '@relais/db'
+import { insertOutbox } from '@relais/db/repositories/outbox'
 import type { Recipient } from './recipients.ts'
 
 export type MailKind = 'referral_new' | 'reminder' | 'escalation' | 'info_requested' | 'answer_received' | 'transferred' | 'appointment_proposed' | 'delivery_failed'
@@ -12,12 +14,12 @@ export function outboxRows(args: { tenantId: string; referralId: string | null; 
   return args.recipients.map((r) => ({
     tenant_id: args.tenantId, referral_id: args.referralId, kind: args.kind, recipient_person_id: r.personId,
     recipient_email: r.email, payload: JSON.stringify(args.payload ?? {}), created_at: args.now, next_attempt_at: args.now,
-    message_id: `<${randomUUID()}@relais.local>`,
+    message_id: deterministicMessageId(randomUUID()),
   }))
 }
 
-export async function enqueueMail(trx: Tx, args: Parameters<typeof outboxRows>[0]) {
+export async function enqueueMail(trx: TenantTx, args: Parameters<typeof outboxRows>[0]) {
   if (!args.recipients.length) return 0
-  await trx.insertInto('outbox').values(outboxRows(args)).execute()
+  await insertOutbox(trx, args.tenantId, outboxRows(args))
   return args.recipients.length
 }

@@ -1,10 +1,11 @@
-import { DEFAULT_SLA_POLICY, type SlaPolicy, type ClockMode, type OpeningHours, type EscalationTarget } from '@relais/core'
-import { sql, type Tx } from '@relais/db'
+import { DEFAULT_SLA_POLICY, notFound, type ClockMode, type SlaPolicy, type OpeningHours, type EscalationTarget } from '@relais/core'
+import type { TenantTx } from '@relais/db'
+import { hasOwnPolicy, policyInputs, savePolicy, type PolicyRow, type ThemePolicyRow } from '@relais/db/repositories/sla-policy'
+import { lockClockRunning } from '@relais/db/repositories/referrals'
+import { themeByCode } from '@relais/db/directory'
+import { refreshSchedule } from './schedule.ts'
 
-export interface PolicyRow {
-  response_minutes: number; clock_mode: ClockMode; reminder_before_minutes: number
-  escalations: unknown; opening_hours: unknown
-}
+export type { PolicyRow }
 
 export function policyFromRow(row: PolicyRow | undefined, base: SlaPolicy): SlaPolicy {
   if (!row) return base
@@ -19,7 +20,7 @@ export function policyFromRow(row: PolicyRow | undefined, base: SlaPolicy): SlaP
 }
 
 /** Defaults ← the tenant's policy ← the theme's policy (and the theme's own response time). Pure. */
-export function mergePolicy(tenant: { code: string; time_zone: string }, rows: (PolicyRow & { theme_id: string | null })[], theme: { id: string; sla_response_minutes: number | null } | null): SlaPolicy {
+export function mergePolicy(tenant: { code: string; time_zone: string }, rows: ThemePolicyRow[], theme: { id: string; sla_response_minutes: number | null } | null): SlaPolicy {
   let policy: SlaPolicy = { ...DEFAULT_SLA_POLICY, departement: tenant.code, timeZone: tenant.time_zone }
   policy = policyFromRow(rows.find((r) => r.theme_id === null), policy)
   if (theme) {
@@ -30,12 +31,32 @@ export function mergePolicy(tenant: { code: string; time_zone: string }, rows: (
   return policy
 }
 
-/** One round trip: the tenant, its policies for this theme and the theme's own response time. */
-export async function loadPolicy(trx: Tx, tenantId: string, themeId: string | null): Promise<SlaPolicy> {
-  const { rows } = await sql<{ tenant: { code: string; time_zone: string }; policies: (PolicyRow & { theme_id: string | null })[]; theme: { id: string; sla_response_minutes: number | null } | null }>`
-    select (select json_build_object('code', code, 'time_zone', time_zone) from tenant where id = ${tenantId}) as tenant,
-      (select coalesce(json_agg(s), '[]') from (select theme_id, response_minutes, clock_mode, reminder_before_minutes, escalations, opening_hours
-         from sla_policy where theme_id is null or theme_id = ${themeId}::uuid) s) as policies,
-      (select json_build_object('id', id, 'sla_response_minutes', sla_response_minutes) from theme where id = ${themeId}::uuid) as theme`.execute(trx)
-  return mergePolicy(rows[0].tenant, rows[0].policies, rows[0].theme)
+/** The policy that applies to a theme (themeId null: the tenant's). */
+export async function loadPolicy(trx: TenantTx, tenantId: string, themeId: string | null): Promise<SlaPolicy> {
+  const inputs = await policyInputs(trx, tenantId, themeId)
+  return mergePolicy(inputs.tenant, inputs.policies, inputs.theme)
+}
+
+/** The policy that applies, and whether it is the tenant's (or theme's) own or inherited from defaults/the tenant. */
+export async function policyView(trx: TenantTx, tenantId: string, themeId: string | null): Promise<{ policy: SlaPolicy; inherited: boolean }> {
+  return { policy: await loadPolicy(trx, tenantId, themeId), inherited: !await hasOwnPolicy(trx, tenantId, themeId) }
+}
+
+/** The theme a policy is set for, by code; 404 if the tenant has no such theme. */
+export async function policyTheme(trx: TenantTx, tenantId: string, code: string): Promise<{ id: string; code: string }> {
+  const t = await themeByCode(trx, tenantId, code)
+  if (!t) throw notFound('Ce thème')
+  return { id: t.id, code: t.code }
+}
+
+export interface PolicyInput {
+  responseMinutes: number; clockMode: ClockMode; reminderBeforeMinutes: number
+  escalations: { afterDueMinutes: number; notify: EscalationTarget[] }[]; openingHours: OpeningHours
+}
+
+/** Saves the tenant's (themeId null) or a theme's policy; deadlines of running clocks are recomputed at once. */
+export async function saveSlaPolicy(trx: TenantTx, tenantId: string, themeId: string | null, v: PolicyInput, now: Date): Promise<void> {
+  await savePolicy(trx, tenantId, themeId, { ...v, updatedAt: now })
+  // Paused time comes from each referral's timeline, so recomputing is exact.
+  for (const id of await lockClockRunning(trx, tenantId, themeId)) await refreshSchedule(trx, tenantId, id)
 }

@@ -1,47 +1,44 @@
-import type { Tx } from '@relais/db'
+import type { TenantTx } from '@relais/db'
+import * as parties from '@relais/db/repositories/parties'
 
 export interface Recipient { personId: string | null; email: string }
 
-const usable = <T extends { active: boolean; email_bounced_at: Date | null }>(p: T | undefined) => !!p && p.active && !p.email_bounced_at
+const usable = (p: parties.Contact | undefined): p is parties.Contact => !!p && p.active && !p.email_bounced_at
+const asRecipients = (rows: { id: string; email: string }[]): Recipient[] => rows.map((r) => ({ personId: r.id, email: r.email }))
 
-export async function orgAdmins(trx: Tx, organisationId: string): Promise<Recipient[]> {
-  const rows = await trx.selectFrom('person').select(['id', 'email']).where('organisation_id', '=', organisationId)
-    .where('role', '=', 'org_admin').where('active', '=', true).where('email_bounced_at', 'is', null).orderBy('email').execute()
-  return rows.map((r) => ({ personId: r.id, email: r.email }))
+export async function orgAdmins(trx: TenantTx, tenantId: string, organisationId: string): Promise<Recipient[]> {
+  return asRecipients(await parties.orgAdminContacts(trx, tenantId, organisationId))
 }
 
-export async function networkAdmins(trx: Tx): Promise<Recipient[]> {
-  const rows = await trx.selectFrom('person').select(['id', 'email']).where('role', '=', 'network_admin')
-    .where('active', '=', true).where('email_bounced_at', 'is', null).orderBy('email').execute()
-  return rows.map((r) => ({ personId: r.id, email: r.email }))
+export async function networkAdmins(trx: TenantTx, tenantId: string): Promise<Recipient[]> {
+  return asRecipients(await parties.networkAdminContacts(trx, tenantId))
 }
 
 /** Who receives a referral held by an organisation: its referent, else its admins, else its shared address. */
-export async function holderRecipients(trx: Tx, organisationId: string, personId: string | null): Promise<Recipient[]> {
+export async function holderRecipients(trx: TenantTx, tenantId: string, organisationId: string, personId: string | null): Promise<Recipient[]> {
   if (personId) {
-    const p = await trx.selectFrom('person').select(['id', 'email', 'active', 'email_bounced_at']).where('id', '=', personId).executeTakeFirst()
-    if (usable(p)) return [{ personId: p!.id, email: p!.email }]
+    const p = await parties.personContact(trx, tenantId, personId)
+    if (usable(p)) return [{ personId: p.id, email: p.email }]
   }
-  const org = await trx.selectFrom('organisation').select(['kind', 'email']).where('id', '=', organisationId).executeTakeFirstOrThrow()
+  const org = await parties.organisationContact(trx, tenantId, organisationId)
   if (org.kind === 'mission_tic') {
-    const admins = await networkAdmins(trx)
+    const admins = await networkAdmins(trx, tenantId)
     if (admins.length) return admins
   }
-  const admins = await orgAdmins(trx, organisationId)
+  const admins = await orgAdmins(trx, tenantId, organisationId)
   if (admins.length) return admins
-  return org.email ? [{ personId: null, email: org.email }] : networkAdmins(trx)
+  return org.email ? [{ personId: null, email: org.email }] : networkAdmins(trx, tenantId)
 }
 
-export async function backupOf(trx: Tx, personId: string | null): Promise<Recipient[]> {
+export async function backupOf(trx: TenantTx, tenantId: string, personId: string | null): Promise<Recipient[]> {
   if (!personId) return []
-  const p = await trx.selectFrom('person as p').innerJoin('person as b', 'b.id', 'p.backup_person_id')
-    .select(['b.id', 'b.email', 'b.active', 'b.email_bounced_at']).where('p.id', '=', personId).executeTakeFirst()
-  return usable(p) ? [{ personId: p!.id, email: p!.email }] : []
+  const p = await parties.backupContact(trx, tenantId, personId)
+  return usable(p) ? [{ personId: p.id, email: p.email }] : []
 }
 
-export async function personRecipient(trx: Tx, personId: string): Promise<Recipient[]> {
-  const p = await trx.selectFrom('person').select(['id', 'email', 'active', 'email_bounced_at']).where('id', '=', personId).executeTakeFirst()
-  return usable(p) ? [{ personId: p!.id, email: p!.email }] : []
+export async function personRecipient(trx: TenantTx, tenantId: string, personId: string): Promise<Recipient[]> {
+  const p = await parties.personContact(trx, tenantId, personId)
+  return usable(p) ? [{ personId: p.id, email: p.email }] : []
 }
 
 export function uniqueRecipients(list: Recipient[]): Recipient[] {

@@ -1,5 +1,7 @@
 import { clockMayRun, nextSendingInstant, slaSchedule, type Pause, type SlaPolicy } from '@relais/core'
-import type { Tx } from '@relais/db'
+import type { TenantTx } from '@relais/db'
+import { scheduleFacts, updateReferral } from '@relais/db/repositories/referrals'
+import { clockEvents } from '@relais/db/repositories/timeline'
 import { loadPolicy } from './policy.ts'
 
 
@@ -38,18 +40,18 @@ export function plannedSteps(clockStartedAt: Date, policy: SlaPolicy, pauses: Pa
 }
 
 /** Recomputes due_at and the next step of one referral (locked by the caller) from its timeline and policy. */
-export async function refreshSchedule(trx: Tx, referralId: string): Promise<void> {
-  const r = await trx.selectFrom('referral').select(['id', 'tenant_id', 'theme_id', 'status', 'clock_started_at', 'sla_met_at']).where('id', '=', referralId).executeTakeFirstOrThrow()
-  const events = await trx.selectFrom('referral_event').select(['kind', 'at', 'data']).where('referral_id', '=', referralId).orderBy('seq').execute()
-  const policy = await loadPolicy(trx, r.tenant_id, r.theme_id)
+export async function refreshSchedule(trx: TenantTx, tenantId: string, referralId: string): Promise<void> {
+  const r = await scheduleFacts(trx, tenantId, referralId)
+  const events = await clockEvents(trx, tenantId, referralId)
+  const policy = await loadPolicy(trx, tenantId, r.theme_id)
   const pauses = pausesFrom(events, r.clock_started_at)
   const { dueAt, steps } = plannedSteps(r.clock_started_at, policy, pauses)
   const done = new Set(events.filter((e) => e.at >= r.clock_started_at && (e.kind === 'reminder_sent' || e.kind === 'escalated')).map((e) => String(e.data.step)))
   const running = clockMayRun(r.status) && r.status !== 'awaiting_info' && !r.sla_met_at
   const next = running ? steps.find((s) => !done.has(s.name)) : undefined
-  await trx.updateTable('referral').set({
+  await updateReferral(trx, tenantId, referralId, {
     due_at: r.sla_met_at ? undefined : dueAt,
     next_step: next?.name ?? null,
     next_step_at: next?.sendAt ?? null,
-  }).where('id', '=', referralId).execute()
+  })
 }

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { authorizeRole, badRequest, canSeeReferral, invalidFields, countedMinutes, formatReference, nextStatus, notFound, route, type ReferralAction, type RoutingDecision } from '@relais/core'
-import { sql, type Role, type Tx } from '@relais/db'
+import type { Role, ReferralTable, TenantTx } from '@relais/db'
+import type { Updateable } from 'kysely'
+import * as referrals from '@relais/db/repositories/referrals'
+import { clockEvents, insertEvents, lastEventAt } from '@relais/db/repositories/timeline'
+import { insertOutbox } from '@relais/db/repositories/outbox'
+import { activeMember, appointmentPlace, organisationFacts } from '@relais/db/repositories/parties'
 import { appendEvent, chainEvents, GENESIS_HASH, SYSTEM, type Actor } from './timeline.ts'
 import { enqueueMail, outboxRows } from './outbox.ts'
 import { holderRecipients, networkAdmins, personRecipient } from './recipients.ts'
@@ -30,7 +35,7 @@ function assignmentData(d: Assignment, previous: { organisationId: string; perso
   }
 }
 
-async function assign(trx: Tx, args: { tenantId: string; referralId: string; decision: Assignment; previous: { organisationId: string; personId: string | null } | null; actor: Actor; now: Date }) {
+async function assign(trx: TenantTx, args: { tenantId: string; referralId: string; decision: Assignment; previous: { organisationId: string; personId: string | null } | null; actor: Actor; now: Date }) {
   await appendEvent(trx, args.tenantId, args.referralId, 'assigned', args.actor, args.now, assignmentData(args.decision, args.previous))
 }
 
@@ -40,9 +45,9 @@ export interface FiledReferral { id: string; reference: string; status: 'submitt
  * Files a referral: validation, routing and the SLA schedule are decided in memory from one snapshot of the
  * directory; the referral, its first events and its mails are written together.
  */
-export async function fileReferralSummary(trx: Tx, p: Principal, input: FileInput, now: Date): Promise<FiledReferral> {
+export async function fileReferralSummary(trx: TenantTx, p: Principal, input: FileInput, now: Date): Promise<FiledReferral> {
   authorizeRole(p, 'referral.file')
-  const snap = await loadRoutingSnapshot(trx, { themeCode: input.themeCode, communeInsee: input.communeInsee, mairieOrganisationId: p.organisationId })
+  const snap = await loadRoutingSnapshot(trx, p.tenantId, { themeCode: input.themeCode, communeInsee: input.communeInsee, mairieOrganisationId: p.organisationId })
   const { theme, commune } = snap
   const details: { path: string; message: string }[] = []
   if (!theme) details.push({ path: 'themeCode', message: 'Thème inconnu.' })
@@ -65,30 +70,26 @@ export async function fileReferralSummary(trx: Tx, p: Principal, input: FileInpu
   ])
   const chosen = snap.people.find((x) => x.id === decision.personId)
   // The routing function only picks reachable people; the fallbacks (admins, shared address) need a query.
-  const recipients = triage ? await networkAdmins(trx) : chosen ? [{ personId: chosen.id, email: chosen.email }] : await holderRecipients(trx, decision.organisationId, null)
+  const recipients = triage ? await networkAdmins(trx, p.tenantId) : chosen ? [{ personId: chosen.id, email: chosen.email }] : await holderRecipients(trx, p.tenantId, decision.organisationId, null)
   const year = Number(new Intl.DateTimeFormat('en', { timeZone: policy.timeZone, year: 'numeric' }).format(now))
 
-  const { rows: [seq] } = await sql<{ n: string }>`select nextval('referral_number_seq') as n`.execute(trx)
-  const reference = formatReference(snap.tenant.code, year, Number(seq.n))
-  await trx.insertInto('referral').values({
+  const reference = formatReference(snap.tenant.code, year, await referrals.nextReferralNumber(trx))
+  await referrals.insertReferral(trx, p.tenantId, {
     id, tenant_id: p.tenantId, reference, mairie_organisation_id: p.organisationId, filed_by_person_id: p.personId, theme_id: theme.id,
     commune_insee: commune.insee, question: input.question, citizen_name: c.name.trim(), citizen_email: c.email ?? null,
     citizen_phone: c.phone ?? null, citizen_preferred_channel: c.preferredChannel, internal_note: input.internalNote ?? null,
     status: triage ? 'submitted' : 'assigned', holder_organisation_id: decision.organisationId, holder_person_id: decision.personId,
     filed_at: now, clock_started_at: now, due_at: dueAt, next_step: steps[0]?.name ?? null, next_step_at: steps[0]?.sendAt ?? null,
-  }).execute()
-  await trx.insertInto('referral_event').values(events).execute()
-  if (recipients.length) await trx.insertInto('outbox').values(outboxRows({ tenantId: p.tenantId, referralId: id, kind: 'referral_new', recipients, payload: { triage }, now })).execute()
+  })
+  await insertEvents(trx, p.tenantId, events)
+  await insertOutbox(trx, p.tenantId, outboxRows({ tenantId: p.tenantId, referralId: id, kind: 'referral_new', recipients, payload: { triage }, now }))
   const name = snap.organisations[decision.organisationId] ?? snap.tic.name
   return { id, reference, status: triage ? 'submitted' : 'assigned', dueAt, assignedOrganisation: { id: decision.organisationId, name } }
 }
 
-export async function fileReferral(trx: Tx, p: Principal, input: FileInput, now: Date): Promise<string> {
-  return (await fileReferralSummary(trx, p, input, now)).id
-}
-
-export async function lockVisible(trx: Tx, p: Principal, referralId: string) {
-  const r = await trx.selectFrom('referral').selectAll().where('id', '=', referralId).forUpdate().executeTakeFirst()
+/** The referral, locked, if the person may see it; otherwise the same 404 as a missing one. */
+export async function lockVisible(trx: TenantTx, p: Principal, referralId: string) {
+  const r = await referrals.lockReferral(trx, p.tenantId, referralId)
   if (!r || !canSeeReferral(p, r)) throw notFound('Cette saisine')
   return r
 }
@@ -96,7 +97,7 @@ export async function lockVisible(trx: Tx, p: Principal, referralId: string) {
 export interface ActionInput { body?: string; organisationId?: string; toRouting?: boolean; reason?: string; placeOrganisationId?: string; at?: string; personId?: string }
 
 /** Applies one action of a person to a referral: state machine, timeline, SLA and mails in one transaction. */
-export async function act(trx: Tx, p: Principal, referralId: string, action: ReferralAction, input: ActionInput, now: Date) {
+export async function act(trx: TenantTx, p: Principal, referralId: string, action: ReferralAction, input: ActionInput, now: Date) {
   const r = await lockVisible(trx, p, referralId)
   const status = nextStatus(r.status, action, { actorRole: p.role, closedAt: r.closed_at, now })
   const actor = actorOf(p)
@@ -105,16 +106,16 @@ export async function act(trx: Tx, p: Principal, referralId: string, action: Ref
     if (typeof v !== 'string' || !v.trim()) throw invalidFields([{ path: field, message: `${label} est obligatoire.` }])
     return v.trim()
   }
-  const update: Record<string, unknown> = { status, updated_at: now }
+  const update: Updateable<ReferralTable> = { status, updated_at: now }
   const slaMet = async () => {
     if (r.sla_met_at) return
-    const events = await trx.selectFrom('referral_event').select(['kind', 'at', 'data']).where('referral_id', '=', r.id).orderBy('seq').execute()
+    const events = await clockEvents(trx, r.tenant_id, r.id)
     const policy = await loadPolicy(trx, r.tenant_id, r.theme_id)
     const taken = countedMinutes(r.clock_started_at, now, policy, pausesFrom(events, r.clock_started_at))
     Object.assign(update, { sla_met_at: now, sla_minutes_taken: taken, sla_minutes_vs_target: taken - policy.responseMinutes })
     await appendEvent(trx, r.tenant_id, r.id, 'sla_met', SYSTEM, now, { minutesTaken: taken, minutesVsTarget: taken - policy.responseMinutes })
   }
-  const secretary = () => personRecipient(trx, r.filed_by_person_id)
+  const secretary = () => personRecipient(trx, r.tenant_id, r.filed_by_person_id)
 
   switch (action) {
     case 'answer': {
@@ -129,7 +130,7 @@ export async function act(trx: Tx, p: Principal, referralId: string, action: Ref
       const at = need('at', 'La date du rendez-vous')
       const when = new Date(at)
       if (Number.isNaN(when.getTime()) || when <= now || when.getTime() > now.getTime() + 366 * 86400_000) throw badRequest('validation_failed', 'La date du rendez-vous doit être dans l’année qui vient.', [{ path: 'at', message: 'Date invalide ou passée.' }])
-      const place = await trx.selectFrom('organisation').select(['id', 'name', 'address']).where('id', '=', placeId).where('kind', '=', 'msap').executeTakeFirst()
+      const place = await appointmentPlace(trx, r.tenant_id, placeId)
       if (!place) throw badRequest('validation_failed', 'Le lieu doit être une maison de services au public du département.', [{ path: 'placeOrganisationId', message: 'Lieu inconnu.' }])
       const ev = await appendEvent(trx, r.tenant_id, r.id, 'appointment_proposed', actor, now, { placeOrganisationId: place.id, placeName: place.name, placeAddress: place.address, at: when.toISOString(), body: input.body?.trim() || null })
       await slaMet()
@@ -149,45 +150,45 @@ export async function act(trx: Tx, p: Principal, referralId: string, action: Ref
     }
     case 'transfer': {
       const reason = need('reason', 'Le motif du transfert')
-      const lastAssigned = await trx.selectFrom('referral_event').select('at').where('referral_id', '=', r.id).where('kind', '=', 'assigned').orderBy('seq', 'desc').limit(1).executeTakeFirst()
-      const heldMinutes = Math.max(0, Math.round((now.getTime() - (lastAssigned?.at ?? r.filed_at).getTime()) / 60000))
+      const lastAssigned = await lastEventAt(trx, r.tenant_id, r.id, 'assigned')
+      const heldMinutes = Math.max(0, Math.round((now.getTime() - (lastAssigned ?? r.filed_at).getTime()) / 60000))
       let decision: Pick<RoutingDecision, 'organisationId' | 'personId' | 'reason' | 'viaBackupOf'> & { mode: 'transfer' | 'triage' }
       if (input.toRouting || !input.organisationId) {
-        const d = await decideRouting(trx, { themeId: r.theme_id, communeInsee: r.commune_insee, now, excludeOrganisationIds: [r.holder_organisation_id] })
+        const d = await decideRouting(trx, r.tenant_id, { themeId: r.theme_id, communeInsee: r.commune_insee, now, excludeOrganisationIds: [r.holder_organisation_id] })
         decision = { ...d, mode: d.mode === 'triage' ? 'triage' : 'transfer' }
       } else {
-        const org = await trx.selectFrom('organisation').select(['id', 'kind', 'status']).where('id', '=', input.organisationId).executeTakeFirst()
+        const org = await organisationFacts(trx, r.tenant_id, input.organisationId)
         if (!org || org.kind === 'mairie' || org.status === 'suspended') throw badRequest('validation_failed', 'L’organisme destinataire est inconnu ou ne peut pas recevoir de saisine.', [{ path: 'organisationId', message: 'Organisme inconnu.' }])
         if (org.id === r.holder_organisation_id) throw badRequest('validation_failed', 'La saisine est déjà chez cet organisme.', [{ path: 'organisationId', message: 'Choisissez un autre organisme.' }])
         let personId: string | null = null
         if (input.personId) {
-          const person = await trx.selectFrom('person').select('id').where('id', '=', input.personId).where('organisation_id', '=', org.id).where('active', '=', true).executeTakeFirst()
-          if (!person) throw badRequest('validation_failed', 'Ce référent n’appartient pas à l’organisme choisi.', [{ path: 'personId', message: 'Référent inconnu.' }])
-          personId = person.id
+          const member = await activeMember(trx, r.tenant_id, input.personId, org.id)
+          if (!member) throw badRequest('validation_failed', 'Ce référent n’appartient pas à l’organisme choisi.', [{ path: 'personId', message: 'Référent inconnu.' }])
+          personId = member
         }
         decision = { organisationId: org.id, personId, reason: 'Transfert manuel', viaBackupOf: null, mode: org.kind === 'mission_tic' ? 'triage' : 'transfer' }
       }
       await appendEvent(trx, r.tenant_id, r.id, 'transferred', actor, now, { fromOrganisationId: r.holder_organisation_id, fromPersonId: r.holder_person_id, toOrganisationId: decision.organisationId, reason, heldMinutes })
       await assign(trx, { tenantId: r.tenant_id, referralId: r.id, decision, previous: { organisationId: r.holder_organisation_id, personId: r.holder_person_id }, actor, now })
       Object.assign(update, { holder_organisation_id: decision.organisationId, holder_person_id: decision.personId, status: decision.mode === 'triage' ? 'submitted' : 'assigned' })
-      const recipients = decision.mode === 'triage' ? await networkAdmins(trx) : await holderRecipients(trx, decision.organisationId, decision.personId)
+      const recipients = decision.mode === 'triage' ? await networkAdmins(trx, r.tenant_id) : await holderRecipients(trx, r.tenant_id, decision.organisationId, decision.personId)
       await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'transferred', recipients, payload: { reason }, now })
       break
     }
     case 'assign': {
       // Manual assignment from the triage queue by the mission TIC.
       const orgId = need('organisationId', 'L’organisme')
-      const org = await trx.selectFrom('organisation').select(['id', 'kind']).where('id', '=', orgId).where('status', '<>', 'suspended').executeTakeFirst()
-      if (!org || org.kind === 'mairie') throw badRequest('validation_failed', 'Organisme inconnu.', [{ path: 'organisationId', message: 'Organisme inconnu.' }])
+      const org = await organisationFacts(trx, r.tenant_id, orgId)
+      if (!org || org.kind === 'mairie' || org.status === 'suspended') throw badRequest('validation_failed', 'Organisme inconnu.', [{ path: 'organisationId', message: 'Organisme inconnu.' }])
       let personId: string | null = null
       if (input.personId) {
-        const person = await trx.selectFrom('person').select('id').where('id', '=', input.personId).where('organisation_id', '=', org.id).where('active', '=', true).executeTakeFirst()
-        if (!person) throw badRequest('validation_failed', 'Ce référent n’appartient pas à l’organisme choisi.', [{ path: 'personId', message: 'Référent inconnu.' }])
-        personId = person.id
+        const member = await activeMember(trx, r.tenant_id, input.personId, org.id)
+        if (!member) throw badRequest('validation_failed', 'Ce référent n’appartient pas à l’organisme choisi.', [{ path: 'personId', message: 'Référent inconnu.' }])
+        personId = member
       }
       await assign(trx, { tenantId: r.tenant_id, referralId: r.id, decision: { organisationId: org.id, personId, reason: 'Affectation manuelle', viaBackupOf: null, mode: 'manual' }, previous: { organisationId: r.holder_organisation_id, personId: r.holder_person_id }, actor, now })
       Object.assign(update, { holder_organisation_id: org.id, holder_person_id: personId })
-      await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'referral_new', recipients: await holderRecipients(trx, org.id, personId), payload: {}, now })
+      await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'referral_new', recipients: await holderRecipients(trx, r.tenant_id, org.id, personId), payload: {}, now })
       break
     }
     case 'close':
@@ -198,15 +199,15 @@ export async function act(trx: Tx, p: Principal, referralId: string, action: Ref
       await appendEvent(trx, r.tenant_id, r.id, 'reopened', actor, now, { body: input.body?.trim() || null })
       // A reopened referral is a new question for its holder: a new clock cycle starts.
       Object.assign(update, { closed_at: null, sla_met_at: null, sla_minutes_taken: null, sla_minutes_vs_target: null, clock_started_at: now })
-      await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'referral_new', recipients: await holderRecipients(trx, r.holder_organisation_id, r.holder_person_id), payload: { reopened: true }, now })
+      await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'referral_new', recipients: await holderRecipients(trx, r.tenant_id, r.holder_organisation_id, r.holder_person_id), payload: { reopened: true }, now })
       break
     }
     case 'cancel':
       await appendEvent(trx, r.tenant_id, r.id, 'cancelled', actor, now, { body: input.body?.trim() || null })
       break
   }
-  await trx.updateTable('referral').set(update).where('id', '=', r.id).execute()
-  await refreshSchedule(trx, r.id)
+  await referrals.updateReferral(trx, r.tenant_id, r.id, update)
+  await refreshSchedule(trx, r.tenant_id, r.id)
   return r.id
 }
 

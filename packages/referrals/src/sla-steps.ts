@@ -1,4 +1,6 @@
-import type { Tx } from '@relais/db'
+import { crossTenant, withTenant, type DB, type TenantTx } from '@relais/db'
+import { dueSlaSteps, lockReferral, updateReferral, type DueStepRow } from '@relais/db/repositories/referrals'
+import { clockEvents } from '@relais/db/repositories/timeline'
 import { appendEvent, SYSTEM } from './timeline.ts'
 import { enqueueMail } from './outbox.ts'
 import { backupOf, holderRecipients, networkAdmins, orgAdmins, uniqueRecipients, type Recipient } from './recipients.ts'
@@ -9,29 +11,29 @@ import { pausesFrom, plannedSteps, refreshSchedule } from './schedule.ts'
  * Performs a referral's due reminder or escalation. Compare-and-set under the row lock: whoever comes
  * second (the sweep after a delayed job, a second worker) finds the step done and does nothing.
  */
-export async function runSlaStep(trx: Tx, referralId: string, expectedStep: string, now: Date): Promise<boolean> {
-  const r = await trx.selectFrom('referral').selectAll().where('id', '=', referralId).forUpdate().executeTakeFirst()
+export async function runSlaStep(trx: TenantTx, tenantId: string, referralId: string, expectedStep: string, now: Date): Promise<boolean> {
+  const r = await lockReferral(trx, tenantId, referralId)
   if (!r || r.next_step !== expectedStep || !r.next_step_at || r.next_step_at > now) return false
-  const events = await trx.selectFrom('referral_event').select(['kind', 'at', 'data']).where('referral_id', '=', r.id).orderBy('seq').execute()
-  const policy = await loadPolicy(trx, r.tenant_id, r.theme_id)
+  const events = await clockEvents(trx, tenantId, r.id)
+  const policy = await loadPolicy(trx, tenantId, r.theme_id)
   const { dueAt, steps } = plannedSteps(r.clock_started_at, policy, pausesFrom(events, r.clock_started_at))
   const step = steps.find((s) => s.name === expectedStep)
   if (!step) {
-    await refreshSchedule(trx, r.id)
+    await refreshSchedule(trx, tenantId, r.id)
     return false
   }
   if (step.name === 'reminder') {
     await appendEvent(trx, r.tenant_id, r.id, 'reminder_sent', SYSTEM, now, { step: step.name, dueAt: dueAt?.toISOString() ?? null })
-    await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'reminder', recipients: await holderRecipients(trx, r.holder_organisation_id, r.holder_person_id), payload: {}, now })
+    await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'reminder', recipients: await holderRecipients(trx, tenantId, r.holder_organisation_id, r.holder_person_id), payload: {}, now })
   } else {
     let recipients: Recipient[] = []
     for (const target of step.notify) {
-      if (target === 'org_admins') recipients.push(...await orgAdmins(trx, r.holder_organisation_id))
-      if (target === 'backup') recipients.push(...await backupOf(trx, r.holder_person_id))
-      if (target === 'mission_tic') recipients.push(...await networkAdmins(trx))
+      if (target === 'org_admins') recipients.push(...await orgAdmins(trx, tenantId, r.holder_organisation_id))
+      if (target === 'backup') recipients.push(...await backupOf(trx, tenantId, r.holder_person_id))
+      if (target === 'mission_tic') recipients.push(...await networkAdmins(trx, tenantId))
     }
     recipients = uniqueRecipients(recipients)
-    if (!recipients.length) recipients = await networkAdmins(trx)
+    if (!recipients.length) recipients = await networkAdmins(trx, tenantId)
     await appendEvent(trx, r.tenant_id, r.id, 'escalated', SYSTEM, now, { step: step.name, level: step.level, notify: step.notify, dueAt: dueAt?.toISOString() ?? null })
     await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'escalation', recipients, payload: { level: step.level }, now })
   }
@@ -39,6 +41,27 @@ export async function runSlaStep(trx: Tx, referralId: string, expectedStep: stri
   const done = new Set(events.filter((e) => e.at >= r.clock_started_at && (e.kind === 'reminder_sent' || e.kind === 'escalated')).map((e) => String(e.data.step)))
   done.add(step.name)
   const next = steps.find((s) => !done.has(s.name))
-  await trx.updateTable('referral').set({ next_step: next?.name ?? null, next_step_at: next?.sendAt ?? null }).where('id', '=', r.id).execute()
+  await updateReferral(trx, tenantId, r.id, { next_step: next?.name ?? null, next_step_at: next?.sendAt ?? null })
   return true
+}
+
+/** One step in its own tenant transaction: what a delayed job and the sweep run. */
+export async function runSlaStepJob(db: DB, job: { tenantId: string; referralId: string; step: string }, now: Date): Promise<boolean> {
+  return withTenant(db, { tenantId: job.tenantId }, (trx) => runSlaStep(trx, job.tenantId, job.referralId, job.step, now))
+}
+
+/**
+ * The SLA sweep over every tenant: runs the steps due now; hands the steps due before the next sweep (until
+ * `horizon`) to `later`, which schedules them to run on time. Returns how many steps it ran.
+ */
+export async function sweepSla(db: DB, now: Date, horizon: Date, later: (row: DueStepRow) => Promise<void>): Promise<number> {
+  const sweep = crossTenant(db)
+  let done = 0
+  for (const row of await dueSlaSteps(sweep, now, 1000)) {
+    if (await runSlaStepJob(db, { tenantId: row.tenant_id, referralId: row.id, step: row.next_step }, now)) done++
+  }
+  for (const row of await dueSlaSteps(sweep, horizon, 1000)) {
+    if (row.next_step_at > now) await later(row)
+  }
+  return done
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
-import type { Tx } from '@relais/db'
+import type { TenantTx } from '@relais/db'
+import * as events from '@relais/db/repositories/timeline'
 
 export const GENESIS_HASH = '0'.repeat(64)
 
@@ -42,24 +43,23 @@ export function chainEvents(tenantId: string, referralId: string, prevSeq: numbe
 }
 
 /** Appends one event. The caller holds the referral's row lock (selectForUpdate), which orders appends. */
-export async function appendEvent(trx: Tx, tenantId: string, referralId: string, kind: string, actor: Actor, at: Date, data: Record<string, unknown> = {}) {
-  const last = await trx.selectFrom('referral_event').select(['seq', 'hash']).where('referral_id', '=', referralId)
-    .orderBy('seq', 'desc').limit(1).executeTakeFirst()
+export async function appendEvent(trx: TenantTx, tenantId: string, referralId: string, kind: string, actor: Actor, at: Date, data: Record<string, unknown> = {}) {
+  const last = await events.lastLink(trx, tenantId, referralId)
   const [row] = chainEvents(tenantId, referralId, last?.seq ?? 0, last?.hash ?? GENESIS_HASH, [{ kind, actor, at, data }])
-  await trx.insertInto('referral_event').values(row).execute()
+  await events.insertEvents(trx, tenantId, [row])
   return { seq: row.seq, hash: row.hash }
 }
 
 export interface ChainReport { referralId: string; events: number; ok: boolean; brokenAtSeq: number | null }
 
 /** Recomputes a referral's chain from its stored events. */
-export async function verifyChain(trx: Tx, referralId: string): Promise<ChainReport> {
-  const events = await trx.selectFrom('referral_event').selectAll().where('referral_id', '=', referralId).orderBy('seq').execute()
+export async function verifyChain(trx: TenantTx, tenantId: string, referralId: string): Promise<ChainReport> {
+  const stored = await events.chainEvents(trx, tenantId, referralId)
   let prev = GENESIS_HASH
-  for (const [i, e] of events.entries()) {
+  for (const [i, e] of stored.entries()) {
     const expected = eventHash(prev, { referralId, seq: e.seq, at: e.at, actorPersonId: e.actor_person_id, actorOrganisationId: e.actor_organisation_id, kind: e.kind, data: e.data })
-    if (e.seq !== i + 1 || e.prev_hash !== prev || e.hash !== expected) return { referralId, events: events.length, ok: false, brokenAtSeq: e.seq }
+    if (e.seq !== i + 1 || e.prev_hash !== prev || e.hash !== expected) return { referralId, events: stored.length, ok: false, brokenAtSeq: e.seq }
     prev = e.hash
   }
-  return { referralId, events: events.length, ok: true, brokenAtSeq: null }
+  return { referralId, events: stored.length, ok: true, brokenAtSeq: null }
 }

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Type, { type Static } from 'typebox'
-import { CLOCK_STATUSES, DEFAULT_SLA_POLICY, fromMinuteRanges, invalidFields, notFound, openingHoursIssues, toMinuteRanges, weeklyMinutes, type WeeklyHours } from '@relais/core'
-import { loadPolicy, refreshSchedule } from '@relais/referrals'
+import { DEFAULT_SLA_POLICY, fromMinuteRanges, invalidFields, openingHoursIssues, toMinuteRanges, weeklyMinutes, type WeeklyHours } from '@relais/core'
+import { policyTheme, policyView, saveSlaPolicy } from '@relais/referrals'
 import type { Tx } from '@relais/db'
 import { OpeningHours, errorResponses } from '../schemas/common.ts'
 
@@ -38,25 +38,14 @@ export async function slaPolicyRoutes(fastify: FastifyInstance) {
   app.addHook('preValidation', app.requireRole('network_admin'))
 
   const show = async (trx: Tx, tenantId: string, theme: { id: string; code: string } | null) => {
-    const p = await loadPolicy(trx, tenantId, theme?.id ?? null)
-    const own = await trx.selectFrom('sla_policy').select('id').where((eb) => (theme ? eb('theme_id', '=', theme.id) : eb('theme_id', 'is', null))).executeTakeFirst()
-    return { responseMinutes: p.responseMinutes, clockMode: p.clockMode, reminderBeforeMinutes: p.reminderBeforeMinutes, escalations: p.escalations, openingHours: fromMinuteRanges(p.openingHours), themeCode: theme?.code ?? null, inherited: !own }
+    const { policy: p, inherited } = await policyView(trx, tenantId, theme?.id ?? null)
+    return { responseMinutes: p.responseMinutes, clockMode: p.clockMode, reminderBeforeMinutes: p.reminderBeforeMinutes, escalations: p.escalations, openingHours: fromMinuteRanges(p.openingHours), themeCode: theme?.code ?? null, inherited }
   }
-  const themeByCode = async (trx: Tx, code: string) => {
-    const t = await trx.selectFrom('theme').select(['id', 'code']).where('code', '=', code).executeTakeFirst()
-    if (!t) throw notFound('Ce thème')
-    return t
-  }
-  /** Deadlines of open referrals are recomputed at once: paused time comes from their timelines. */
+  const themeByCode = (trx: Tx, tenantId: string, code: string) => policyTheme(trx, tenantId, code)
   const save = async (trx: Tx, tenantId: string, theme: { id: string } | null, body: Static<typeof PolicyBody>) => {
     validate(body)
-    const values = { response_minutes: body.responseMinutes, clock_mode: body.clockMode, reminder_before_minutes: body.reminderBeforeMinutes, escalations: JSON.stringify(body.escalations), opening_hours: JSON.stringify(body.openingHours ? toMinuteRanges(body.openingHours) : DEFAULT_SLA_POLICY.openingHours), updated_at: app.clock() }
-    const existing = await trx.selectFrom('sla_policy').select('id').where((eb) => (theme ? eb('theme_id', '=', theme.id) : eb('theme_id', 'is', null))).executeTakeFirst()
-    if (existing) await trx.updateTable('sla_policy').set(values).where('id', '=', existing.id).execute()
-    else await trx.insertInto('sla_policy').values({ tenant_id: tenantId, theme_id: theme?.id ?? null, ...values }).execute()
-    let q = trx.selectFrom('referral').select('id').where('status', 'in', [...CLOCK_STATUSES]).where('sla_met_at', 'is', null)
-    if (theme) q = q.where('theme_id', '=', theme.id)
-    for (const r of await q.forUpdate().execute()) await refreshSchedule(trx, r.id)
+    const openingHours = body.openingHours ? toMinuteRanges(body.openingHours) : DEFAULT_SLA_POLICY.openingHours
+    await saveSlaPolicy(trx, tenantId, theme?.id ?? null, { ...body, openingHours }, app.clock())
   }
 
   app.get('/sla-policy', { schema: { tags: ['délais'], summary: 'La politique de délai du département', security: [{ bearer: [] }], response: { 200: PolicyResponse, ...errorResponses } } },
@@ -64,7 +53,7 @@ export async function slaPolicyRoutes(fastify: FastifyInstance) {
   app.put('/sla-policy', { schema: { tags: ['délais'], summary: 'Modifier la politique de délai du département', security: [{ bearer: [] }], body: PolicyBody, response: { 200: PolicyResponse, ...errorResponses } } },
     async (request) => app.tx(request, async (trx) => { await save(trx, request.principal!.tenantId, null, request.body); return show(trx, request.principal!.tenantId, null) }))
   app.get('/sla-policy/themes/:code', { schema: { tags: ['délais'], summary: 'La politique de délai d’un thème', security: [{ bearer: [] }], params: Type.Object({ code: Type.String({ maxLength: 50 }) }), response: { 200: PolicyResponse, ...errorResponses } } },
-    async (request) => app.tx(request, async (trx) => show(trx, request.principal!.tenantId, await themeByCode(trx, request.params.code))))
+    async (request) => app.tx(request, async (trx) => show(trx, request.principal!.tenantId, await themeByCode(trx, request.principal!.tenantId, request.params.code))))
   app.put('/sla-policy/themes/:code', { schema: { tags: ['délais'], summary: 'Modifier la politique de délai d’un thème', security: [{ bearer: [] }], params: Type.Object({ code: Type.String({ maxLength: 50 }) }), body: PolicyBody, response: { 200: PolicyResponse, ...errorResponses } } },
-    async (request) => app.tx(request, async (trx) => { const t = await themeByCode(trx, request.params.code); await save(trx, request.principal!.tenantId, t, request.body); return show(trx, request.principal!.tenantId, t) }))
+    async (request) => app.tx(request, async (trx) => { const t = await themeByCode(trx, request.principal!.tenantId, request.params.code); await save(trx, request.principal!.tenantId, t, request.body); return show(trx, request.principal!.tenantId, t) }))
 }

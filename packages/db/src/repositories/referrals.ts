@@ -1,5 +1,101 @@
-import { sql } from 'kysely'
-import type { CrossTenantDb } from '../index.ts'
+// The referral aggregate's own rows. Visibility rules are @relais/core's; a list takes them as column filters.
+import { sql, type Insertable, type Selectable, type Updateable } from 'kysely'
+import { CLOCK_STATUSES } from '@relais/core'
+import type { CrossTenantDb, TenantTx } from '../index.ts'
+import type { ReferralStatus, ReferralTable } from '../schema.ts'
+
+export type ReferralRow = Selectable<ReferralTable>
+
+/** The next number of the reference (one sequence; the reference also carries the tenant's code and the year). */
+export async function nextReferralNumber(trx: TenantTx): Promise<number> {
+  const { rows } = await sql<{ n: string }>`select nextval('referral_number_seq') as n`.execute(trx)
+  return Number(rows[0].n)
+}
+
+export async function insertReferral(trx: TenantTx, tenantId: string, values: Insertable<ReferralTable>): Promise<void> {
+  if (values.tenant_id !== tenantId) throw new Error('insertReferral: a referral of another tenant')
+  await trx.insertInto('referral').values(values).execute()
+}
+
+/** Reads and locks the row: whoever acts on a referral holds this lock, which also orders its timeline. */
+export async function lockReferral(trx: TenantTx, tenantId: string, id: string): Promise<ReferralRow | undefined> {
+  return trx.selectFrom('referral').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).forUpdate().executeTakeFirst()
+}
+
+export async function updateReferral(trx: TenantTx, tenantId: string, id: string, patch: Updateable<ReferralTable>): Promise<void> {
+  await trx.updateTable('referral').set(patch).where('tenant_id', '=', tenantId).where('id', '=', id).execute()
+}
+
+/** What the SLA schedule is computed from. */
+export async function scheduleFacts(trx: TenantTx, tenantId: string, id: string) {
+  return trx.selectFrom('referral').select(['id', 'tenant_id', 'theme_id', 'status', 'clock_started_at', 'sla_met_at'])
+    .where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirstOrThrow()
+}
+
+/** Referrals whose clock runs and whose SLA is not met, locked: a policy change recomputes their deadlines. */
+export async function lockClockRunning(trx: TenantTx, tenantId: string, themeId: string | null): Promise<string[]> {
+  let q = trx.selectFrom('referral').select('id').where('tenant_id', '=', tenantId).where('status', 'in', [...CLOCK_STATUSES]).where('sla_met_at', 'is', null)
+  if (themeId) q = q.where('theme_id', '=', themeId)
+  return (await q.forUpdate().execute()).map((r) => r.id)
+}
+
+export interface ReferralListFilters {
+  /** Visibility, as columns (see referralListScope in @relais/core). */
+  mairieOrganisationId?: string; holderOrganisationId?: string
+  status?: ReferralStatus; organisationId?: string; themeCode?: string; communeInsee?: string
+  overdue?: boolean; dueBefore?: Date
+}
+
+/** Newest first, keyset-paged on (filed_at, id); reads limit rows. */
+export async function listReferrals(trx: TenantTx, tenantId: string, f: ReferralListFilters, now: Date, after: { filedAt: Date; id: string } | null, limit: number) {
+  let q = trx.selectFrom('referral as r')
+    .innerJoin('theme as t', 't.id', 'r.theme_id')
+    .innerJoin('commune as c', 'c.insee', 'r.commune_insee')
+    .innerJoin('organisation as h', 'h.id', 'r.holder_organisation_id')
+    .innerJoin('organisation as m', 'm.id', 'r.mairie_organisation_id')
+    .select(['r.id', 'r.reference', 'r.status', 'r.filed_at', 'r.due_at', 'r.sla_met_at', 'r.closed_at', 'r.citizen_name',
+      't.code as theme_code', 't.label as theme_label', 'c.insee', 'c.name as commune_name', 'h.id as holder_id', 'h.name as holder_name',
+      'm.id as mairie_id', 'm.name as mairie_name'])
+    .where('r.tenant_id', '=', tenantId)
+  if (f.mairieOrganisationId) q = q.where('r.mairie_organisation_id', '=', f.mairieOrganisationId)
+  if (f.holderOrganisationId) q = q.where('r.holder_organisation_id', '=', f.holderOrganisationId)
+  if (f.status) q = q.where('r.status', '=', f.status)
+  if (f.organisationId) q = q.where('r.holder_organisation_id', '=', f.organisationId)
+  if (f.themeCode) q = q.where('t.code', '=', f.themeCode)
+  if (f.communeInsee) q = q.where('r.commune_insee', '=', f.communeInsee)
+  if (f.overdue === true) q = q.where('r.due_at', '<', now).where('r.sla_met_at', 'is', null).where('r.status', 'in', [...CLOCK_STATUSES])
+  if (f.overdue === false) q = q.where((eb) => eb.or([eb('r.due_at', '>=', now), eb('r.due_at', 'is', null), eb('r.sla_met_at', 'is not', null)]))
+  if (f.dueBefore) q = q.where('r.due_at', '<', f.dueBefore)
+  if (after) q = q.where((eb) => eb.or([eb('r.filed_at', '<', after.filedAt), eb.and([eb('r.filed_at', '=', after.filedAt), eb('r.id', '<', after.id)])]))
+  return q.orderBy('r.filed_at', 'desc').orderBy('r.id', 'desc').limit(limit).execute()
+}
+
+/** One referral with the names a reader needs (theme, commune, holder, mairie). */
+export async function referralDetail(trx: TenantTx, tenantId: string, id: string) {
+  return trx.selectFrom('referral as r')
+    .innerJoin('theme as t', 't.id', 'r.theme_id')
+    .innerJoin('commune as c', 'c.insee', 'r.commune_insee')
+    .innerJoin('organisation as h', 'h.id', 'r.holder_organisation_id')
+    .innerJoin('organisation as m', 'm.id', 'r.mairie_organisation_id')
+    .leftJoin('person as hp', 'hp.id', 'r.holder_person_id')
+    .selectAll('r')
+    .select(['t.code as theme_code', 't.label as theme_label', 'c.name as commune_name', 'h.name as holder_name', 'm.name as mairie_name', 'hp.name as holder_person_name'])
+    .where('r.tenant_id', '=', tenantId).where('r.id', '=', id).executeTakeFirst()
+}
+
+/** What a referral's mails say about it. */
+export async function referralForMail(trx: TenantTx, tenantId: string, id: string) {
+  return trx.selectFrom('referral as r').innerJoin('theme as t', 't.id', 'r.theme_id').innerJoin('commune as c', 'c.insee', 'r.commune_insee')
+    .innerJoin('organisation as m', 'm.id', 'r.mairie_organisation_id').innerJoin('organisation as h', 'h.id', 'r.holder_organisation_id')
+    .leftJoin('person as hp', 'hp.id', 'r.holder_person_id')
+    .selectAll('r').select(['t.label as theme_label', 'c.name as commune_name', 'm.name as mairie_name', 'h.name as holder_org', 'hp.name as holder_name'])
+    .where('r.tenant_id', '=', tenantId).where('r.id', '=', id).executeTakeFirstOrThrow()
+}
+
+export async function holderOf(trx: TenantTx, tenantId: string, id: string): Promise<{ organisationId: string; reference: string } | undefined> {
+  const r = await trx.selectFrom('referral').select(['holder_organisation_id', 'reference']).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()
+  return r && { organisationId: r.holder_organisation_id, reference: r.reference }
+}
 
 export interface DueStepRow { id: string; tenant_id: string; next_step: string; next_step_at: Date }
 

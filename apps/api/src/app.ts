@@ -3,6 +3,7 @@ import pino, { type DestinationStream } from 'pino'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
+import { AjvCompiler } from '@fastify/ajv-compiler'
 import { randomUUID } from 'node:crypto'
 import type { Config } from '@relais/config'
 import { errorsPlugin } from './plugins/errors.ts'
@@ -53,6 +54,10 @@ export function loggerOptions(config: Config, stream?: DestinationStream): Fasti
   }
 }
 
+const AJV = { allErrors: true, removeAdditional: false } as const
+const strictBodies = AjvCompiler()({}, { customOptions: { ...AJV, coerceTypes: false } })
+const coercingParts = AjvCompiler()({}, { customOptions: { ...AJV, coerceTypes: 'array' } })
+
 export async function buildApp(config: Config, opts: { logger?: FastifyServerOptions['logger']; clock?: () => Date } = {}) {
   const app = Fastify({
     logger: opts.logger ?? loggerOptions(config),
@@ -73,8 +78,10 @@ export async function buildApp(config: Config, opts: { logger?: FastifyServerOpt
       },
     },
     trustProxy: config.NODE_ENV === 'production',
-    ajv: { customOptions: { allErrors: true, removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>()
+  // A JSON body keeps its types ({"question": 42} is refused, not filed as "42"); query strings and path
+  // parameters are text by nature and may still convert (?limit=10).
+  app.setValidatorCompiler((route) => (route.httpPart === 'body' ? strictBodies : coercingParts)(route))
 
   app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id) })
   await app.register(errorsPlugin)

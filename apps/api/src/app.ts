@@ -17,6 +17,7 @@ import { directoryRoutes } from './routes/directory.ts'
 import { referralRoutes } from './routes/referrals.ts'
 import { slaPolicyRoutes } from './routes/sla-policy.ts'
 import { mailRoutes } from './routes/mails.ts'
+import { ficheRoutes } from './routes/fiches.ts'
 import { pagesPlugin } from './pages/index.ts'
 
 /** Never log secrets or citizens' data: headers that carry credentials are censored, bodies are not logged. */
@@ -103,6 +104,7 @@ export async function buildApp(config: Config, opts: { logger?: FastifyServerOpt
     await api.register(referralRoutes)
     await api.register(slaPolicyRoutes)
     await api.register(mailRoutes)
+    await api.register(ficheRoutes)
   }, { prefix: '/api/v1' })
   await app.register(pagesPlugin)
   return app

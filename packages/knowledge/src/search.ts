@@ -1,7 +1,7 @@
 // Search as a secretary types: French words, accents ignored, typos corrected against the words of the published
 // fiches, ranked; only fiches that apply to where the question comes from. Deflections and the figures.
 import { authorizeRole, invalidFields, notFound } from '@relais/core'
-import { fold, highlightExtract, searchTerms } from '@relais/core/knowledge'
+import { highlightExtract, searchTerms } from '@relais/core/knowledge'
 import type { TenantTx } from '@relais/db'
 import * as repo from '@relais/db/repositories/fiches'
 import type { Principal } from './fiches.ts'
@@ -51,7 +51,7 @@ export async function searchFiches(trx: TenantTx, p: Principal, query: SearchQue
     return t
   })
   let rows = await repo.searchFiches(trx, p.tenantId, alternatives.join(' | '), filter)
-  if (!rows.length) rows = await repo.searchTitlesBySimilarity(trx, p.tenantId, fold(query.q).slice(0, 200), filter)
+  if (!rows.length) rows = await repo.searchTitlesBySimilarity(trx, p.tenantId, terms.join(' '), filter)
   if (!rows.length && query.recordMiss) {
     const theme = query.themeCode ? (await repo.themesByCodes(trx, p.tenantId, [query.themeCode]))[0] : undefined
     await repo.insertSearchMiss(trx, p.tenantId, { themeId: theme?.id ?? null, organisationId: p.organisationId, at: now })

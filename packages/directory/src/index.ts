@@ -1,2 +1,2 @@
 // Use cases of the directory (organisations, people, themes, routing rules, coverage), shared by the API and the pages.
-export {}
+export * from './profile.ts'

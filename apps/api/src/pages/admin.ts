@@ -2,12 +2,12 @@
 // organisation's admin (its people, their absences and backups). Read pages over the directory's queries.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import {
-  CLOCK_MODE_LABELS, CLOCK_STATUSES, ESCALATION_TARGET_LABELS, ORGANISATION_KIND_LABELS, ORGANISATION_STATUS_LABELS, ROLE_LABELS,
-  TERRITORY_KIND_LABELS, UNFINISHED_STATUSES, describeOpeningHours, forbidden, fromMinuteRanges, isUuid,
+  CLOCK_MODE_LABELS, ESCALATION_TARGET_LABELS, ORGANISATION_KIND_LABELS, ORGANISATION_STATUS_LABELS, ROLE_LABELS,
+  TERRITORY_KIND_LABELS, describeOpeningHours, forbidden, fromMinuteRanges, isUuid,
 } from '@relais/core'
-import type { OrganisationKind, Role, Tx } from '@relais/db'
+import type { OrganisationKind, Role } from '@relais/db'
 import { listAssignments, listOrganisations, listPeople, listThemes } from '@relais/db/directory'
-import { listReferrals, loadPolicy } from '@relais/referrals'
+import { listReferrals, loadPolicy, networkGlance } from '@relais/referrals'
 import { deadline, duration, shortDate, statusLabel } from './format.ts'
 
 
@@ -15,30 +15,12 @@ const only = (...roles: Role[]) => async (request: FastifyRequest) => {
   if (!roles.includes(request.principal!.role)) throw forbidden(roles.includes('network_admin') && roles.length === 1 ? 'Cette page est réservée à la mission TIC.' : 'Cette page est réservée aux administrateurs d’organisme.')
 }
 
-/** Open, due within 24 h, overdue, in triage: counted by the database, per holder organisation. */
-async function glance(trx: Tx, now: Date) {
-  const soon = new Date(now.getTime() + 24 * 3600_000)
-  const rows = await trx.selectFrom('referral as r').innerJoin('organisation as o', 'o.id', 'r.holder_organisation_id')
-    .select((eb) => [
-      'o.id', 'o.name',
-      eb.fn.countAll<string>().as('open'),
-      eb.fn.count<string>('r.id').filterWhere((w) => w.and([w('r.status', 'in', [...CLOCK_STATUSES]), w('r.sla_met_at', 'is', null), w('r.due_at', '>=', now), w('r.due_at', '<', soon)])).as('soon'),
-      eb.fn.count<string>('r.id').filterWhere((w) => w.and([w('r.status', 'in', [...CLOCK_STATUSES]), w('r.sla_met_at', 'is', null), w('r.due_at', '<', now)])).as('overdue'),
-      eb.fn.count<string>('r.id').filterWhere('r.status', '=', 'submitted').as('triage'),
-    ])
-    .where('r.status', 'in', [...UNFINISHED_STATUSES])
-    .groupBy(['o.id', 'o.name']).orderBy('o.name').execute()
-  const perOrg = rows.map((r) => ({ id: r.id, name: r.name, open: Number(r.open), soon: Number(r.soon), overdue: Number(r.overdue), triage: Number(r.triage) }))
-  const total = perOrg.reduce((a, r) => ({ open: a.open + r.open, soon: a.soon + r.soon, overdue: a.overdue + r.overdue, triage: a.triage + r.triage }), { open: 0, soon: 0, overdue: 0, triage: 0 })
-  return { perOrg, total }
-}
-
 export async function adminPages(app: FastifyInstance) {
   const kit = app.pages
   const tic = { preHandler: [kit.guard, only('network_admin')] }
 
   app.get('/tableau-de-bord', tic, async (request, reply) => {
-    const data = await app.tx(request, async (trx) => ({ me: await kit.me(trx, request), ...(await glance(trx, app.clock())) }))
+    const data = await app.tx(request, async (trx) => ({ me: await kit.me(trx, request), ...(await networkGlance(trx, request.principal!.tenantId, app.clock())) }))
     return kit.render(reply, 'dashboard.hbs', { title: 'Tableau de bord du réseau', ...data })
   })
 

@@ -11,6 +11,7 @@ import fastifyCsrf from '@fastify/csrf-protection'
 import { DomainError } from '@relais/core'
 import { httpError, isOutage, UNAVAILABLE_MESSAGE } from '../plugins/errors.ts'
 import type { Tx } from '@relais/db'
+import { profileOf } from '@relais/directory'
 import type { HttpSessions } from '../plugins/auth.ts'
 import { ROLE_LABELS } from './format.ts'
 import { referralPages } from './referrals.ts'
@@ -112,11 +113,10 @@ export async function pagesPlugin(app: FastifyInstance) {
     },
     async me(trx, request) {
       const p = request.principal!
-      const row = await trx.selectFrom('person as p').innerJoin('organisation as o', 'o.id', 'p.organisation_id')
-        .select(['p.name', 'o.name as org']).where('p.id', '=', p.personId).executeTakeFirstOrThrow()
+      const who = await profileOf(trx, p)
       const url = request.url.split('?')[0]
       return {
-        name: row.name, organisation: row.org, role: p.role, roleLabel: ROLE_LABELS[p.role] ?? p.role,
+        name: who.person.name, organisation: who.organisation.name, role: p.role, roleLabel: ROLE_LABELS[p.role] ?? p.role,
         nav: (NAV[p.role] ?? []).map(([href, label]) => ({ href, label, current: url === href })),
       }
     },

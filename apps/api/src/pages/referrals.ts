@@ -5,8 +5,7 @@ import Value from 'typebox/value'
 import type { TSchema } from 'typebox'
 import { DomainError, InvalidInput, NotFound, forbidden, ACTION_LABELS, CLOCK_STATUSES, REFERRAL_STATUSES, UNFINISHED_STATUSES, allowedActions, type ReferralAction, type ReferralStatus } from '@relais/core'
 import { fromLocalMs } from '@relais/core/sla/time-zone'
-import type { Tx } from '@relais/db'
-import { act, fileReferralSummary, getReferral, listReferrals, type FileInput, type Principal } from '@relais/referrals'
+import { act, currentHolder, fileReferralSummary, filingChoices, getReferral, listReferrals, organisationChoices, ownCommune, type FileInput, type Principal } from '@relais/referrals'
 import { ACTIONS, FileBody } from '../schemas/referrals.ts'
 import { fieldPath, frenchMessage, httpError } from '../plugins/errors.ts'
 import { CHANNEL_LABELS, deadline, fieldErrors, longDate, shortDate, statusLabel, timelineEntry } from './format.ts'
@@ -50,19 +49,6 @@ function rows(items: Item[], now: Date) {
   return items.map((i) => ({
     ...i, statusLabel: statusLabel(i.status), deadline: deadline(i, now), filed: shortDate(i.filedAt), due: shortDate(i.dueAt),
   }))
-}
-
-async function themes(trx: Tx) {
-  return trx.selectFrom('theme').select(['code', 'label']).where('active', '=', true).orderBy('label').execute()
-}
-
-async function communesOfTenant(trx: Tx, tenantId: string) {
-  const tenant = await trx.selectFrom('tenant').select('code').where('id', '=', tenantId).executeTakeFirstOrThrow()
-  return trx.selectFrom('commune').select(['insee', 'name']).where('departement', '=', tenant.code).orderBy('name').execute()
-}
-
-async function organisations(trx: Tx) {
-  return trx.selectFrom('organisation').select(['id', 'name', 'kind', 'status']).where('kind', '<>', 'mairie').orderBy('name').execute()
 }
 
 /** The form's flat fields as the service's input; empty optional fields are absent, as in the API. */
@@ -132,8 +118,8 @@ export async function referralPages(app: FastifyInstance) {
       if (!status && view === 'ouvertes') items = items.filter((i) => CLOCK_STATUSES.includes(i.status as ReferralStatus))
       return {
         me, items: rows(sortForRole(items, p.role), now), truncated: !!list.nextCursor,
-        themes: await themes(trx), communes: await communesOfTenant(trx, p.tenantId),
-        organisations: p.role === 'network_admin' ? (await organisations(trx)).filter((o) => o.kind === 'partner') : [],
+        ...await filingChoices(trx, p),
+        organisations: p.role === 'network_admin' ? (await organisationChoices(trx, p)).filter((o) => o.kind === 'partner') : [],
       }
     })
     const title = p.role === 'secretary' ? 'Saisines de la mairie' : p.role === 'network_admin' ? 'Saisines du réseau' : 'Saisines reçues'
@@ -148,8 +134,8 @@ export async function referralPages(app: FastifyInstance) {
     const p = request.principal!
     const data = await app.tx(request, async (trx) => {
       const me = await kit.me(trx, request)
-      const mairie = await trx.selectFrom('organisation').select(['commune_insee']).where('id', '=', p.organisationId).executeTakeFirstOrThrow()
-      return { me, themes: await themes(trx), communes: await communesOfTenant(trx, p.tenantId), mairieInsee: mairie.commune_insee }
+      const mairieInsee = await ownCommune(trx, p)
+      return { me, ...await filingChoices(trx, p), mairieInsee }
     })
     const v: Record<string, string> = { preferredChannel: 'email', communeInsee: data.mairieInsee ?? '', ...values }
     return kit.render(reply, 'referral-new.hbs', {
@@ -197,7 +183,7 @@ export async function referralPages(app: FastifyInstance) {
       const me = await kit.me(trx, request)
       let r
       try { r = await getReferral(trx, p, id) } catch (err) { if (err instanceof NotFound) return { me, r: null }; throw err }
-      const orgs = await organisations(trx)
+      const orgs = await organisationChoices(trx, p)
       return { me, r, orgs }
     })
     if (!data.r) return kit.notFound(request, reply, data.me)
@@ -255,8 +241,8 @@ export async function referralPages(app: FastifyInstance) {
         throw err
       }
       if (a.action === 'transfer' || a.action === 'assign' || a.action === 'reopen') {
-        const r = await app.tx(request, (trx) => trx.selectFrom('referral').select(['holder_organisation_id', 'reference']).where('id', '=', id).executeTakeFirst())
-        if (r) await app.live.publish({ tenantId: p.tenantId, organisationId: r.holder_organisation_id, id, reference: r.reference })
+        const r = await app.tx(request, (trx) => currentHolder(trx, p, id))
+        if (r) await app.live.publish({ tenantId: p.tenantId, organisationId: r.organisationId, id, reference: r.reference })
       }
       // Transferred away: the referent no longer sees it; back to the inbox rather than to a 404.
       const stillVisible = await app.tx(request, (trx) => getReferral(trx, p, id).then(() => true, () => false))

@@ -1,6 +1,6 @@
 // The referral aggregate's own rows. Visibility rules are @relais/core's; a list takes them as column filters.
 import { sql, type Insertable, type Selectable, type Updateable } from 'kysely'
-import { CLOCK_STATUSES } from '@relais/core'
+import { CLOCK_STATUSES, UNFINISHED_STATUSES } from '@relais/core'
 import type { CrossTenantDb, TenantTx } from '../index.ts'
 import type { ReferralStatus, ReferralTable } from '../schema.ts'
 
@@ -103,4 +103,21 @@ export interface DueStepRow { id: string; tenant_id: string; next_step: string; 
 export async function dueSlaSteps(db: CrossTenantDb, at: Date, limit: number): Promise<DueStepRow[]> {
   const { rows } = await sql<DueStepRow>`select id, tenant_id, next_step, next_step_at from sla_due(${at}, ${limit})`.execute(db)
   return rows
+}
+
+/** Per holder organisation: unfinished referrals, those due before `soon`, overdue, in triage. Counted by the database. */
+export async function countsByHolder(trx: TenantTx, tenantId: string, now: Date, soon: Date) {
+  const rows = await trx.selectFrom('referral as r').innerJoin('organisation as o', 'o.id', 'r.holder_organisation_id')
+    .select((eb) => [
+      'o.id', 'o.name',
+      eb.fn.countAll<string>().as('open'),
+      eb.fn.count<string>('r.id').filterWhere((w) => w.and([w('r.status', 'in', [...CLOCK_STATUSES]), w('r.sla_met_at', 'is', null), w('r.due_at', '>=', now), w('r.due_at', '<', soon)])).as('soon'),
+      eb.fn.count<string>('r.id').filterWhere((w) => w.and([w('r.status', 'in', [...CLOCK_STATUSES]), w('r.sla_met_at', 'is', null), w('r.due_at', '<', now)])).as('overdue'),
+      eb.fn.count<string>('r.id').filterWhere('r.status', '=', 'submitted').as('triage'),
+    ])
+    .where('r.tenant_id', '=', tenantId)
+    .where('r.status', 'in', [...UNFINISHED_STATUSES])
+    .groupBy(['o.id', 'o.name']).orderBy('o.name').execute()
+  // pg returns counts as strings.
+  return rows.map((r) => ({ id: r.id, name: r.name, open: Number(r.open), soon: Number(r.soon), overdue: Number(r.overdue), triage: Number(r.triage) }))
 }

@@ -1,0 +1,17 @@
+// What the mission TIC sees of the outbox: mails that failed, wait for a retry, or were sent. Nothing fails silently.
+import type { TenantTx } from '@relais/db'
+import { decodeCursor, page } from '@relais/db/paging'
+import { listOutbox, type OutboxState } from '@relais/db/repositories/outbox'
+
+export async function listMails(trx: TenantTx, tenantId: string, q: { state?: OutboxState; cursor?: string; limit: number }) {
+  const after = decodeCursor(q.cursor, 1)
+  const rows = await listOutbox(trx, tenantId, q.state ?? 'failed', after ? String(after[0]) : null, q.limit + 1)
+  const result = page(rows, q.limit, (r) => [String(r.id)])
+  return {
+    nextCursor: result.nextCursor,
+    items: result.items.map((r) => ({
+      id: String(r.id), kind: r.kind, to: r.recipient_email, referralId: r.referral_id, attempts: r.attempts, lastError: r.last_error,
+      state: r.sent_at ? 'sent' : r.failed_at ? 'failed' : 'pending', createdAt: r.created_at.toISOString(), sentAt: r.sent_at?.toISOString() ?? null, nextAttemptAt: r.next_attempt_at.toISOString(),
+    })),
+  }
+}

@@ -3,9 +3,10 @@ import pino, { type DestinationStream } from 'pino'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
+import fastifyHelmet from '@fastify/helmet'
 import { AjvCompiler } from '@fastify/ajv-compiler'
 import { randomUUID } from 'node:crypto'
-import type { Config } from '@relais/config'
+import { trustedProxies, type Config } from '@relais/config'
 import { errorsPlugin } from './plugins/errors.ts'
 import { infraPlugin } from './plugins/infra.ts'
 import { authPlugin } from './plugins/auth.ts'
@@ -78,7 +79,7 @@ export async function buildApp(config: Config, opts: { logger?: FastifyServerOpt
         res.end(JSON.stringify({ error: { code: 'uri_too_long', message: 'L’adresse demandée est trop longue.' } }))
       },
     },
-    trustProxy: config.NODE_ENV === 'production',
+    trustProxy: trustedProxies(config.TRUST_PROXY),
   }).withTypeProvider<TypeBoxTypeProvider>()
   // A JSON body keeps its types ({"question": 42} is refused, not filed as "42"); query strings and path
   // parameters are text by nature and may still convert (?limit=10).
@@ -86,6 +87,18 @@ export async function buildApp(config: Config, opts: { logger?: FastifyServerOpt
 
   app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id) })
   await app.register(errorsPlugin)
+  // Every script and style is a file of ours: no inline script can run, no other site may frame a page.
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], fontSrc: ["'self'"],
+        connectSrc: ["'self'"], formAction: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'none'"], objectSrc: ["'none'"],
+      },
+    },
+    referrerPolicy: { policy: 'same-origin' },
+    strictTransportSecurity: config.NODE_ENV === 'production' ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+  })
   await app.register(infraPlugin, { config, clock: opts.clock })
   await app.register(authPlugin)
   await app.register(livePlugin)
@@ -95,7 +108,8 @@ export async function buildApp(config: Config, opts: { logger?: FastifyServerOpt
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
   })
-  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' })
+  // The documentation page brings its own inline bootstrap: its plugin states the hashes it needs.
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', staticCSP: true })
   await app.register(healthRoutes)
   await app.register(async (api) => {
     await api.register(authRoutes, { prefix: '/auth' })

@@ -19,6 +19,8 @@ const ConfigSchema = Type.Object({
   MAIL_FROM: Type.String({ minLength: 3, default: 'Relais <ne-pas-repondre@relais.local>' }),
   PUBLIC_URL: Type.String({ pattern: '^https?://', default: 'http://localhost:3000' }),
   JWT_SECRET: Type.String({ minLength: 32, default: DEMO_JWT_SECRET }),
+  /** Which proxies may set X-Forwarded-For: empty (none, the default), a hop count, or addresses/CIDRs separated by commas. */
+  TRUST_PROXY: Type.String({ pattern: '^(|[0-9]{1,2}|[0-9A-Za-z.:/]+(, *[0-9A-Za-z.:/]+)*)$', default: '' }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
 })
 
@@ -58,6 +60,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (!config.APP_DATABASE_URL) config.APP_DATABASE_URL = withUser(config.DATABASE_URL, APP_DB_ROLE)
   return config
+}
+
+/**
+ * TRUST_PROXY as Fastify's trustProxy: false unless proxies are named, so that nobody can choose their own address
+ * (and escape the per-address login limit) by sending X-Forwarded-For.
+ */
+export function trustedProxies(value: string): false | string[] | ((address: string, hop: number) => boolean) {
+  if (!value.trim()) return false
+  // A hop count: trust the n proxies nearest to us, whatever their address.
+  if (/^[0-9]+$/.test(value)) return (_address, hop) => hop < Number(value)
+  return value.split(',').map((v) => v.trim()).filter(Boolean)
 }
 
 /** Same server and database, another role (trust or peer auth locally; set APP_DATABASE_URL with a password in production). */

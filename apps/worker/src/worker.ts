@@ -2,8 +2,7 @@ import { Queue, Worker, type ConnectionOptions } from 'bullmq'
 import type { Logger } from 'pino'
 import { createKysely, createPool, type DB } from '@relais/db'
 import type { Config } from '@relais/config'
-import { runSlaStepJob, sweepSla } from '@relais/referrals/sla-steps'
-import { deliverOutbox, relayOutbox } from '@relais/referrals/delivery'
+import { deliverOutbox, relayOutbox, runSlaStepJob, sweepSla } from '@relais/referrals'
 import { createMailTransport } from '@relais/mail/transport'
 
 export interface WorkerOptions {

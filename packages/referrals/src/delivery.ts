@@ -13,7 +13,7 @@ import { backupOf, holderRecipients, networkAdmins } from './recipients.ts'
 type OutboxRow = outbox.OutboxRow
 
 /** Exponential backoff for temporary failures: 10 s, 20 s, 40 s… capped at 30 minutes. */
-export const retryDelaySeconds = (attempts: number) => Math.min(1800, 10 * 2 ** Math.min(attempts, 10))
+const retryDelaySeconds = (attempts: number) => Math.min(1800, 10 * 2 ** Math.min(attempts, 10))
 
 /** Everything a template needs, read fresh at send time; ids only ever travelled through Redis. */
 async function mailData(trx: TenantTx, row: OutboxRow, publicUrl: string): Promise<Record<string, unknown>> {

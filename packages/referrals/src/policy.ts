@@ -7,7 +7,7 @@ import { refreshSchedule } from './schedule.ts'
 
 export type { PolicyRow }
 
-export function policyFromRow(row: PolicyRow | undefined, base: SlaPolicy): SlaPolicy {
+function policyFromRow(row: PolicyRow | undefined, base: SlaPolicy): SlaPolicy {
   if (!row) return base
   return {
     ...base,

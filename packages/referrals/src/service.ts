@@ -88,7 +88,7 @@ export async function fileReferralSummary(trx: TenantTx, p: Principal, input: Fi
 }
 
 /** The referral, locked, if the person may see it; otherwise the same 404 as a missing one. */
-export async function lockVisible(trx: TenantTx, p: Principal, referralId: string) {
+async function lockVisible(trx: TenantTx, p: Principal, referralId: string) {
   const r = await referrals.lockReferral(trx, p.tenantId, referralId)
   if (!r || !canSeeReferral(p, r)) throw notFound('Cette saisine')
   return r

@@ -11,7 +11,7 @@ import { pausesFrom, plannedSteps, refreshSchedule } from './schedule.ts'
  * Performs a referral's due reminder or escalation. Compare-and-set under the row lock: whoever comes
  * second (the sweep after a delayed job, a second worker) finds the step done and does nothing.
  */
-export async function runSlaStep(trx: TenantTx, tenantId: string, referralId: string, expectedStep: string, now: Date): Promise<boolean> {
+async function runSlaStep(trx: TenantTx, tenantId: string, referralId: string, expectedStep: string, now: Date): Promise<boolean> {
   const r = await lockReferral(trx, tenantId, referralId)
   if (!r || r.next_step !== expectedStep || !r.next_step_at || r.next_step_at > now) return false
   const events = await clockEvents(trx, tenantId, r.id)

@@ -19,7 +19,7 @@ export interface EventContent {
 }
 
 /** Each event's hash covers its content and the previous hash: changing or removing any event breaks the chain. */
-export function eventHash(prevHash: string, e: EventContent): string {
+function eventHash(prevHash: string, e: EventContent): string {
   return createHash('sha256').update(prevHash).update('\n').update(canonical({
     referralId: e.referralId, seq: e.seq, at: e.at.toISOString(), actorPersonId: e.actorPersonId,
     actorOrganisationId: e.actorOrganisationId, kind: e.kind, data: e.data,

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { buildApp } from '@relais/api/app'
+import { mayAttempt, reaches, type Action, type RowFacts } from '@relais/core'
 import { createTestEnv } from '../helpers/db.ts'
 import { ACCOUNTS, accessToken, crossTenantReferences, auth, listRoutes, routeSchema, sampleValue, type Account, type JsonSchema, type RouteInfo } from '../helpers/security.ts'
 
@@ -61,18 +62,31 @@ for (const tenant of ['36', '18']) {
   }
 }
 
-const READS = new Set(['GET'])
-/** May this login legitimately reach this object by this method? Everything else must be refused. */
-function mayReach(p: Principal, o: Obj, method: string, url = ''): boolean {
-  if (o.tenant !== p.tenant) return false
-  if (p.role === 'network_admin') return true
-  if (url.includes('/sla-policy')) return false
+// What a login may reach is read from the access table (packages/core/src/access.ts) and the action each route
+// declares: the probe expects a refusal wherever the table says no.
+/** The action that reads each kind of object (for the strings a login must never read anywhere). */
+const READ_ACTION: Record<Kind, Action> = {
+  referral: 'referral.read', person: 'people.read', organisation: 'organisation.read', theme: 'theme.read', routing_rule: 'routing.read', coverage: 'routing.read',
+}
+/** The object as the access table's reach rules see it. */
+function factsOf(o: Obj): RowFacts {
   switch (o.kind) {
-    case 'referral': return p.role === 'secretary' ? o.mairie === p.org : o.holder === p.org
-    case 'person': return o.id === p.personId || (p.role === 'org_admin' && o.org === p.org)
-    case 'organisation': case 'theme': return READS.has(method)
-    default: return false
+    case 'referral': return { mairieOrganisationId: o.mairie, holderOrganisationId: o.holder }
+    case 'person': return { personId: o.id, organisationId: o.org }
+    case 'theme': return { active: true }
+    default: return { organisationId: o.org }
   }
+}
+function actionOf(method: string, url: string): Action {
+  const declared = app.accessOf(method, url)
+  if (!declared || declared.access === 'public') throw new Error(`${method} ${url}: no action declared`)
+  return declared.access
+}
+/** May this login legitimately reach this object by this route (by reading it, without one)? Everything else must be refused. */
+function mayReach(p: Principal, o: Obj, method: string, url?: string): boolean {
+  if (o.tenant !== p.tenant) return false
+  const action = url ? actionOf(method, url) : READ_ACTION[o.kind]
+  return reaches({ personId: p.personId, organisationId: p.org, role: p.role }, action, factsOf(o))
 }
 /** Strings a login must never read anywhere: everything of the other tenant, referrals and people it cannot see. */
 function secretsFor(p: Principal): { obj: Obj; s: string }[] {
@@ -178,6 +192,31 @@ t.test('ids of the other tenant in query strings and bodies', async (t) => {
   const refs = await crossTenantReferences(env.config.DATABASE_URL)
   t.comment(`afterwards, as the owner: ${refs.checked} rows and JSON values checked, ${refs.rows.length} pointing at another tenant`)
   t.same(refs.rows, [], 'no row of one tenant points at the other')
+})
+
+t.test('every route declares its access, and a role the table refuses is refused before anything else', async (t) => {
+  // Plugins' own routes: the API's documentation, and the static files (drawn as /* by printRoutes).
+  const undeclared = routes.filter((r) => !app.accessOf(r.method, r.url) && !/^\/(api\/docs|static\/|\*$)/.test(r.url))
+  t.same(undeclared, [], 'every route of the app names an action of the access table, or public')
+  const fresh = await buildApp(env.config, { logger: false })
+  t.throws(() => fresh.get('/sans-acces', async () => 'x'), /no access declared/, 'a route that declares nothing stops the start')
+  t.throws(() => fresh.get('/acces-inconnu', { config: { access: 'tout.faire' as Action } }, async () => 'x'), /unknown action/)
+  await fresh.close()
+  const refusals: string[] = []
+  let checked = 0
+  for (const route of routes.filter((r) => r.url.startsWith('/api/v1/'))) {
+    const declared = app.accessOf(route.method, route.url)!
+    if (declared.access === 'public' || declared.afterLookup) continue
+    const url = route.url.replace(/:(\w+)/g, (_, name) => (name === 'code' ? 'aides-caf' : '00000000-0000-4000-8000-000000000000'))
+    for (const p of principals.filter((x) => !mayAttempt(x.role, declared.access as Action))) {
+      checked++
+      const res = await app.inject({ method: route.method as 'GET', url, headers: auth(p.token), payload: route.method === 'GET' ? undefined : {} })
+      stats.requests++
+      if (res.statusCode !== 403 || res.json().error?.code !== 'forbidden') refusals.push(`${p.email} ${route.method} ${route.url} (${declared.access}): ${res.statusCode} ${res.body.slice(0, 120)}`)
+    }
+  }
+  t.ok(checked > 100, `${checked} route × login pairs the table refuses`)
+  t.same(refusals, [], 'each answered 403 forbidden')
 })
 
 t.test('figures', async (t) => {

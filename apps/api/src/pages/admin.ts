@@ -1,9 +1,9 @@
 // Pages of the mission TIC (the network at a glance, the triage queue, the directory, the SLA policy) and of an
 // organisation's admin (its people, their absences and backups). Read pages over the directory's queries.
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import {
   CLOCK_MODE_LABELS, ESCALATION_TARGET_LABELS, ORGANISATION_KIND_LABELS, ORGANISATION_STATUS_LABELS, ROLE_LABELS,
-  TERRITORY_KIND_LABELS, describeOpeningHours, forbidden, fromMinuteRanges, isUuid,
+  TERRITORY_KIND_LABELS, describeOpeningHours, fromMinuteRanges, isUuid,
 } from '@relais/core'
 import type { OrganisationKind, Role } from '@relais/db'
 import { listAssignments, listOrganisations, listPeople, listThemes } from '@relais/db/directory'
@@ -11,20 +11,17 @@ import { listReferrals, loadPolicy, networkGlance } from '@relais/referrals'
 import { deadline, duration, shortDate, statusLabel } from './format.ts'
 
 
-const only = (...roles: Role[]) => async (request: FastifyRequest) => {
-  if (!roles.includes(request.principal!.role)) throw forbidden(roles.includes('network_admin') && roles.length === 1 ? 'Cette page est réservée à la mission TIC.' : 'Cette page est réservée aux administrateurs d’organisme.')
-}
-
 export async function adminPages(app: FastifyInstance) {
   const kit = app.pages
-  const tic = { preHandler: [kit.guard, only('network_admin')] }
+  const overview = { config: { access: 'network.overview' as const } }
+  const directory = { config: { access: 'directory.browse' as const } }
 
-  app.get('/tableau-de-bord', tic, async (request, reply) => {
+  app.get('/tableau-de-bord', overview, async (request, reply) => {
     const data = await app.tx(request, async (trx) => ({ me: await kit.me(trx, request), ...(await networkGlance(trx, request.principal!.tenantId, app.clock())) }))
     return kit.render(reply, 'dashboard.hbs', { title: 'Tableau de bord du réseau', ...data })
   })
 
-  app.get('/triage', tic, async (request, reply) => {
+  app.get('/triage', overview, async (request, reply) => {
     const now = app.clock()
     const data = await app.tx(request, async (trx) => {
       const me = await kit.me(trx, request)
@@ -34,7 +31,7 @@ export async function adminPages(app: FastifyInstance) {
     return kit.render(reply, 'triage.hbs', { title: 'File de tri', ...data, isAdmin: true })
   })
 
-  app.get<{ Querystring: { type?: string; q?: string } }>('/annuaire/organisations', tic, async (request, reply) => {
+  app.get<{ Querystring: { type?: string; q?: string } }>('/annuaire/organisations', directory, async (request, reply) => {
     const kind = Object.keys(ORGANISATION_KIND_LABELS).includes(request.query.type ?? '') ? (request.query.type as OrganisationKind) : undefined
     const q = (request.query.q ?? '').trim().slice(0, 100) || undefined
     const data = await app.tx(request, async (trx) => ({
@@ -47,7 +44,7 @@ export async function adminPages(app: FastifyInstance) {
     })
   })
 
-  app.get<{ Querystring: { organisme?: string; role?: string; q?: string } }>('/annuaire/personnes', tic, async (request, reply) => {
+  app.get<{ Querystring: { organisme?: string; role?: string; q?: string } }>('/annuaire/personnes', directory, async (request, reply) => {
     const role = Object.keys(ROLE_LABELS).includes(request.query.role ?? '') ? (request.query.role as Role) : undefined
     const organisationId = isUuid(request.query.organisme) ? request.query.organisme : undefined
     const q = (request.query.q ?? '').trim().slice(0, 100) || undefined
@@ -63,7 +60,7 @@ export async function adminPages(app: FastifyInstance) {
     })
   })
 
-  app.get('/annuaire/themes', tic, async (request, reply) => {
+  app.get('/annuaire/themes', directory, async (request, reply) => {
     const data = await app.tx(request, async (trx) => ({
       me: await kit.me(trx, request),
       items: (await listThemes(trx, request.principal!.tenantId, {}, undefined, 500)).map((t) => ({ ...t, sla: t.slaResponseMinutes ? duration(t.slaResponseMinutes) : 'politique du département' })),
@@ -71,7 +68,7 @@ export async function adminPages(app: FastifyInstance) {
     return kit.render(reply, 'directory-themes.hbs', { title: 'Annuaire : thèmes', ...data, section: 'themes' })
   })
 
-  app.get<{ Querystring: { theme?: string } }>('/annuaire/regles', tic, async (request, reply) => {
+  app.get<{ Querystring: { theme?: string } }>('/annuaire/regles', directory, async (request, reply) => {
     const themeCode = (request.query.theme ?? '').slice(0, 50) || undefined
     const data = await app.tx(request, async (trx) => {
       const tenantId = request.principal!.tenantId
@@ -84,7 +81,7 @@ export async function adminPages(app: FastifyInstance) {
     return kit.render(reply, 'directory-rules.hbs', { title: 'Annuaire : règles de routage', ...data, section: 'regles' })
   })
 
-  app.get('/annuaire/delais', tic, async (request, reply) => {
+  app.get('/annuaire/delais', directory, async (request, reply) => {
     const data = await app.tx(request, async (trx) => {
       const tenantId = request.principal!.tenantId
       const base = await loadPolicy(trx, tenantId, null)
@@ -108,7 +105,7 @@ export async function adminPages(app: FastifyInstance) {
     return kit.render(reply, 'directory-sla.hbs', { title: 'Politique de délai', ...data, section: 'delais' })
   })
 
-  app.get('/organisation/personnes', { preHandler: [kit.guard, only('org_admin')] }, async (request, reply) => {
+  app.get('/organisation/personnes', { config: { access: 'organisation.people' } }, async (request, reply) => {
     const p = request.principal!
     const data = await app.tx(request, async (trx) => ({
       me: await kit.me(trx, request),

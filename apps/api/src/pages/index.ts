@@ -8,11 +8,11 @@ import fastifyView from '@fastify/view'
 import fastifyFormbody from '@fastify/formbody'
 import fastifyStatic from '@fastify/static'
 import fastifyCsrf from '@fastify/csrf-protection'
-import { DomainError } from '@relais/core'
-import { httpError, isOutage, UNAVAILABLE_MESSAGE } from '../plugins/errors.ts'
+import { DomainError, mayAttempt, reachOf, type Action, type PersonRole } from '@relais/core'
+import { httpError, UNAVAILABLE_MESSAGE } from '../plugins/errors.ts'
 import type { Tx } from '@relais/db'
 import { profileOf } from '@relais/directory'
-import type { HttpSessions } from '../plugins/auth.ts'
+import { ACCESS_COOKIE, accessCookieOptions, type HttpSessions } from '../plugins/auth.ts'
 import { ROLE_LABELS } from './format.ts'
 import { referralPages } from './referrals.ts'
 import { adminPages } from './admin.ts'
@@ -22,9 +22,6 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 const VIEWS = path.resolve(here, '../../views')
 const PUBLIC = path.resolve(here, '../../public')
 
-/** The cookie that carries the short-lived access JWT for the pages (the API takes it as a Bearer header). */
-export const ACCESS_COOKIE = 'relais_session'
-
 declare module 'fastify' {
   interface FastifyInstance {
     pages: PageKit
@@ -33,9 +30,8 @@ declare module 'fastify' {
 
 export interface Me { name: string; organisation: string; role: string; roleLabel: string; nav: { href: string; label: string; current: boolean }[] }
 
+// Who may open a page is its route's `config.access` (an action of the access table); the auth plugin's hook checks it.
 export interface PageKit {
-  /** preHandler: the person must be logged in (cookie, or a transparent refresh); otherwise to /connexion?retour=… */
-  guard(request: FastifyRequest, reply: FastifyReply): Promise<void>
   /** Who is logged in, for the page header; read in the page's own transaction. */
   me(trx: Tx, request: FastifyRequest): Promise<Me>
   render(reply: FastifyReply, template: string, data: Record<string, unknown>, status?: number): Promise<FastifyReply>
@@ -59,12 +55,15 @@ function handlebars() {
   return hb
 }
 
-const NAV: Record<string, [string, string][]> = {
-  secretary: [['/saisines', 'Saisines de la mairie'], ['/saisines/nouvelle', 'Nouvelle saisine']],
-  referent: [['/saisines', 'Saisines reçues']],
-  org_admin: [['/saisines', 'Saisines reçues'], ['/organisation/personnes', 'Personnes de l’organisme']],
-  network_admin: [['/tableau-de-bord', 'Tableau de bord'], ['/saisines', 'Saisines'], ['/triage', 'File de tri'], ['/annuaire/organisations', 'Annuaire']],
-}
+/** The menu: each entry shows to the roles the access table lets open its page. */
+const NAV: [href: string, action: Action, label: (role: PersonRole) => string][] = [
+  ['/tableau-de-bord', 'network.overview', () => 'Tableau de bord'],
+  ['/saisines', 'referral.read', (role) => ({ own_mairie: 'Saisines de la mairie', holder: 'Saisines reçues' } as Record<string, string>)[reachOf(role, 'referral.read') ?? ''] ?? 'Saisines'],
+  ['/saisines/nouvelle', 'referral.file', () => 'Nouvelle saisine'],
+  ['/triage', 'network.overview', () => 'File de tri'],
+  ['/annuaire/organisations', 'directory.browse', () => 'Annuaire'],
+  ['/organisation/personnes', 'organisation.people', () => 'Personnes de l’organisme'],
+]
 
 export async function pagesPlugin(app: FastifyInstance) {
   const production = app.config.NODE_ENV === 'production'
@@ -82,42 +81,16 @@ export async function pagesPlugin(app: FastifyInstance) {
     cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure: production },
   })
 
-  const sessions = app.sessions
-  const cookieOpts = { path: '/', sameSite: 'lax' as const, httpOnly: true, secure: production }
-
-  async function authenticateWith(request: FastifyRequest, reply: FastifyReply, token: string) {
-    // The exact checks of the API (signature, issuer, person active, sessions not revoked) set request.principal.
-    request.headers.authorization = `Bearer ${token}`
-    await app.authenticate(request, reply)
-  }
-
   const kit: PageKit = {
-    sessions,
-    setAccessCookie(reply, token) { reply.setCookie(ACCESS_COOKIE, token, cookieOpts) },
-    async guard(request, reply) {
-      const token = request.cookies[ACCESS_COOKIE]
-      if (token) {
-        try { await authenticateWith(request, reply, token); return } catch (err) { if (isOutage(err)) throw err /* expired or revoked: try the refresh cookie */ }
-      }
-      if (request.cookies.relais_refresh) {
-        try {
-          const fresh = await sessions.refresh(request, reply)
-          kit.setAccessCookie(reply, fresh.accessToken)
-          await authenticateWith(request, reply, fresh.accessToken)
-          return
-        } catch (err) { if (isOutage(err)) throw err /* otherwise: to the login page */ }
-      }
-      reply.clearCookie(ACCESS_COOKIE, cookieOpts)
-      const back = request.method === 'GET' ? `?retour=${encodeURIComponent(request.url)}` : ''
-      return reply.redirect(`/connexion${back}`, 303)
-    },
+    sessions: app.sessions,
+    setAccessCookie(reply, token) { reply.setCookie(ACCESS_COOKIE, token, accessCookieOptions(production)) },
     async me(trx, request) {
       const p = request.principal!
       const who = await profileOf(trx, p)
       const url = request.url.split('?')[0]
       return {
         name: who.person.name, organisation: who.organisation.name, role: p.role, roleLabel: ROLE_LABELS[p.role] ?? p.role,
-        nav: (NAV[p.role] ?? []).map(([href, label]) => ({ href, label, current: url === href })),
+        nav: NAV.filter(([, action]) => mayAttempt(p.role, action)).map(([href, , label]) => ({ href, label: label(p.role), current: url === href })),
       }
     },
     async render(reply, template, data, status = 200) {
@@ -160,16 +133,16 @@ export async function pagesPlugin(app: FastifyInstance) {
 async function authPages(app: FastifyInstance) {
   const kit = app.pages
 
-  app.get('/', { preHandler: kit.guard }, async (request, reply) => {
-    return reply.redirect(request.principal!.role === 'network_admin' ? '/tableau-de-bord' : '/saisines', 303)
+  app.get('/', { config: { access: 'me.read' } }, async (request, reply) => {
+    return reply.redirect(mayAttempt(request.principal!.role, 'network.overview') ? '/tableau-de-bord' : '/saisines', 303)
   })
 
-  app.get<{ Querystring: { retour?: string } }>('/connexion', async (request, reply) => {
+  app.get<{ Querystring: { retour?: string } }>('/connexion', { config: { access: 'public' } }, async (request, reply) => {
     const retour = safeReturn(request.query.retour)
     return kit.render(reply, 'login.hbs', { title: 'Connexion', retour, values: {} })
   })
 
-  app.post<{ Body: { email?: string; password?: string; retour?: string } }>('/connexion', { preHandler: app.csrfProtection }, async (request, reply) => {
+  app.post<{ Body: { email?: string; password?: string; retour?: string } }>('/connexion', { config: { access: 'public' }, preHandler: app.csrfProtection }, async (request, reply) => {
     const body = request.body ?? {}
     const email = String(body.email ?? '').trim()
     const password = String(body.password ?? '')
@@ -189,12 +162,12 @@ async function authPages(app: FastifyInstance) {
     return reply.redirect(retour ?? '/', 303)
   })
 
-  app.get('/deconnexion', { preHandler: kit.guard }, async (request, reply) => {
+  app.get('/deconnexion', { config: { access: 'me.read' } }, async (request, reply) => {
     const me = await app.tx(request, (trx) => kit.me(trx, request))
     return kit.render(reply, 'logout.hbs', { title: 'Déconnexion', me })
   })
 
-  app.post('/deconnexion', { preHandler: app.csrfProtection }, async (request, reply) => {
+  app.post('/deconnexion', { config: { access: 'public' }, preHandler: app.csrfProtection }, async (request, reply) => {
     await kit.sessions.logout(request, reply)
     reply.clearCookie(ACCESS_COOKIE, { path: '/' })
     return reply.redirect('/connexion?sortie=1', 303)

@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import Value from 'typebox/value'
 import type { TSchema } from 'typebox'
-import { DomainError, InvalidInput, NotFound, forbidden, ACTION_LABELS, CLOCK_STATUSES, REFERRAL_STATUSES, UNFINISHED_STATUSES, allowedActions, type ReferralAction, type ReferralStatus } from '@relais/core'
+import { DomainError, InvalidInput, NotFound, reachOf, ACTION_LABELS, CLOCK_STATUSES, REFERRAL_STATUSES, UNFINISHED_STATUSES, allowedActions, type ReferralAction, type ReferralStatus } from '@relais/core'
 import { fromLocalMs } from '@relais/core/sla/time-zone'
 import { act, currentHolder, fileReferralSummary, filingChoices, getReferral, listReferrals, organisationChoices, ownCommune, type FileInput, type Principal } from '@relais/referrals'
 import { ACTIONS, FileBody } from '../schemas/referrals.ts'
@@ -97,8 +97,9 @@ export function parisLocal(value: string): Date | null {
 export async function referralPages(app: FastifyInstance) {
   const kit = app.pages
 
-  app.get<{ Querystring: Record<string, string | undefined> }>('/saisines', { preHandler: kit.guard }, async (request, reply) => {
+  app.get<{ Querystring: Record<string, string | undefined> }>('/saisines', { config: { access: 'referral.read' } }, async (request, reply) => {
     const p = request.principal!
+    const wholeNetwork = reachOf(p.role, 'referral.read') === 'tenant'
     const q = request.query
     const now = app.clock()
     // Defaults: a partner sees what it still has to handle; a mairie everything it filed.
@@ -108,7 +109,7 @@ export async function referralPages(app: FastifyInstance) {
       status,
       themeCode: q.theme && q.theme.length <= 50 ? q.theme : undefined,
       communeInsee: q.commune && INSEE.test(q.commune) ? q.commune : undefined,
-      organisationId: p.role === 'network_admin' && q.organisme && UUID.test(q.organisme) ? q.organisme : undefined,
+      organisationId: wholeNetwork && q.organisme && UUID.test(q.organisme) ? q.organisme : undefined,
       overdue: q.retard === '1' ? true : undefined,
     }
     const data = await app.tx(request, async (trx) => {
@@ -119,7 +120,7 @@ export async function referralPages(app: FastifyInstance) {
       return {
         me, items: rows(sortForRole(items, p.role), now), truncated: !!list.nextCursor,
         ...await filingChoices(trx, p),
-        organisations: p.role === 'network_admin' ? (await organisationChoices(trx, p)).filter((o) => o.kind === 'partner') : [],
+        organisations: wholeNetwork ? (await organisationChoices(trx, p)).filter((o) => o.kind === 'partner') : [],
       }
     })
     const title = p.role === 'secretary' ? 'Saisines de la mairie' : p.role === 'network_admin' ? 'Saisines du réseau' : 'Saisines reçues'
@@ -148,13 +149,9 @@ export async function referralPages(app: FastifyInstance) {
     }, status)
   }
 
-  const secretaryOnly = async (request: FastifyRequest) => {
-    if (request.principal!.role !== 'secretary') throw forbidden('Seul le secrétariat d’une mairie peut déposer une saisine.')
-  }
+  app.get('/saisines/nouvelle', { config: { access: 'referral.file' } }, async (request, reply) => renderNew(request, reply, {}))
 
-  app.get('/saisines/nouvelle', { preHandler: [kit.guard, secretaryOnly] }, async (request, reply) => renderNew(request, reply, {}))
-
-  app.post<{ Body: Record<string, string> }>('/saisines/nouvelle', { preHandler: [kit.guard, app.csrfProtection, secretaryOnly] }, async (request, reply) => {
+  app.post<{ Body: Record<string, string> }>('/saisines/nouvelle', { config: { access: 'referral.file' }, preHandler: app.csrfProtection }, async (request, reply) => {
     const body = request.body ?? {}
     const values = Object.fromEntries(Object.entries(body).filter(([k, v]) => k !== '_csrf' && typeof v === 'string')) as Record<string, string>
     const input = fileInput(body)
@@ -208,14 +205,14 @@ export async function referralPages(app: FastifyInstance) {
     }, extra.status ?? 200)
   }
 
-  app.get<{ Params: { id: string } }>('/saisines/:id', { preHandler: kit.guard }, async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/saisines/:id', { config: { access: 'referral.read' } }, async (request, reply) => {
     if (!UUID.test(request.params.id)) return app.tx(request, async (trx) => kit.notFound(request, reply, await kit.me(trx, request)))
     return renderDetail(request, reply, request.params.id)
   })
 
   // One POST per action, on the API's paths (answer, request-info, close…), validated by the API's schemas.
   for (const a of ACTIONS) {
-    app.post<{ Params: { id: string }; Body: Record<string, string> }>(`/saisines/:id/${a.path}`, { preHandler: [kit.guard, app.csrfProtection] }, async (request, reply) => {
+    app.post<{ Params: { id: string }; Body: Record<string, string> }>(`/saisines/:id/${a.path}`, { config: { access: `referral.${a.action}`, afterLookup: true }, preHandler: app.csrfProtection }, async (request, reply) => {
       const id = request.params.id
       if (!UUID.test(id)) return app.tx(request, async (trx) => kit.notFound(request, reply, await kit.me(trx, request)))
       const raw = Object.fromEntries(Object.entries(request.body ?? {}).filter(([k, v]) => k !== '_csrf' && typeof v === 'string' && v !== '')) as Record<string, string>

@@ -1,22 +1,34 @@
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import fastifyCookie from '@fastify/cookie'
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { forbidden } from '@relais/core'
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
+import { authorizeRole, isAction, type Action } from '@relais/core'
 import type { Role } from '@relais/db'
 import { ACCESS_TOKEN_SECONDS, InvalidSession, LoginThrottled, sessionService, unauthenticated, type Principal } from '@relais/auth'
+import { isOutage } from './errors.ts'
 
 export type { Principal }
 
 declare module 'fastify' {
   interface FastifyRequest { principal?: Principal }
   interface FastifyInstance {
-    authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void>
-    requireRole(...roles: Role[]): (request: FastifyRequest) => Promise<void>
     /** Login, refresh and logout (packages/auth) with their cookie and headers: the API's routes and the pages call these. */
     sessions: HttpSessions
+    /** The access a route declared (for the tests that read the route table), undefined for third-party routes. */
+    accessOf(method: string, url: string): RouteAccess | undefined
+  }
+  interface FastifyContextConfig {
+    /** The action of the access table (packages/core/src/access.ts) the route serves, or 'public'. Required. */
+    access?: Action | 'public'
+    /**
+     * The route addresses one row: its role check waits until the use case has looked the row up, so that a row
+     * missing or out of reach answers 404 whatever the role; the use case then calls authorize/authorizeRole.
+     */
+    afterLookup?: boolean
   }
 }
+
+export interface RouteAccess { access: Action | 'public'; afterLookup: boolean }
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
@@ -29,6 +41,10 @@ declare module '@fastify/jwt' {
 export const JWT_ISSUER = 'relais'
 export const JWT_AUDIENCE = 'relais-api'
 export const REFRESH_COOKIE = 'relais_refresh'
+/** The cookie that carries the short-lived access JWT for the pages (the API takes it as a Bearer header). */
+export const ACCESS_COOKIE = 'relais_session'
+/** Routes that plugins add (the API's documentation, static files): public, and they cannot declare it themselves. */
+const THIRD_PARTY_PREFIXES = ['/api/docs', '/static/']
 
 export interface Tokens { accessToken: string; expiresIn: number; tokenType: 'Bearer' }
 
@@ -40,6 +56,9 @@ export interface HttpSessions {
   /** Revokes the refresh session of the cookie (if any) and clears the cookie. */
   logout(request: FastifyRequest, reply: FastifyReply): Promise<void>
 }
+
+/** The pages' access cookie: lax, so that a link from a mail opens the page logged in. */
+export const accessCookieOptions = (production: boolean) => ({ path: '/', sameSite: 'lax' as const, httpOnly: true, secure: production })
 
 export const authPlugin = fp(async (app: FastifyInstance) => {
   await app.register(fastifyCookie)
@@ -81,7 +100,8 @@ export const authPlugin = fp(async (app: FastifyInstance) => {
     },
   } satisfies HttpSessions)
 
-  app.decorate('authenticate', async (request: FastifyRequest) => {
+  /** The bearer token's person, as she is now (active, not revoked), on request.principal; 401 otherwise. */
+  async function authenticate(request: FastifyRequest): Promise<void> {
     let claims: { sub: string; tid: string; iat: number; iat_ms?: number }
     try {
       claims = await request.jwtVerify<{ sub: string; tid: string; iat: number; iat_ms?: number }>()
@@ -89,9 +109,61 @@ export const authPlugin = fp(async (app: FastifyInstance) => {
       throw unauthenticated()
     }
     request.principal = await service.principal(claims)
-  })
+  }
 
-  app.decorate('requireRole', (...roles: Role[]) => async (request: FastifyRequest) => {
-    if (!request.principal || !roles.includes(request.principal.role)) throw forbidden()
+  const pageCookie = accessCookieOptions(app.config.NODE_ENV === 'production')
+  async function authenticateWith(request: FastifyRequest, token: string) {
+    // The exact checks of the API (signature, issuer, person active, sessions not revoked) set request.principal.
+    request.headers.authorization = `Bearer ${token}`
+    await authenticate(request)
+  }
+  /**
+   * A page's person: the access cookie, or a transparent refresh (new cookies); otherwise to /connexion?retour=…
+   * Returns false when it answered with that redirect.
+   */
+  async function authenticatePage(request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+    const token = request.cookies[ACCESS_COOKIE]
+    if (token) {
+      try { await authenticateWith(request, token); return true } catch (err) { if (isOutage(err)) throw err /* expired or revoked: try the refresh cookie */ }
+    }
+    if (request.cookies[REFRESH_COOKIE]) {
+      try {
+        const fresh = await app.sessions.refresh(request, reply)
+        reply.setCookie(ACCESS_COOKIE, fresh.accessToken, pageCookie)
+        await authenticateWith(request, fresh.accessToken)
+        return true
+      } catch (err) { if (isOutage(err)) throw err /* otherwise: to the login page */ }
+    }
+    reply.clearCookie(ACCESS_COOKIE, pageCookie)
+    const back = request.method === 'GET' ? `?retour=${encodeURIComponent(request.url)}` : ''
+    reply.redirect(`/connexion${back}`, 303)
+    return false
+  }
+
+  // One way in for every route: it declares its action (or 'public'), and this hook authenticates (bearer for the
+  // API, before the body is read: 401; cookie for the pages: redirect to the login page) then refuses a role the
+  // access table never allows (403). Reach on a row is the use case's, with the row. A route that declares nothing
+  // stops the start.
+  const declared = new Map<string, RouteAccess>()
+  app.decorate('accessOf', (method: string, url: string) => declared.get(`${method.toUpperCase()} ${url}`))
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const access = route.config?.access
+    if (access === undefined) {
+      if (THIRD_PARTY_PREFIXES.some((prefix) => route.url.startsWith(prefix))) return
+      throw new Error(`${String(route.method)} ${route.url}: no access declared (config.access: an action of packages/core/src/access.ts, or 'public')`)
+    }
+    if (access !== 'public' && !isAction(access)) throw new Error(`${String(route.method)} ${route.url}: unknown action « ${String(access)} »`)
+    const afterLookup = route.config?.afterLookup === true
+    for (const method of [route.method].flat()) declared.set(`${method} ${route.url}`, { access, afterLookup })
+    if (access === 'public') return
+    const gate = (request: FastifyRequest) => { if (!afterLookup) authorizeRole(request.principal!, access) }
+    if (route.url.startsWith('/api/')) {
+      route.onRequest = [async (request: FastifyRequest) => { await authenticate(request); gate(request) }, ...[route.onRequest ?? []].flat()]
+    } else {
+      route.preHandler = [async (request: FastifyRequest, reply: FastifyReply) => {
+        if (!(await authenticatePage(request, reply))) return reply
+        gate(request)
+      }, ...[route.preHandler ?? []].flat()]
+    }
   })
 })

@@ -11,6 +11,7 @@ export async function authRoutes(fastify: FastifyInstance) {
   const sessions = app.sessions
 
   app.post('/login', {
+    config: { access: 'public' },
     schema: {
       tags: ['auth'], summary: 'Connexion par adresse électronique et mot de passe',
       body: Type.Object({ email: Type.String({ minLength: 3, maxLength: 254 }), password: Type.String({ minLength: 1, maxLength: 256 }) }),
@@ -19,10 +20,12 @@ export async function authRoutes(fastify: FastifyInstance) {
   }, async (request, reply) => sessions.login(request, reply, request.body))
 
   app.post('/refresh', {
+    config: { access: 'public' },
     schema: { tags: ['auth'], summary: 'Renouvelle le jeton d’accès (cookie de session tournant)', response: { 200: TokenResponse, 401: ErrorBody } },
   }, async (request, reply) => sessions.refresh(request, reply))
 
   app.post('/logout', {
+    config: { access: 'public' },
     schema: { tags: ['auth'], summary: 'Déconnexion : révoque la session', response: { 204: Type.Null() } },
   }, async (request, reply) => {
     await sessions.logout(request, reply)

@@ -5,9 +5,10 @@ const withTimeout = <T>(p: Promise<T>, ms: number) =>
   Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())])
 
 export async function healthRoutes(app: FastifyInstance) {
-  app.get('/health/live', { schema: { tags: ['santé'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }))
+  app.get('/health/live', { config: { access: 'public' }, schema: { tags: ['santé'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }))
 
   app.get('/health/ready', {
+    config: { access: 'public' },
     schema: {
       tags: ['santé'],
       response: { 200: Type.Object({ status: Type.String(), checks: Type.Object({ postgres: Type.String(), redis: Type.String() }) }), 503: Type.Object({ status: Type.String(), checks: Type.Object({ postgres: Type.String(), redis: Type.String() }) }) },

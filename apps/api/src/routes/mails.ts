@@ -14,7 +14,7 @@ const Mail = Type.Object({
 export async function mailRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   app.get('/mails', {
-    onRequest: [app.authenticate], preValidation: [app.requireRole('network_admin')],
+    config: { access: 'mails.read' },
     schema: {
       tags: ['courriels'], summary: 'Courriels en échec ou en attente de nouvel essai', security: [{ bearer: [] }],
       querystring: Type.Object({ ...ListQuery, state: Type.Optional(Type.Union([Type.Literal('failed'), Type.Literal('pending'), Type.Literal('sent')])) }),

@@ -7,7 +7,7 @@ import { ErrorBody } from '../schemas/common.ts'
 export async function meRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   app.get('/me', {
-    onRequest: [app.authenticate],
+    config: { access: 'me.read' },
     schema: {
       tags: ['auth'], summary: 'La personne connectée, son organisation, son département et son rôle',
       security: [{ bearer: [] }],

@@ -7,9 +7,8 @@ import { ACTIONS, Detail, FileBody, Filed, ListItem, Status } from '../schemas/r
 
 export async function referralRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  app.addHook('onRequest', app.authenticate)
-
   app.post('/referrals', {
+    config: { access: 'referral.file' },
     schema: { tags: ['saisines'], summary: 'Déposer une saisine pour un citoyen', security: [{ bearer: [] }], body: FileBody, response: { 201: Filed, ...errorResponses } },
   }, async (request, reply) => {
     const filed = await app.tx(request, (trx) => fileReferralSummary(trx, request.principal!, request.body, app.clock()))
@@ -19,6 +18,7 @@ export async function referralRoutes(fastify: FastifyInstance) {
   })
 
   app.get('/referrals', {
+    config: { access: 'referral.read' },
     schema: {
       tags: ['saisines'], summary: 'Les saisines visibles par la personne connectée', security: [{ bearer: [] }],
       querystring: Type.Object({ ...ListQuery, status: Type.Optional(Status), organisationId: Type.Optional(Uuid), themeCode: Type.Optional(Type.String({ maxLength: 50 })),
@@ -28,11 +28,14 @@ export async function referralRoutes(fastify: FastifyInstance) {
   }, async (request) => app.tx(request, (trx) => listReferrals(trx, request.principal!, { ...request.query, limit: request.query.limit ?? 50 }, app.clock())))
 
   app.get('/referrals/:id', {
+    config: { access: 'referral.read' },
     schema: { tags: ['saisines'], summary: 'Une saisine et sa chronologie', security: [{ bearer: [] }], params: IdParams, response: { 200: Detail, ...errorResponses } },
   }, async (request) => app.tx(request, (trx) => getReferral(trx, request.principal!, request.params.id)))
 
   for (const a of ACTIONS) {
     app.post(`/referrals/:id/${a.path}`, {
+      // The referral is looked up first (404 out of reach), then the state machine checks the role (403).
+      config: { access: `referral.${a.action}`, afterLookup: true },
       schema: { tags: ['saisines'], summary: a.summary, security: [{ bearer: [] }], params: IdParams, body: a.body, response: { 200: Detail, ...errorResponses } },
     }, async (request) => {
       const now = app.clock()

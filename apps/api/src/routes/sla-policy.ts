@@ -34,8 +34,6 @@ function validate(body: { responseMinutes: number; clockMode?: string; reminderB
 
 export async function slaPolicyRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  app.addHook('onRequest', app.authenticate)
-  app.addHook('preValidation', app.requireRole('network_admin'))
 
   const show = async (trx: Tx, tenantId: string, theme: { id: string; code: string } | null) => {
     const { policy: p, inherited } = await policyView(trx, tenantId, theme?.id ?? null)
@@ -48,12 +46,12 @@ export async function slaPolicyRoutes(fastify: FastifyInstance) {
     await saveSlaPolicy(trx, tenantId, theme?.id ?? null, { ...body, openingHours }, app.clock())
   }
 
-  app.get('/sla-policy', { schema: { tags: ['délais'], summary: 'La politique de délai du département', security: [{ bearer: [] }], response: { 200: PolicyResponse, ...errorResponses } } },
+  app.get('/sla-policy', { config: { access: 'sla_policy.read' }, schema: { tags: ['délais'], summary: 'La politique de délai du département', security: [{ bearer: [] }], response: { 200: PolicyResponse, ...errorResponses } } },
     async (request) => app.tx(request, (trx) => show(trx, request.principal!.tenantId, null)))
-  app.put('/sla-policy', { schema: { tags: ['délais'], summary: 'Modifier la politique de délai du département', security: [{ bearer: [] }], body: PolicyBody, response: { 200: PolicyResponse, ...errorResponses } } },
+  app.put('/sla-policy', { config: { access: 'sla_policy.write' }, schema: { tags: ['délais'], summary: 'Modifier la politique de délai du département', security: [{ bearer: [] }], body: PolicyBody, response: { 200: PolicyResponse, ...errorResponses } } },
     async (request) => app.tx(request, async (trx) => { await save(trx, request.principal!.tenantId, null, request.body); return show(trx, request.principal!.tenantId, null) }))
-  app.get('/sla-policy/themes/:code', { schema: { tags: ['délais'], summary: 'La politique de délai d’un thème', security: [{ bearer: [] }], params: Type.Object({ code: Type.String({ maxLength: 50 }) }), response: { 200: PolicyResponse, ...errorResponses } } },
+  app.get('/sla-policy/themes/:code', { config: { access: 'sla_policy.read' }, schema: { tags: ['délais'], summary: 'La politique de délai d’un thème', security: [{ bearer: [] }], params: Type.Object({ code: Type.String({ maxLength: 50 }) }), response: { 200: PolicyResponse, ...errorResponses } } },
     async (request) => app.tx(request, async (trx) => show(trx, request.principal!.tenantId, await themeByCode(trx, request.principal!.tenantId, request.params.code))))
-  app.put('/sla-policy/themes/:code', { schema: { tags: ['délais'], summary: 'Modifier la politique de délai d’un thème', security: [{ bearer: [] }], params: Type.Object({ code: Type.String({ maxLength: 50 }) }), body: PolicyBody, response: { 200: PolicyResponse, ...errorResponses } } },
+  app.put('/sla-policy/themes/:code', { config: { access: 'sla_policy.write' }, schema: { tags: ['délais'], summary: 'Modifier la politique de délai d’un thème', security: [{ bearer: [] }], params: Type.Object({ code: Type.String({ maxLength: 50 }) }), body: PolicyBody, response: { 200: PolicyResponse, ...errorResponses } } },
     async (request) => app.tx(request, async (trx) => { const t = await themeByCode(trx, request.principal!.tenantId, request.params.code); await save(trx, request.principal!.tenantId, t, request.body); return show(trx, request.principal!.tenantId, t) }))
 }

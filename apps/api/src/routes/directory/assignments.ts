@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { parse } from 'csv-parse/sync'
 import { stringify } from 'csv-stringify/sync'
-import { InvalidInput, conflict } from '@relais/core'
+import { InvalidInput, authorizeRole, conflict } from '@relais/core'
 import {
   ASSIGNMENT_CSV_COLUMN, ASSIGNMENT_CSV_COLUMNS, assignmentCsvLine, assignmentHeaderIssue, assignmentIssues, duplicateIssues,
   type AssignmentField, type AssignmentInput, type CsvIssue, type CsvRecord, type OrganisationRef, type PersonRef,
@@ -16,7 +16,7 @@ import {
 } from '@relais/db/directory'
 import { ErrorBody, IdParams, Page } from '../../schemas/common.ts'
 import { Assignment, AssignmentCreate, AssignmentPatch, AssignmentQuery, ImportResult } from '../../schemas/directory.ts'
-import { UUID, actorOf, invalidFields, missing, readCursor, readErrors, requireNetworkAdmin, secured, uniquely, writeErrors } from './common.ts'
+import { UUID, actorOf, invalidFields, missing, readCursor, readErrors, secured, uniquely, writeErrors } from './common.ts'
 
 const API_FIELD: Record<AssignmentField, string> = {
   theme: 'themeCode', territoryKind: 'territoryKind', territoryCode: 'territoryCode', organisation: 'organisationId', person: 'personId',
@@ -98,11 +98,10 @@ export async function assignmentRoutes(fastify: FastifyInstance) {
     }
 
     app.get(path, {
-      onRequest: [app.authenticate],
+      config: { access: 'routing.read' },
       schema: { tags, summary: `${kind.many} (mission TIC)`, ...secured, querystring: AssignmentQuery, response: { 200: Page(Assignment), ...readErrors } },
     }, async (request) => {
       const actor = actorOf(request)
-      requireNetworkAdmin(actor, 'Seule la mission TIC consulte et modifie le routage des saisines.')
       const { limit = 50, cursor, ...filter } = request.query
       const after = readCursor(cursor, 4)
       const rows = await app.tx(request, (trx) => listAssignments(trx, table, actor.tenantId, filter, after, limit))
@@ -110,14 +109,13 @@ export async function assignmentRoutes(fastify: FastifyInstance) {
     })
 
     app.get(`${path}.csv`, {
-      onRequest: [app.authenticate],
+      config: { access: 'routing.read' },
       schema: {
         tags, summary: `${kind.many} en vigueur, au format CSV (séparateur ;, UTF-8) : une ligne par territoire × thème`, ...secured,
         response: { 200: { description: ASSIGNMENT_CSV_COLUMNS.join(';'), content: { 'text/csv': { schema: Type.String() } } }, 401: ErrorBody, 403: ErrorBody },
       },
     }, async (request, reply) => {
       const actor = actorOf(request)
-      requireNetworkAdmin(actor, 'Seule la mission TIC consulte et modifie le routage des saisines.')
       const { rows, lookups, departement } = await app.tx(request, async (trx) => ({
         rows: await listAssignments(trx, table, actor.tenantId, { active: true }, undefined, null),
         lookups: await directoryLookups(trx, actor.tenantId),
@@ -132,7 +130,7 @@ export async function assignmentRoutes(fastify: FastifyInstance) {
     })
 
     app.post(`${path}/import`, {
-      onRequest: [app.authenticate],
+      config: { access: 'routing.import' },
       bodyLimit: 10 * 1024 * 1024,
       schema: {
         tags, summary: `Remplace ${kind.all} en vigueur par le contenu d’un fichier CSV ; une ligne fausse et rien n’est importé`,
@@ -142,7 +140,6 @@ export async function assignmentRoutes(fastify: FastifyInstance) {
       },
     }, async (request) => {
       const actor = actorOf(request)
-      requireNetworkAdmin(actor, 'Seule la mission TIC consulte et modifie le routage des saisines.')
       const records = readCsv(typeof request.body === 'string' ? request.body : '')
       const headerIssue = assignmentHeaderIssue(records[0])
       if (headerIssue) throw csvInvalid([headerIssue])
@@ -195,22 +192,21 @@ export async function assignmentRoutes(fastify: FastifyInstance) {
     })
 
     app.get(`${path}/:id`, {
-      onRequest: [app.authenticate],
+      config: { access: 'routing.read', afterLookup: true },
       schema: { tags, summary: `Une entrée : ${kind.one}`, ...secured, params: IdParams, response: { 200: Assignment, ...readErrors } },
     }, async (request) => {
       const actor = actorOf(request)
       const row = await app.tx(request, (trx) => getAssignment(trx, table, actor.tenantId, request.params.id))
       if (!row) throw notFound()
-      requireNetworkAdmin(actor, 'Seule la mission TIC consulte et modifie le routage des saisines.')
+      authorizeRole(actor, 'routing.read')
       return row
     })
 
     app.post(path, {
-      onRequest: [app.authenticate],
+      config: { access: 'directory.write' },
       schema: { tags, summary: `Ajoute ${kind.one} (mission TIC)`, ...secured, body: AssignmentCreate, response: { 201: Assignment, ...writeErrors } },
     }, async (request, reply) => {
       const actor = actorOf(request)
-      requireNetworkAdmin(actor)
       const b = request.body
       const row = await app.tx(request, async (trx) => {
         const values = await validated(trx, actor.tenantId, { ...b, organisation: b.organisationId, person: b.personId ?? undefined })
@@ -221,7 +217,7 @@ export async function assignmentRoutes(fastify: FastifyInstance) {
     })
 
     app.patch(`${path}/:id`, {
-      onRequest: [app.authenticate],
+      config: { access: 'directory.write', afterLookup: true },
       schema: { tags, summary: `Modifie ${kind.one} (mission TIC)`, ...secured, params: IdParams, body: AssignmentPatch, response: { 200: Assignment, ...writeErrors } },
     }, async (request) => {
       const actor = actorOf(request)
@@ -229,7 +225,7 @@ export async function assignmentRoutes(fastify: FastifyInstance) {
       return app.tx(request, async (trx) => {
         const current = await getAssignment(trx, table, actor.tenantId, request.params.id)
         if (!current) throw notFound()
-        requireNetworkAdmin(actor)
+        authorizeRole(actor, 'directory.write')
         if (!current.active) throw conflict('inactive', 'Cette entrée n’est plus en vigueur : créez-en une nouvelle.')
         const next = {
           themeCode: b.themeCode ?? current.themeCode, territoryKind: b.territoryKind ?? current.territoryKind,
@@ -242,14 +238,14 @@ export async function assignmentRoutes(fastify: FastifyInstance) {
     })
 
     app.post(`${path}/:id/deactivate`, {
-      onRequest: [app.authenticate],
+      config: { access: 'directory.write', afterLookup: true },
       schema: { tags, summary: `Retire ${kind.one} (mission TIC) ; l’historique est gardé`, ...secured, params: IdParams, response: { 200: Assignment, ...writeErrors } },
     }, async (request) => {
       const actor = actorOf(request)
       return app.tx(request, async (trx) => {
         const current = await getAssignment(trx, table, actor.tenantId, request.params.id)
         if (!current) throw notFound()
-        requireNetworkAdmin(actor)
+        authorizeRole(actor, 'directory.write')
         return updateAssignment(trx, table, actor.tenantId, current.id, { active: false })
       })
     })

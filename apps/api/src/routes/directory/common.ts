@@ -16,10 +16,6 @@ export function actorOf(request: FastifyRequest): Actor & { tenantId: string } {
   return { personId: p.personId, organisationId: p.organisationId, role: p.role, tenantId: p.tenantId }
 }
 
-export function requireNetworkAdmin(actor: Actor, message = 'Seule la mission TIC peut modifier l’annuaire du réseau.'): void {
-  if (actor.role !== 'network_admin') throw forbidden(message)
-}
-
 /** A keyset cursor of `arity` text keys whose last one is a row id; anything else is refused before SQL sees it. */
 export function readCursor(cursor: string | undefined, arity: number): string[] | undefined {
   const values = decodeCursor(cursor, arity)

@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { authorizeRole } from '@relais/core'
 import { page } from '@relais/db/paging'
 import { openingHoursIssues } from '@relais/core'
 import { communeOfDepartement, getOrganisation, insertOrganisation, listOrganisations, updateOrganisation } from '@relais/db/directory'
 import { IdParams, Page } from '../../schemas/common.ts'
 import { Organisation, OrganisationCreate, OrganisationPatch, OrganisationQuery } from '../../schemas/directory.ts'
-import { actorOf, missing, readCursor, readErrors, requireNetworkAdmin, secured, throwIfInvalid, uniquely, writeErrors } from './common.ts'
+import { actorOf, missing, readCursor, readErrors, secured, throwIfInvalid, uniquely, writeErrors } from './common.ts'
 
 const communeIssue = (insee: string) => ({ path: 'communeInsee', message: `« ${insee} » n’est pas une commune du département.` })
 
@@ -15,7 +16,7 @@ export async function organisationRoutes(fastify: FastifyInstance) {
   const tags = ['annuaire']
 
   app.get('/organisations', {
-    onRequest: [app.authenticate],
+    config: { access: 'organisation.read' },
     schema: { tags, summary: 'Les organisations du département (mairies, partenaires, maisons de services, mission TIC)', ...secured, querystring: OrganisationQuery, response: { 200: Page(Organisation), ...readErrors } },
   }, async (request) => {
     const { limit = 50, cursor, ...filter } = request.query
@@ -26,7 +27,7 @@ export async function organisationRoutes(fastify: FastifyInstance) {
   })
 
   app.get('/organisations/:id', {
-    onRequest: [app.authenticate],
+    config: { access: 'organisation.read' },
     schema: { tags, summary: 'Une organisation', ...secured, params: IdParams, response: { 200: Organisation, ...readErrors } },
   }, async (request) => {
     const actor = actorOf(request)
@@ -36,11 +37,10 @@ export async function organisationRoutes(fastify: FastifyInstance) {
   })
 
   app.post('/organisations', {
-    onRequest: [app.authenticate],
+    config: { access: 'directory.write' },
     schema: { tags, summary: 'Ajoute une organisation (mission TIC)', ...secured, body: OrganisationCreate, response: { 201: Organisation, ...writeErrors } },
   }, async (request, reply) => {
     const actor = actorOf(request)
-    requireNetworkAdmin(actor)
     const b = request.body
     const org = await app.tx(request, async (trx) => {
       throwIfInvalid([
@@ -57,7 +57,7 @@ export async function organisationRoutes(fastify: FastifyInstance) {
   })
 
   app.patch('/organisations/:id', {
-    onRequest: [app.authenticate],
+    config: { access: 'directory.write', afterLookup: true },
     schema: { tags, summary: 'Modifie une organisation (mission TIC)', ...secured, params: IdParams, body: OrganisationPatch, response: { 200: Organisation, ...writeErrors } },
   }, async (request) => {
     const actor = actorOf(request)
@@ -65,7 +65,7 @@ export async function organisationRoutes(fastify: FastifyInstance) {
     return app.tx(request, async (trx) => {
       const current = await getOrganisation(trx, actor.tenantId, request.params.id)
       if (!current) throw missing.organisation()
-      requireNetworkAdmin(actor)
+      authorizeRole(actor, 'directory.write')
       throwIfInvalid([
         current.kind === 'mairie' && b.communeInsee === null && { path: 'communeInsee', message: 'Une mairie garde le code INSEE de sa commune.' },
         !!b.communeInsee && !(await communeOfDepartement(trx, actor.tenantId, b.communeInsee)) && communeIssue(b.communeInsee),
@@ -78,7 +78,7 @@ export async function organisationRoutes(fastify: FastifyInstance) {
   })
 
   app.post('/organisations/:id/deactivate', {
-    onRequest: [app.authenticate],
+    config: { access: 'directory.write', afterLookup: true },
     schema: {
       tags, summary: 'Suspend une organisation (mission TIC) ; rien n’est effacé', ...secured, params: IdParams,
       response: { 200: Organisation, ...writeErrors },
@@ -88,7 +88,7 @@ export async function organisationRoutes(fastify: FastifyInstance) {
     return app.tx(request, async (trx) => {
       const current = await getOrganisation(trx, actor.tenantId, request.params.id)
       if (!current) throw missing.organisation()
-      requireNetworkAdmin(actor)
+      authorizeRole(actor, 'directory.write')
       return updateOrganisation(trx, actor.tenantId, current.id, { status: 'suspended' })
     })
   })

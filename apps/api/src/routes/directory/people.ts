@@ -45,7 +45,7 @@ export async function peopleRoutes(fastify: FastifyInstance) {
   const tags = ['annuaire']
 
   app.get('/people', {
-    onRequest: [app.authenticate],
+    config: { access: 'people.read' },
     schema: {
       tags, summary: 'Les personnes (toutes pour la mission TIC, celles de son organisation pour un administrateur d’organisation)',
       ...secured, querystring: PersonQuery, response: { 200: Page(PersonSchema), ...readErrors },
@@ -61,7 +61,7 @@ export async function peopleRoutes(fastify: FastifyInstance) {
   })
 
   app.get('/people/:id', {
-    onRequest: [app.authenticate],
+    config: { access: 'people.read' },
     schema: { tags, summary: 'Une personne', ...secured, params: IdParams, response: { 200: PersonSchema, ...readErrors } },
   }, async (request) => {
     const actor = actorOf(request)
@@ -75,11 +75,10 @@ export async function peopleRoutes(fastify: FastifyInstance) {
   })
 
   app.post('/people', {
-    onRequest: [app.authenticate],
+    config: { access: 'people.create' },
     schema: { tags, summary: 'Ajoute une personne', ...secured, body: PersonCreate, response: { 201: PersonSchema, ...writeErrors } },
   }, async (request, reply) => {
     const actor = actorOf(request)
-    if (actor.role !== 'network_admin' && actor.role !== 'org_admin') throw forbidden('Seuls les administrateurs peuvent ajouter des personnes.')
     const b = request.body
     const weak = weakPassword(b.password)
     if (weak) throw weak
@@ -96,7 +95,7 @@ export async function peopleRoutes(fastify: FastifyInstance) {
   })
 
   app.patch('/people/:id', {
-    onRequest: [app.authenticate],
+    config: { access: 'people.manage', afterLookup: true },
     schema: {
       tags, summary: 'Modifie une personne (un nouveau mot de passe ferme ses sessions)', ...secured, params: IdParams,
       body: PersonPatch, response: { 200: PersonSchema, ...writeErrors },
@@ -133,7 +132,7 @@ export async function peopleRoutes(fastify: FastifyInstance) {
   })
 
   app.post('/people/:id/deactivate', {
-    onRequest: [app.authenticate],
+    config: { access: 'people.manage', afterLookup: true },
     schema: {
       tags, summary: 'Désactive une personne : elle ne peut plus se connecter et ses sessions sont fermées sur-le-champ', ...secured,
       params: IdParams, response: { 200: PersonSchema, ...writeErrors },

@@ -77,7 +77,7 @@ t.test('writes into another tenant are refused by the policy', async (t) => {
   await asApp(cher, async (c) => {
     const updated = await c.query(`update organisation set name = 'Piratée' where tenant_id = $1`, [indre])
     t.equal(updated.rowCount, 0, 'an update cannot reach the Indre')
-    const deleted = await c.query('delete from person where tenant_id = $1', [indre])
+    const deleted = await c.query('delete from fiche_theme where tenant_id = $1', [indre])
     t.equal(deleted.rowCount, 0, 'nor a delete')
   })
   await asApp(cher, async (c) => {

@@ -34,11 +34,11 @@ const DONE: Record<string, string> = {
 
 type Item = Awaited<ReturnType<typeof listReferrals>>['items'][number]
 
-/** Secretary: overdue first (most late first), then newest. Others: by deadline, soonest first, closed ones last. */
-export function sortForRole(items: Item[], role: string): Item[] {
+/** A mairie's own filings: overdue first (most late first), then newest. Others: by deadline, soonest first, closed ones last. */
+export function sortForList(items: Item[], ownFilings: boolean): Item[] {
   const due = (i: Item) => (i.dueAt ? new Date(i.dueAt).getTime() : Number.POSITIVE_INFINITY)
   const filed = (i: Item) => new Date(i.filedAt).getTime()
-  if (role === 'secretary') {
+  if (ownFilings) {
     return [...items].sort((a, b) => (Number(b.overdue) - Number(a.overdue)) || (a.overdue && b.overdue ? due(a) - due(b) : 0) || filed(b) - filed(a))
   }
   const rank = (i: Item) => (CLOCK_STATUSES.includes(i.status as ReferralStatus) ? 0 : UNFINISHED_STATUSES.includes(i.status as ReferralStatus) ? 1 : 2)
@@ -99,11 +99,14 @@ export async function referralPages(app: FastifyInstance) {
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/saisines', { config: { access: 'referral.read' } }, async (request, reply) => {
     const p = request.principal!
-    const wholeNetwork = reachOf(p.role, 'referral.read') === 'tenant'
+    // The list reads as its reach: the mairie's follow-up of what it filed, a holder's inbox, the whole network.
+    const reach = reachOf(p.role, 'referral.read')
+    const wholeNetwork = reach === 'tenant'
+    const ownFilings = reach === 'own_mairie'
     const q = request.query
     const now = app.clock()
     // Defaults: a partner sees what it still has to handle; a mairie everything it filed.
-    const view = q.vue === 'toutes' || q.vue === 'ouvertes' ? q.vue : p.role === 'secretary' ? 'toutes' : 'ouvertes'
+    const view = q.vue === 'toutes' || q.vue === 'ouvertes' ? q.vue : ownFilings ? 'toutes' : 'ouvertes'
     const status = REFERRAL_STATUSES.includes(q.statut as ReferralStatus) ? (q.statut as ReferralStatus) : undefined
     const filters = {
       status,
@@ -118,14 +121,14 @@ export async function referralPages(app: FastifyInstance) {
       let items = list.items
       if (!status && view === 'ouvertes') items = items.filter((i) => CLOCK_STATUSES.includes(i.status as ReferralStatus))
       return {
-        me, items: rows(sortForRole(items, p.role), now), truncated: !!list.nextCursor,
+        me, items: rows(sortForList(items, ownFilings), now), truncated: !!list.nextCursor,
         ...await filingChoices(trx, p),
         organisations: wholeNetwork ? (await organisationChoices(trx, p)).filter((o) => o.kind === 'partner') : [],
       }
     })
-    const title = p.role === 'secretary' ? 'Saisines de la mairie' : p.role === 'network_admin' ? 'Saisines du réseau' : 'Saisines reçues'
+    const title = ownFilings ? 'Saisines de la mairie' : wholeNetwork ? 'Saisines du réseau' : 'Saisines reçues'
     return kit.render(reply, 'referrals.hbs', {
-      title, ...data, isSecretary: p.role === 'secretary', isAdmin: p.role === 'network_admin', live: p.role !== 'secretary',
+      title, ...data, isSecretary: ownFilings, isAdmin: wholeNetwork, live: !ownFilings,
       filters: { ...filters, vue: view, retard: q.retard === '1' },
       statuses: REFERRAL_STATUSES.map((s) => ({ value: s, label: statusLabel(s), selected: s === status })),
     })

@@ -234,3 +234,9 @@ export async function ficheOwnersFor(trx: TenantTx, p: Principal): Promise<{ id:
   const owners = await repo.ficheOwners(trx, p.tenantId)
   return owners.filter((o) => mayWrite(p, o.id))
 }
+
+/** The themes a fiche may be filed under (active ones). */
+export async function ficheThemes(trx: TenantTx, p: Principal): Promise<{ code: string; label: string }[]> {
+  authorizeRole(p, 'fiche.read')
+  return repo.activeThemes(trx, p.tenantId)
+}

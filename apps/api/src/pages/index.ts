@@ -17,6 +17,7 @@ import { ROLE_LABELS } from './format.ts'
 import { referralPages } from './referrals.ts'
 import { adminPages } from './admin.ts'
 import { livePages } from './live.ts'
+import { fichePages } from './fiches.ts'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const VIEWS = path.resolve(here, '../../views')
@@ -63,6 +64,7 @@ const NAV: [href: string, action: Action, label: (role: PersonRole) => string][]
   ['/triage', 'network.overview', () => 'File de tri'],
   ['/annuaire/organisations', 'directory.browse', () => 'Annuaire'],
   ['/organisation/personnes', 'organisation.people', () => 'Personnes de l’organisme'],
+  ['/fiches', 'fiche.read', () => 'Base de connaissance'],
 ]
 
 export async function pagesPlugin(app: FastifyInstance) {
@@ -74,7 +76,7 @@ export async function pagesPlugin(app: FastifyInstance) {
     root: VIEWS,
     layout: 'layouts/main.hbs',
     production,
-    options: { partials: { fieldError: 'partials/field-error.hbs', referralTable: 'partials/referral-table.hbs', directoryNav: 'partials/directory-nav.hbs', peopleTable: 'partials/people-table.hbs' } },
+    options: { partials: { fieldError: 'partials/field-error.hbs', referralTable: 'partials/referral-table.hbs', directoryNav: 'partials/directory-nav.hbs', peopleTable: 'partials/people-table.hbs', ficheSuggestions: 'partials/fiche-suggestions.hbs' } },
   })
   await app.register(fastifyCsrf, {
     cookieKey: 'relais_csrf',
@@ -128,6 +130,7 @@ export async function pagesPlugin(app: FastifyInstance) {
   await app.register(referralPages)
   await app.register(adminPages)
   await app.register(livePages)
+  await app.register(fichePages)
 }
 
 async function authPages(app: FastifyInstance) {

@@ -9,6 +9,7 @@ import { act, currentHolder, fileReferralSummary, filingChoices, getReferral, li
 import { ACTIONS, FileBody } from '../schemas/referrals.ts'
 import { fieldPath, frenchMessage, httpError } from '../plugins/errors.ts'
 import { CHANNEL_LABELS, deadline, fieldErrors, longDate, shortDate, statusLabel, timelineEntry } from './format.ts'
+import { ficheSuggestions } from './fiches.ts'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const INSEE = /^[0-9][0-9AB][0-9]{3}$/
@@ -139,7 +140,8 @@ export async function referralPages(app: FastifyInstance) {
     const data = await app.tx(request, async (trx) => {
       const me = await kit.me(trx, request)
       const mairieInsee = await ownCommune(trx, p)
-      return { me, ...await filingChoices(trx, p), mairieInsee }
+      const suggestions = await ficheSuggestions(trx, p, { communeInsee: mairieInsee ?? undefined, ...values }, app.clock())
+      return { me, ...await filingChoices(trx, p), mairieInsee, suggestions }
     })
     const v: Record<string, string> = { preferredChannel: 'email', communeInsee: data.mairieInsee ?? '', ...values }
     return kit.render(reply, 'referral-new.hbs', {
@@ -157,6 +159,8 @@ export async function referralPages(app: FastifyInstance) {
   app.post<{ Body: Record<string, string> }>('/saisines/nouvelle', { config: { access: 'referral.file' }, preHandler: app.csrfProtection }, async (request, reply) => {
     const body = request.body ?? {}
     const values = Object.fromEntries(Object.entries(body).filter(([k, v]) => k !== '_csrf' && typeof v === 'string')) as Record<string, string>
+    // « Chercher dans les fiches » (and the live suggestions): the form comes back with the fiches, nothing is filed.
+    if (body.chercher !== undefined) return renderNew(request, reply, values)
     const input = fileInput(body)
     const invalid = schemaErrors(FileBody, input)
     if (invalid.length) return renderNew(request, reply, values, formErrors(invalid, FILE_FIELDS), undefined, 400)

@@ -153,6 +153,10 @@ export async function themesByCodes(trx: TenantTx, tenantId: string, codes: stri
   return trx.selectFrom('theme').select(['id', 'code', 'label', 'active']).where('tenant_id', '=', tenantId).where('code', 'in', codes).execute()
 }
 
+export async function activeThemes(trx: TenantTx, tenantId: string): Promise<{ code: string; label: string }[]> {
+  return trx.selectFrom('theme').select(['code', 'label']).where('tenant_id', '=', tenantId).where('active', '=', true).orderBy('label').execute()
+}
+
 export async function tenantDepartement(trx: TenantTx, tenantId: string): Promise<string> {
   return (await trx.selectFrom('tenant').select('code').where('id', '=', tenantId).executeTakeFirstOrThrow()).code
 }

@@ -4,9 +4,9 @@ import { DEMO_PASSWORD, TooManyRequests, Unauthenticated } from '@relais/core'
 import { crossTenant, withTenant, type DB, type Role } from '@relais/db'
 import { dummyPasswordHash, randomToken, sha256, verifyPassword } from '@relais/db/credentials'
 import {
-  insertRefreshSession, lockRefreshSession, loginCandidates, principalState, revokeFamily, revokeRefreshSession, sessionPerson,
+  insertRefreshSession, lockRefreshSession, type LoginCandidate, loginCandidates, principalState, revokeFamily, revokeRefreshSession, sessionPerson,
 } from '@relais/db/repositories/sessions'
-import { LoginThrottle } from './throttle.ts'
+import { frenchDelay, LoginThrottle } from './throttle.ts'
 
 export const ACCESS_TOKEN_SECONDS = 15 * 60
 const REFRESH_DAYS = 14
@@ -26,7 +26,7 @@ export const unauthenticated = () => new Unauthenticated('unauthenticated', 'Aut
 /** Too many failed logins: the app tells the client when to try again (Retry-After). */
 export class LoginThrottled extends TooManyRequests {
   constructor(public readonly retryAfterSeconds: number) {
-    super('too_many_attempts', `Trop de tentatives de connexion : réessayez dans ${Math.ceil(retryAfterSeconds / 60)} minute(s).`)
+    super('too_many_attempts', `Trop de tentatives de connexion : réessayez dans ${frenchDelay(retryAfterSeconds)}.`)
   }
 }
 
@@ -76,21 +76,24 @@ export function sessionService(deps: SessionDeps) {
     return { accessToken, expiresIn: ACCESS_TOKEN_SECONDS, tokenType: 'Bearer', refresh: { value: `${person.tenant_id}.${id}.${secret}`, expires } }
   }
 
-  /** Checks the credentials (throttled per address and per email) and opens a session; Unauthenticated or LoginThrottled otherwise. */
+  /** Checks the credentials (throttled per account-and-address and per address, slowed per account) and opens a session; Unauthenticated or LoginThrottled otherwise. */
   async function login(input: { email: string; password: string; ip: string }, log: Log): Promise<Session> {
     const email = input.email.trim().toLowerCase()
-    const wait = await throttle.retryAfter(email, input.ip).catch((err) => { log.warn({ err: err.message }, 'login throttle unavailable'); return 0 })
+    const wait = await throttle.reserve(email, input.ip).catch((err) => { log.warn({ err: err.message }, 'login throttle unavailable'); return 0 })
     if (wait > 0) throw new LoginThrottled(wait)
-    const rows = await loginCandidates(cross, email)
-    let matched: (typeof rows)[number] | undefined
-    if (rows.length === 0) await verifyPassword(await dummyPasswordHash(), input.password)
-    for (const row of rows) if (await verifyPassword(row.password_hash, input.password)) { matched = row; break }
-    const demoRefused = matched && deps.production && input.password === DEMO_PASSWORD
-    if (!matched || demoRefused) {
-      await throttle.recordFailure(email, input.ip).catch(() => undefined)
-      throw invalidCredentials()
+    let matched: LoginCandidate | undefined
+    try {
+      const rows = await loginCandidates(cross, email)
+      if (rows.length === 0) await verifyPassword(await dummyPasswordHash(), input.password)
+      for (const row of rows) if (await verifyPassword(row.password_hash, input.password)) { matched = row; break }
+    } catch (err) {
+      await throttle.release(email, input.ip).catch(() => undefined) // an outage is nobody's failure
+      throw err
     }
-    await throttle.recordSuccess(email).catch(() => undefined)
+    const demoRefused = matched && deps.production && input.password === DEMO_PASSWORD
+    // A failure keeps its reservation: it counts.
+    if (!matched || demoRefused) throw invalidCredentials()
+    await throttle.succeeded(email, input.ip).catch(() => undefined)
     const person = await withTenant(deps.db, { tenantId: matched.tenant_id }, (trx) => sessionPerson(trx, matched.tenant_id, matched.person_id))
     if (!person) throw invalidCredentials()
     return open(person)

@@ -29,7 +29,7 @@ const EXPECTED: Record<string, string[]> = {
   theme: ['INSERT', 'SELECT', 'UPDATE'],
 }
 /** Definer functions, the only ways across tenants, and the helper the policies call. */
-const EXPECTED_FUNCTIONS = ['app_tenant_id', 'auth_candidates', 'auth_principal', 'outbox_due', 'sla_due']
+const EXPECTED_FUNCTIONS = ['app_tenant_id', 'auth_candidates', 'auth_principal', 'outbox_claim', 'sla_claim', 'sla_due']
 
 const env = await createTestEnv()
 const owner = new pg.Client({ connectionString: env.config.DATABASE_URL })

@@ -39,7 +39,7 @@ function redisConnection(url: string): ConnectionOptions {
 export async function startWorker(config: Config, opts: WorkerOptions) {
   const clock = opts.clock ?? (() => new Date())
   const log = opts.log
-  const pool = createPool(config.APP_DATABASE_URL, 10)
+  const pool = createPool(config.APP_DATABASE_URL, config.WORKER_POOL_MAX)
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle database client error'))
   const db: DB = createKysely(pool)
   // Workers keep ioredis' offline queue: without it, a restarted Redis made BullMQ's fetch loop spin on

@@ -13,6 +13,8 @@ const ConfigSchema = Type.Object({
   APP_DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   /** Connections per process in the application's pool: Postgres needs processes × this (see docs/operations.md). */
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+  /** Connections of each worker process (mail sending, SLA steps and the relay share them). */
+  WORKER_POOL_MAX: Type.Integer({ minimum: 2, maximum: 200, default: 10 }),
   REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
   REDIS_PREFIX: Type.String({ pattern: '^[a-zA-Z0-9_-]+$', default: 'relais' }),
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),

@@ -140,6 +140,8 @@ export interface ReferralTable {
   due_at: Timestamp | null
   next_step: string | null
   next_step_at: Timestamp | null
+  /** Until when a worker's SLA sweep holds the due step (sla_claim). */
+  sla_claimed_until: ColumnType<Date | null, Date | null | undefined, Date | null>
   sla_met_at: Timestamp | null
   sla_minutes_taken: number | null
   sla_minutes_vs_target: number | null

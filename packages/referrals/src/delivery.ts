@@ -143,14 +143,16 @@ export async function deliverOutbox(db: DB, a: DeliverArgs): Promise<'sent' | 's
 }
 
 /**
- * Outbox → queue, over every tenant. `hand` gives the due mails to the queue (false: it could not, they
- * stay due); the handed ones are marked relayed, each in its tenant's transaction. Returns how many.
+ * Outbox → queue, over every tenant: claims a batch of due mails (marked relayed), `hand` gives them to the queue
+ * (false: it could not, and they are released, each in its tenant's transaction, to be due again). Returns how many.
  */
-export async function relayOutbox(db: DB, now: () => Date, relayGraceSeconds: number, hand: (rows: outbox.DueOutboxRow[]) => Promise<boolean>): Promise<number> {
-  const due = await outbox.dueOutbox(crossTenant(db), now(), relayGraceSeconds, 500)
-  if (!due.length || !await hand(due)) return 0
+export async function relayOutbox(db: DB, now: () => Date, relayGraceSeconds: number, hand: (rows: outbox.DueOutboxRow[]) => Promise<boolean>, batch = 500): Promise<number> {
+  // Claimed (marked relayed) before the hand-over: another relay running at the same moment takes other rows.
+  const due = await outbox.claimDueOutbox(crossTenant(db), now(), relayGraceSeconds, batch)
+  if (!due.length) return 0
+  if (await hand(due)) return due.length
   const byTenant = new Map<string, string[]>()
   for (const r of due) byTenant.set(r.tenant_id, [...(byTenant.get(r.tenant_id) ?? []), r.id])
-  for (const [tenantId, ids] of byTenant) await withTenant(db, { tenantId }, (trx) => outbox.markRelayed(trx, tenantId, ids, now()))
-  return due.length
+  for (const [tenantId, ids] of byTenant) await withTenant(db, { tenantId }, (trx) => outbox.releaseRelayed(trx, tenantId, ids))
+  return 0
 }

@@ -1,5 +1,5 @@
 import { crossTenant, withTenant, type DB, type TenantTx } from '@relais/db'
-import { dueSlaSteps, lockReferral, updateReferral, type DueStepRow } from '@relais/db/repositories/referrals'
+import { claimDueSlaSteps, dueSlaSteps, lockReferral, updateReferral, type DueStepRow } from '@relais/db/repositories/referrals'
 import { clockEvents } from '@relais/db/repositories/timeline'
 import { appendEvent, SYSTEM } from './timeline.ts'
 import { enqueueMail } from './outbox.ts'
@@ -13,7 +13,10 @@ import { pausesFrom, plannedSteps, refreshSchedule } from './schedule.ts'
  */
 async function runSlaStep(trx: TenantTx, tenantId: string, referralId: string, expectedStep: string, now: Date): Promise<boolean> {
   const r = await lockReferral(trx, tenantId, referralId)
-  if (!r || r.next_step !== expectedStep || !r.next_step_at || r.next_step_at > now) return false
+  if (!r) return false
+  // The sweep's claim ends here, done or not: the next step, if already due, is free for the next batch.
+  if (r.sla_claimed_until) await updateReferral(trx, tenantId, r.id, { sla_claimed_until: null })
+  if (r.next_step !== expectedStep || !r.next_step_at || r.next_step_at > now) return false
   const events = await clockEvents(trx, tenantId, r.id)
   const policy = await loadPolicy(trx, tenantId, r.theme_id)
   const { dueAt, steps } = plannedSteps(r.clock_started_at, policy, pausesFrom(events, r.clock_started_at))
@@ -54,11 +57,24 @@ export async function runSlaStepJob(db: DB, job: { tenantId: string; referralId:
  * The SLA sweep over every tenant: runs the steps due now; hands the steps due before the next sweep (until
  * `horizon`) to `later`, which schedules them to run on time. Returns how many steps it ran.
  */
-export async function sweepSla(db: DB, now: Date, horizon: Date, later: (row: DueStepRow) => Promise<void>): Promise<number> {
+export async function sweepSla(db: DB, now: Date, horizon: Date, later: (row: DueStepRow) => Promise<void>, opts: { batch?: number; claimSeconds?: number; max?: number } = {}): Promise<number> {
   const sweep = crossTenant(db)
+  const batch = opts.batch ?? 50
+  const max = opts.max ?? 10_000
   let done = 0
-  for (const row of await dueSlaSteps(sweep, now, 1000)) {
-    if (await runSlaStepJob(db, { tenantId: row.tenant_id, referralId: row.id, step: row.next_step }, now)) done++
+  // Small claimed batches: several workers sweeping at once share the due steps instead of queueing on the same rows.
+  // A worker that dies leaves its batch claimed until claimSeconds have passed.
+  // A step that stays due after its run (it could not be done) waits for the next sweep rather than spin in this one.
+  const seen = new Set<string>()
+  for (let claimed = 0; claimed < max;) {
+    const rows = (await claimDueSlaSteps(sweep, now, new Date(now.getTime() + (opts.claimSeconds ?? 300) * 1000), batch))
+      .filter((row) => !seen.has(`${row.id} ${row.next_step}`))
+    if (!rows.length) break
+    claimed += rows.length
+    for (const row of rows) {
+      seen.add(`${row.id} ${row.next_step}`)
+      if (await runSlaStepJob(db, { tenantId: row.tenant_id, referralId: row.id, step: row.next_step }, now)) done++
+    }
   }
   for (const row of await dueSlaSteps(sweep, horizon, 1000)) {
     if (row.next_step_at > now) await later(row)

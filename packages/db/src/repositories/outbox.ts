@@ -14,23 +14,30 @@ export async function insertOutbox(trx: TenantTx, tenantId: string, rows: NewOut
 
 export interface DueOutboxRow { id: string; tenant_id: string; attempts: number }
 
-/** Cross-tenant: ids of mails to hand to the queue (never relayed, or relayed long ago and not claimed). */
-export async function dueOutbox(db: CrossTenantDb, now: Date, relayGraceSeconds: number, limit: number): Promise<DueOutboxRow[]> {
-  const { rows } = await sql<DueOutboxRow>`select id::text as id, tenant_id, attempts from outbox_due(${now}, make_interval(secs => ${relayGraceSeconds}), ${limit})`.execute(db)
+/**
+ * Cross-tenant: claims up to `limit` mails to hand to the queue (never relayed, or relayed long ago and not claimed),
+ * marking them relayed in the same statement; rows another relay holds are skipped (SKIP LOCKED), not waited for.
+ */
+export async function claimDueOutbox(db: CrossTenantDb, now: Date, relayGraceSeconds: number, limit: number): Promise<DueOutboxRow[]> {
+  const { rows } = await sql<DueOutboxRow>`select id::text as id, tenant_id, attempts from outbox_claim(${now}, make_interval(secs => ${relayGraceSeconds}), ${limit})`.execute(db)
   return rows
 }
 
-export async function markRelayed(trx: TenantTx, tenantId: string, ids: string[], at: Date): Promise<void> {
+/** The queue did not take them: due again at once. */
+export async function releaseRelayed(trx: TenantTx, tenantId: string, ids: string[]): Promise<void> {
   if (!ids.length) return
-  await trx.updateTable('outbox').set({ relayed_at: at }).where('tenant_id', '=', tenantId).where('id', 'in', ids).execute()
+  await trx.updateTable('outbox').set({ relayed_at: null }).where('tenant_id', '=', tenantId).where('id', 'in', ids).execute()
 }
 
 /** Takes a mail for sending until claimedUntil, unless it is sent, failed, or claimed by another worker. */
 export async function claimOutbox(trx: TenantTx, tenantId: string, id: string, now: Date, claimedUntil: Date): Promise<OutboxRow | undefined> {
+  // A row another worker is claiming right now is skipped, not waited for.
   return trx.updateTable('outbox')
     .set({ claimed_until: claimedUntil, relayed_at: now })
-    .where('tenant_id', '=', tenantId).where('id', '=', id).where('sent_at', 'is', null).where('failed_at', 'is', null)
-    .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
+    .where('tenant_id', '=', tenantId).where('id', 'in', (eb) => eb.selectFrom('outbox').select('id').where('tenant_id', '=', tenantId).where('id', '=', id)
+      .where('sent_at', 'is', null).where('failed_at', 'is', null)
+      .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<', now)]))
+      .forUpdate().skipLocked())
     .returningAll().executeTakeFirst()
 }
 

@@ -99,7 +99,16 @@ export async function holderOf(trx: TenantTx, tenantId: string, id: string): Pro
 
 export interface DueStepRow { id: string; tenant_id: string; next_step: string; next_step_at: Date }
 
-/** Cross-tenant: referrals whose next SLA step is due by `at`, oldest first. */
+/**
+ * Cross-tenant: claims up to `limit` due steps no other worker holds (FOR UPDATE SKIP LOCKED), until `claimUntil`.
+ * Two workers calling it at once get disjoint batches, neither waits.
+ */
+export async function claimDueSlaSteps(db: CrossTenantDb, now: Date, claimUntil: Date, limit: number): Promise<DueStepRow[]> {
+  const { rows } = await sql<DueStepRow>`select id, tenant_id, next_step, next_step_at from sla_claim(${now}, ${claimUntil}, ${limit})`.execute(db)
+  return rows
+}
+
+/** Cross-tenant: referrals whose next SLA step is due by `at`, oldest first (read only: to schedule, not to run). */
 export async function dueSlaSteps(db: CrossTenantDb, at: Date, limit: number): Promise<DueStepRow[]> {
   const { rows } = await sql<DueStepRow>`select id, tenant_id, next_step, next_step_at from sla_due(${at}, ${limit})`.execute(db)
   return rows

@@ -2,7 +2,7 @@ import { DEFAULT_SLA_POLICY, notFound, type ClockMode, type SlaPolicy, type Open
 import type { TenantTx } from '@relais/db'
 import { hasOwnPolicy, policyInputs, savePolicy, type PolicyRow, type ThemePolicyRow } from '@relais/db/repositories/sla-policy'
 import { lockClockRunning } from '@relais/db/repositories/referrals'
-import { themeByCode } from '@relais/db/directory'
+import { themeByCode } from '@relais/db/repositories/themes'
 import { refreshSchedule } from './schedule.ts'
 
 export type { PolicyRow }

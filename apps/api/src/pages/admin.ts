@@ -6,7 +6,10 @@ import {
   TERRITORY_KIND_LABELS, describeOpeningHours, fromMinuteRanges, isUuid,
 } from '@relais/core'
 import type { OrganisationKind, Role } from '@relais/db'
-import { listAssignments, listOrganisations, listPeople, listThemes } from '@relais/db/directory'
+import { listAssignments } from '@relais/directory/assignments'
+import { listOrganisations } from '@relais/directory/organisations'
+import { listPeople } from '@relais/directory/people'
+import { listThemes } from '@relais/directory/themes'
 import { listReferrals, loadPolicy, networkGlance } from '@relais/referrals'
 import { deadline, duration, shortDate, statusLabel } from './format.ts'
 
@@ -36,7 +39,7 @@ export async function adminPages(app: FastifyInstance) {
     const q = (request.query.q ?? '').trim().slice(0, 100) || undefined
     const data = await app.tx(request, async (trx) => ({
       me: await kit.me(trx, request),
-      items: (await listOrganisations(trx, request.principal!.tenantId, { kind, q }, undefined, 500)).slice(0, 500).map((o) => ({ ...o, kindLabel: ORGANISATION_KIND_LABELS[o.kind], statusLabel: ORGANISATION_STATUS_LABELS[o.status] })),
+      items: (await listOrganisations(trx, request.principal!, { kind, q }, undefined, 500)).slice(0, 500).map((o) => ({ ...o, kindLabel: ORGANISATION_KIND_LABELS[o.kind], statusLabel: ORGANISATION_STATUS_LABELS[o.status] })),
     }))
     return kit.render(reply, 'directory-organisations.hbs', {
       title: 'Annuaire : organisations', ...data, section: 'organisations', filters: { type: kind, q },
@@ -49,9 +52,9 @@ export async function adminPages(app: FastifyInstance) {
     const organisationId = isUuid(request.query.organisme) ? request.query.organisme : undefined
     const q = (request.query.q ?? '').trim().slice(0, 100) || undefined
     const data = await app.tx(request, async (trx) => {
-      const tenantId = request.principal!.tenantId
-      const people = (await listPeople(trx, tenantId, { role, organisationId, q }, undefined, 500)).slice(0, 500)
-      const orgs = (await listOrganisations(trx, tenantId, {}, undefined, 2000)).filter((o) => o.kind !== 'mairie' || people.some((p) => p.organisationId === o.id))
+      const actor = request.principal!
+      const people = (await listPeople(trx, actor, { role, organisationId, q }, undefined, 500)).slice(0, 500)
+      const orgs = (await listOrganisations(trx, actor, {}, undefined, 2000)).filter((o) => o.kind !== 'mairie' || people.some((p) => p.organisationId === o.id))
       return { me: await kit.me(trx, request), people: peopleRows(people, app.clock()), orgs: orgs.map((o) => ({ id: o.id, name: o.name, selected: o.id === organisationId })) }
     })
     return kit.render(reply, 'directory-people.hbs', {
@@ -63,7 +66,7 @@ export async function adminPages(app: FastifyInstance) {
   app.get('/annuaire/themes', directory, async (request, reply) => {
     const data = await app.tx(request, async (trx) => ({
       me: await kit.me(trx, request),
-      items: (await listThemes(trx, request.principal!.tenantId, {}, undefined, 500)).map((t) => ({ ...t, sla: t.slaResponseMinutes ? duration(t.slaResponseMinutes) : 'politique du département' })),
+      items: (await listThemes(trx, request.principal!, {}, undefined, 500)).map((t) => ({ ...t, sla: t.slaResponseMinutes ? duration(t.slaResponseMinutes) : 'politique du département' })),
     }))
     return kit.render(reply, 'directory-themes.hbs', { title: 'Annuaire : thèmes', ...data, section: 'themes' })
   })
@@ -71,11 +74,11 @@ export async function adminPages(app: FastifyInstance) {
   app.get<{ Querystring: { theme?: string } }>('/annuaire/regles', directory, async (request, reply) => {
     const themeCode = (request.query.theme ?? '').slice(0, 50) || undefined
     const data = await app.tx(request, async (trx) => {
-      const tenantId = request.principal!.tenantId
+      const actor = request.principal!
       return {
         me: await kit.me(trx, request),
-        themes: (await listThemes(trx, tenantId, {}, undefined, 500)).map((t) => ({ code: t.code, label: t.label, selected: t.code === themeCode })),
-        items: (await listAssignments(trx, 'routing_rule', tenantId, { themeCode }, undefined, null)).map((a) => ({ ...a, territoryLabel: TERRITORY_KIND_LABELS[a.territoryKind] })),
+        themes: (await listThemes(trx, actor, {}, undefined, 500)).map((t) => ({ code: t.code, label: t.label, selected: t.code === themeCode })),
+        items: (await listAssignments(trx, 'routing_rule', actor, { themeCode }, undefined, null)).map((a) => ({ ...a, territoryLabel: TERRITORY_KIND_LABELS[a.territoryKind] })),
       }
     })
     return kit.render(reply, 'directory-rules.hbs', { title: 'Annuaire : règles de routage', ...data, section: 'regles' })
@@ -85,7 +88,7 @@ export async function adminPages(app: FastifyInstance) {
     const data = await app.tx(request, async (trx) => {
       const tenantId = request.principal!.tenantId
       const base = await loadPolicy(trx, tenantId, null)
-      const themes = await listThemes(trx, tenantId, { active: true }, undefined, 500)
+      const themes = await listThemes(trx, request.principal!, { active: true }, undefined, 500)
       const perTheme = []
       for (const t of themes) {
         const p = await loadPolicy(trx, tenantId, t.id)
@@ -109,7 +112,7 @@ export async function adminPages(app: FastifyInstance) {
     const p = request.principal!
     const data = await app.tx(request, async (trx) => ({
       me: await kit.me(trx, request),
-      people: peopleRows(await listPeople(trx, p.tenantId, { organisationId: p.organisationId }, undefined, 500), app.clock()),
+      people: peopleRows(await listPeople(trx, p, { organisationId: p.organisationId }, undefined, 500), app.clock()),
     }))
     return kit.render(reply, 'org-people.hbs', { title: 'Personnes de l’organisme', ...data })
   })

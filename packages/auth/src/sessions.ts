@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
-import { DEMO_PASSWORD, TooManyRequests, Unauthenticated } from '@relais/core'
+import { DEMO_PASSWORD, TooManyRequests, Unauthenticated, isUuid } from '@relais/core'
 import { crossTenant, withTenant, type DB, type Role } from '@relais/db'
 import { dummyPasswordHash, randomToken, sha256, verifyPassword } from '@relais/db/credentials'
 import {
@@ -10,7 +10,6 @@ import { frenchDelay, LoginThrottle } from './throttle.ts'
 
 export const ACCESS_TOKEN_SECONDS = 15 * 60
 const REFRESH_DAYS = 14
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 /** The refresh cookie is ours: its ids are written lower-case, anything else is not one of them. */
 const COOKIE_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
@@ -138,7 +137,7 @@ export function sessionService(deps: SessionDeps) {
    */
   async function principal(claims: { sub: unknown; tid: unknown; iat: unknown; iat_ms?: unknown }): Promise<Principal> {
     // Only uuids reach Postgres: anything else would surface as a 400 from a cast instead of a 401.
-    if (typeof claims.tid !== 'string' || typeof claims.sub !== 'string' || !UUID.test(claims.tid) || !UUID.test(claims.sub)) throw unauthenticated()
+    if (typeof claims.tid !== 'string' || typeof claims.sub !== 'string' || !isUuid(claims.tid) || !isUuid(claims.sub)) throw unauthenticated()
     // A token "issued" in the future would outlive a revocation (sessions_revoked_at is compared with iat).
     if (typeof claims.iat !== 'number' || claims.iat > Date.now() / 1000 + 60) throw unauthenticated()
     const person = await principalState(cross, claims.tid, claims.sub)

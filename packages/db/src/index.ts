@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
+import { isUuid } from '@relais/core'
 import type { Database } from './schema.ts'
 
 export * from './schema.ts'
@@ -46,11 +47,10 @@ export interface TenantScope {
   organisationId?: string
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 function uuidLiteral(value: string | undefined, what: string): string {
   if (value === undefined || value === '') return "''"
-  if (!UUID.test(value)) throw new Error(`withTenant: ${what} is not a uuid`)
+  if (!isUuid(value)) throw new Error(`withTenant: ${what} is not a uuid`)
   return `'${value}'`
 }
 

@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import Value from 'typebox/value'
 import type { TSchema } from 'typebox'
-import { DomainError, InvalidInput, NotFound, reachOf, ACTION_LABELS, CLOCK_STATUSES, REFERRAL_STATUSES, UNFINISHED_STATUSES, allowedActions, type ReferralAction, type ReferralStatus } from '@relais/core'
+import { DomainError, InvalidInput, NotFound, isInsee, isUuid, reachOf, ACTION_LABELS, CLOCK_STATUSES, REFERRAL_STATUSES, UNFINISHED_STATUSES, allowedActions, type ReferralAction, type ReferralStatus } from '@relais/core'
 import { fromLocalMs } from '@relais/core/sla/time-zone'
 import { act, currentHolder, fileReferralSummary, filingChoices, getReferral, listReferrals, organisationChoices, ownCommune, type FileInput, type Principal } from '@relais/referrals'
 import { ACTIONS, FileBody } from '../schemas/referrals.ts'
@@ -11,8 +11,6 @@ import { fieldPath, frenchMessage, httpError } from '../plugins/errors.ts'
 import { CHANNEL_LABELS, deadline, fieldErrors, longDate, shortDate, statusLabel, timelineEntry } from './format.ts'
 import { ficheSuggestions } from './fiches.ts'
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-const INSEE = /^[0-9][0-9AB][0-9]{3}$/
 
 /** Button and heading of each action, as the issue names them. */
 export const ACTION_BUTTONS: Record<ReferralAction, string> = {
@@ -112,8 +110,8 @@ export async function referralPages(app: FastifyInstance) {
     const filters = {
       status,
       themeCode: q.theme && q.theme.length <= 50 ? q.theme : undefined,
-      communeInsee: q.commune && INSEE.test(q.commune) ? q.commune : undefined,
-      organisationId: wholeNetwork && q.organisme && UUID.test(q.organisme) ? q.organisme : undefined,
+      communeInsee: isInsee(q.commune) ? q.commune : undefined,
+      organisationId: wholeNetwork && isUuid(q.organisme) ? q.organisme : undefined,
       overdue: q.retard === '1' ? true : undefined,
     }
     const data = await app.tx(request, async (trx) => {
@@ -213,7 +211,7 @@ export async function referralPages(app: FastifyInstance) {
   }
 
   app.get<{ Params: { id: string } }>('/saisines/:id', { config: { access: 'referral.read' } }, async (request, reply) => {
-    if (!UUID.test(request.params.id)) return app.tx(request, async (trx) => kit.notFound(request, reply, await kit.me(trx, request)))
+    if (!isUuid(request.params.id)) return app.tx(request, async (trx) => kit.notFound(request, reply, await kit.me(trx, request)))
     return renderDetail(request, reply, request.params.id)
   })
 
@@ -221,7 +219,7 @@ export async function referralPages(app: FastifyInstance) {
   for (const a of ACTIONS) {
     app.post<{ Params: { id: string }; Body: Record<string, string> }>(`/saisines/:id/${a.path}`, { config: { access: `referral.${a.action}`, afterLookup: true }, preHandler: app.csrfProtection }, async (request, reply) => {
       const id = request.params.id
-      if (!UUID.test(id)) return app.tx(request, async (trx) => kit.notFound(request, reply, await kit.me(trx, request)))
+      if (!isUuid(id)) return app.tx(request, async (trx) => kit.notFound(request, reply, await kit.me(trx, request)))
       const raw = Object.fromEntries(Object.entries(request.body ?? {}).filter(([k, v]) => k !== '_csrf' && typeof v === 'string' && v !== '')) as Record<string, string>
       const values = { [a.action]: raw }
       const input: Record<string, unknown> = { ...raw }

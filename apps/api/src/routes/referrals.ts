@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { act, fileReferralSummary, getReferral, listReferrals } from '@relais/referrals'
-import { IdParams, ListQuery, Uuid, errorResponses } from '../schemas/common.ts'
+import { IdParams, Insee, ListQuery, Uuid, errorResponses } from '../schemas/common.ts'
 import { ACTIONS, Detail, FileBody, Filed, ListItem, Status } from '../schemas/referrals.ts'
 
 export async function referralRoutes(fastify: FastifyInstance) {
@@ -22,7 +22,7 @@ export async function referralRoutes(fastify: FastifyInstance) {
     schema: {
       tags: ['saisines'], summary: 'Les saisines visibles par la personne connectée', security: [{ bearer: [] }],
       querystring: Type.Object({ ...ListQuery, status: Type.Optional(Status), organisationId: Type.Optional(Uuid), themeCode: Type.Optional(Type.String({ maxLength: 50 })),
-        communeInsee: Type.Optional(Type.String({ pattern: '^[0-9][0-9AB][0-9]{3}$' })), overdue: Type.Optional(Type.Boolean()), dueBefore: Type.Optional(Type.String({ format: 'date-time' })) }),
+        communeInsee: Type.Optional(Insee), overdue: Type.Optional(Type.Boolean()), dueBefore: Type.Optional(Type.String({ format: 'date-time' })) }),
       response: { 200: Type.Object({ items: Type.Array(ListItem), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses },
     },
   }, async (request) => app.tx(request, (trx) => listReferrals(trx, request.principal!, { ...request.query, limit: request.query.limit ?? 50 }, app.clock())))

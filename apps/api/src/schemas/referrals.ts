@@ -1,6 +1,6 @@
 import Type from 'typebox'
 import { REFERRAL_STATUSES, type ReferralAction } from '@relais/core'
-import { Uuid } from './common.ts'
+import { Insee, Uuid } from './common.ts'
 
 // Referral schemas shared by the JSON routes (validation, OpenAPI) and the pages (the same checks on forms).
 export const Status = Type.Union(REFERRAL_STATUSES.map((s) => Type.Literal(s)))
@@ -9,7 +9,7 @@ const Ref = Type.Object({ id: Type.String(), name: Type.String() })
 
 export const FileBody = Type.Object({
   themeCode: Type.String({ minLength: 1, maxLength: 50 }),
-  communeInsee: Type.Optional(Type.String({ pattern: '^[0-9][0-9AB][0-9]{3}$' })),
+  communeInsee: Type.Optional(Insee),
   question: Type.String({ minLength: 1, maxLength: 10000 }),
   citizen: Type.Object({
     name: Type.String({ minLength: 1, maxLength: 200 }),

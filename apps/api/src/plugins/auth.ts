@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto'
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import fastifyCookie from '@fastify/cookie'
@@ -33,8 +34,8 @@ export interface RouteAccess { access: Action | 'public'; afterLookup: boolean }
 declare module '@fastify/jwt' {
   interface FastifyJWT {
     /** iat_ms: when it was issued, to the millisecond (iat has whole seconds only). */
-    payload: { sub: string; tid: string; org: string; role: Role; iat_ms?: number }
-    user: { sub: string; tid: string; org: string; role: Role; iat: number; iat_ms?: number }
+    payload: { sub: string; tid: string; org: string; role: Role; sid: string; iat_ms?: number }
+    user: { sub: string; tid: string; org: string; role: Role; sid: string; iat: number; iat_ms?: number }
   }
 }
 
@@ -53,7 +54,7 @@ export interface HttpSessions {
   login(request: FastifyRequest, reply: FastifyReply, input: { email: string; password: string }, log?: FastifyBaseLogger): Promise<Tokens>
   /** Rotates the refresh cookie and issues a new access token. */
   refresh(request: FastifyRequest, reply: FastifyReply): Promise<Tokens>
-  /** Revokes the refresh session of the cookie (if any) and clears the cookie. */
+  /** Ends the session of the refresh cookie and of the access token (bearer or page cookie), if any; clears the cookie. */
   logout(request: FastifyRequest, reply: FastifyReply): Promise<void>
 }
 
@@ -65,12 +66,13 @@ export const authPlugin = fp(async (app: FastifyInstance) => {
   await app.register(fastifyJwt, {
     secret: app.config.JWT_SECRET,
     sign: { algorithm: 'HS256', iss: JWT_ISSUER, aud: JWT_AUDIENCE, expiresIn: ACCESS_TOKEN_SECONDS },
-    verify: { algorithms: ['HS256'], allowedIss: JWT_ISSUER, allowedAud: JWT_AUDIENCE, requiredClaims: ['exp', 'iat', 'sub', 'tid', 'iss', 'aud'] },
+    verify: { algorithms: ['HS256'], allowedIss: JWT_ISSUER, allowedAud: JWT_AUDIENCE, requiredClaims: ['exp', 'iat', 'sub', 'tid', 'sid', 'iss', 'aud'] },
   })
 
   const service = sessionService({
     db: app.db, redis: app.redis, redisPrefix: app.config.REDIS_PREFIX, production: app.config.NODE_ENV === 'production',
     signAccessToken: (claims) => app.jwt.sign(claims),
+    rotationKey: createHmac('sha256', app.config.JWT_SECRET).update('relais refresh rotation').digest('base64url'),
   })
   const cookieOptions = { httpOnly: true, sameSite: 'strict' as const, secure: app.config.NODE_ENV === 'production', path: '/' }
   const tokens = (reply: FastifyReply, session: Awaited<ReturnType<typeof service.login>>): Tokens => {
@@ -95,16 +97,29 @@ export const authPlugin = fp(async (app: FastifyInstance) => {
       }
     },
     async logout(request, reply) {
-      await service.logout(request.cookies[REFRESH_COOKIE])
+      await service.logout(request.cookies[REFRESH_COOKIE], await presentedToken(request))
       reply.clearCookie(REFRESH_COOKIE, cookieOptions)
     },
   } satisfies HttpSessions)
 
+  /** The access token a request carries (bearer, or the pages' cookie), if its signature holds; expired ones too. */
+  async function presentedToken(request: FastifyRequest): Promise<{ tid: string; sub: string; sid: string } | undefined> {
+    const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1]
+    for (const token of [bearer, request.cookies[ACCESS_COOKIE]]) {
+      if (!token) continue
+      try {
+        const claims = app.jwt.verify<{ tid: string; sub: string; sid: string }>(token, { ignoreExpiration: true })
+        if (typeof claims.sid === 'string') return claims
+      } catch { /* not ours: nothing to end */ }
+    }
+    return undefined
+  }
+
   /** The bearer token's person, as she is now (active, not revoked), on request.principal; 401 otherwise. */
   async function authenticate(request: FastifyRequest): Promise<void> {
-    let claims: { sub: string; tid: string; iat: number; iat_ms?: number }
+    let claims: { sub: string; tid: string; sid: string; iat: number; iat_ms?: number }
     try {
-      claims = await request.jwtVerify<{ sub: string; tid: string; iat: number; iat_ms?: number }>()
+      claims = await request.jwtVerify<{ sub: string; tid: string; sid: string; iat: number; iat_ms?: number }>()
     } catch {
       throw unauthenticated()
     }

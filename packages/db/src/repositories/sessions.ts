@@ -11,11 +11,14 @@ export async function loginCandidates(db: CrossTenantDb, email: string): Promise
   return rows
 }
 
-export interface PrincipalState { organisation_id: string; role: Role; active: boolean; sessions_revoked_at: Date | null }
+export interface PrincipalState { organisation_id: string; role: Role; active: boolean; sessions_revoked_at: Date | null; session_live: boolean }
 
-/** Cross-tenant: what an access token's person is now (role, still active, sessions revoked since), or undefined. */
-export async function principalState(db: CrossTenantDb, tenantId: string, personId: string): Promise<PrincipalState | undefined> {
-  const { rows } = await sql<PrincipalState>`select * from auth_principal(${tenantId}, ${personId})`.execute(db)
+/**
+ * Cross-tenant: what an access token's person is now (role, still active, sessions revoked since) and whether
+ * the token's session family still has a live session (not logged out), or undefined.
+ */
+export async function principalState(db: CrossTenantDb, tenantId: string, personId: string, familyId: string): Promise<PrincipalState | undefined> {
+  const { rows } = await sql<PrincipalState>`select * from auth_principal(${tenantId}, ${personId}, ${familyId})`.execute(db)
   return rows[0]
 }
 
@@ -37,11 +40,13 @@ export async function insertRefreshSession(trx: TenantTx, tenantId: string, v: N
   return row.id
 }
 
-export interface RefreshSessionRow { id: string; person_id: string; family_id: string; token_hash: string; expires_at: Date; revoked_at: Date | null }
+export interface RefreshSessionRow {
+  id: string; person_id: string; family_id: string; token_hash: string; expires_at: Date; revoked_at: Date | null; replaced_by: string | null
+}
 
 /** The session, locked until the transaction ends: two refreshes of one cookie are served one after the other. */
 export async function lockRefreshSession(trx: TenantTx, tenantId: string, id: string): Promise<RefreshSessionRow | undefined> {
-  return trx.selectFrom('refresh_session').select(['id', 'person_id', 'family_id', 'token_hash', 'expires_at', 'revoked_at'])
+  return trx.selectFrom('refresh_session').select(['id', 'person_id', 'family_id', 'token_hash', 'expires_at', 'revoked_at', 'replaced_by'])
     .where('tenant_id', '=', tenantId).where('id', '=', id).forUpdate().executeTakeFirst()
 }
 
@@ -54,4 +59,10 @@ export async function revokeRefreshSession(trx: TenantTx, tenantId: string, id: 
 /** Ends every session of the family (a rotated token presented again: it leaked). */
 export async function revokeFamily(trx: TenantTx, tenantId: string, familyId: string, at: Date): Promise<void> {
   await trx.updateTable('refresh_session').set({ revoked_at: at }).where('tenant_id', '=', tenantId).where('family_id', '=', familyId).where('revoked_at', 'is', null).execute()
+}
+
+/** Ends the family of a session that this person holds (logout with an access token: every token of it stops). */
+export async function revokePersonFamily(trx: TenantTx, tenantId: string, personId: string, familyId: string, at: Date): Promise<void> {
+  await trx.updateTable('refresh_session').set({ revoked_at: at }).where('tenant_id', '=', tenantId).where('person_id', '=', personId)
+    .where('family_id', '=', familyId).where('revoked_at', 'is', null).execute()
 }

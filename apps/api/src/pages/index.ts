@@ -42,10 +42,18 @@ export interface PageKit {
   sessions: HttpSessions
 }
 
-/** A local path to come back to after login, never another site ("//evil", "https://…"). */
-export function safeReturn(value: unknown): string | null {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\') || value.length > 500) return null
-  return value
+/**
+ * A page of ours to come back to after login, never another site: the value is resolved against PUBLIC_URL as a
+ * browser would, and only a path on that same origin is kept (normalised). Control characters (which a browser
+ * strips, "/\t/evil" becoming "//evil", or which a Location header cannot carry) and backslashes are refused.
+ */
+export function safeReturn(value: unknown, publicUrl: string): string | null {
+  if (typeof value !== 'string' || !value.startsWith('/') || value.length > 500 || /[\u0000-\u001f\u007f\\]/.test(value)) return null
+  let url: URL
+  try { url = new URL(value, publicUrl) } catch { return null }
+  if (url.origin !== new URL(publicUrl).origin) return null
+  const path = `${url.pathname}${url.search}${url.hash}`
+  return path.startsWith('/') && !path.startsWith('//') ? path : null
 }
 
 function handlebars() {
@@ -141,7 +149,7 @@ async function authPages(app: FastifyInstance) {
   })
 
   app.get<{ Querystring: { retour?: string } }>('/connexion', { config: { access: 'public' } }, async (request, reply) => {
-    const retour = safeReturn(request.query.retour)
+    const retour = safeReturn(request.query.retour, app.config.PUBLIC_URL)
     return kit.render(reply, 'login.hbs', { title: 'Connexion', retour, values: {} })
   })
 
@@ -149,7 +157,7 @@ async function authPages(app: FastifyInstance) {
     const body = request.body ?? {}
     const email = String(body.email ?? '').trim()
     const password = String(body.password ?? '')
-    const retour = safeReturn(body.retour)
+    const retour = safeReturn(body.retour, app.config.PUBLIC_URL)
     const errors: Record<string, string> = {}
     if (!email) errors.email = 'Saisissez votre adresse électronique.'
     if (!password) errors.password = 'Saisissez votre mot de passe.'

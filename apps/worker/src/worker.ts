@@ -59,7 +59,7 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
   const stats = { mailsSent: 0, slaSteps: 0 }
   const mailWorker = new Worker(MAIL_QUEUE, async (job) => {
     const { outboxId, tenantId } = job.data as { outboxId: string; tenantId: string }
-    const outcome = await deliverOutbox(db, { outboxId, tenantId, now: clock, claimSeconds, transport, publicUrl: config.PUBLIC_URL, log })
+    const outcome = await deliverOutbox(db, { outboxId, tenantId, now: clock, claimSeconds, transport, publicUrl: config.PUBLIC_URL, log, retryHours: config.MAIL_RETRY_HOURS })
     if (outcome === 'sent') stats.mailsSent++
     return outcome
   }, { connection, prefix, autorun, concurrency: opts.concurrency ?? 8, lockDuration: opts.lockDurationMs ?? 30_000, stalledInterval: opts.lockDurationMs ?? 30_000 })

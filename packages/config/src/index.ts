@@ -15,6 +15,8 @@ const ConfigSchema = Type.Object({
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   /** Connections of each worker process (mail sending, SLA steps and the relay share them). */
   WORKER_POOL_MAX: Type.Integer({ minimum: 2, maximum: 200, default: 10 }),
+  /** How long a mail's temporary failures are retried before it is failed (the mission TIC may send it again). */
+  MAIL_RETRY_HOURS: Type.Number({ exclusiveMinimum: 0, maximum: 720, default: 48 }),
   REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
   REDIS_PREFIX: Type.String({ pattern: '^[a-zA-Z0-9_-]+$', default: 'relais' }),
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),

@@ -93,7 +93,7 @@ t.test('an org admin manages her organisation’s people; the mission TIC everyo
 })
 
 t.test('mails, the SLA policy, the dashboard and the directory pages are the mission TIC’s; the people page an org admin’s', async (t) => {
-  for (const a of ['mails.read', 'sla_policy.read', 'sla_policy.write', 'network.overview', 'directory.browse'] as const) t.same(only(a), ['network_admin'], a)
+  for (const a of ['mails.read', 'mails.resend', 'sla_policy.read', 'sla_policy.write', 'network.overview', 'directory.browse'] as const) t.same(only(a), ['network_admin'], a)
   t.same(only('organisation.people'), ['org_admin'])
   t.throws(() => authorizeRole(referent, 'network.overview'), /réservée à la mission TIC/)
   t.throws(() => authorizeRole(tic, 'organisation.people'), /réservée aux administrateurs d’organisme/)

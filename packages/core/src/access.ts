@@ -78,6 +78,8 @@ export const ACCESS = {
   'referral.cancel': { who: MAIRIE_SIDE, outOfReach: 'not_found' },
   /** Mails that failed or wait for a retry. */
   'mails.read': { who: MISSION_TIC },
+  /** « Renvoyer » a mail that failed. */
+  'mails.resend': { who: MISSION_TIC, refusal: 'Seule la mission TIC peut renvoyer un courriel en échec.' },
   'sla_policy.read': { who: MISSION_TIC },
   'sla_policy.write': { who: MISSION_TIC },
   /** The network at a glance and the triage queue (pages). */

@@ -180,6 +180,12 @@ export interface OutboxTable {
   sent_at: Timestamp | null
   failed_at: Timestamp | null
   message_id: string
+  /** The sender's claim: its retry or failure lands only while it still holds it. */
+  claim_id: string | null
+  /** Not sent because it no longer applied (a reminder for a referral answered meanwhile). */
+  cancelled_at: Timestamp | null
+  /** The mission TIC sent a failed mail again: its retry window starts here. */
+  resent_at: Timestamp | null
 }
 
 export type FicheStatusColumn = 'draft' | 'published' | 'archived'

@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import { clockMayRun } from '@relais/core'
 import { crossTenant, withTenant, type DB, type TenantTx } from '@relais/db'
 import * as outbox from '@relais/db/repositories/outbox'
 import { lockReferral, referralForMail, updateReferral } from '@relais/db/repositories/referrals'
-import { eventWithActor, hasEventBefore } from '@relais/db/repositories/timeline'
+import { eventWithActor, hasEventAfter, hasEventBefore } from '@relais/db/repositories/timeline'
 import { flagBounced, organisationName, personName } from '@relais/db/repositories/parties'
 import { MailRenderError, renderMail, type MailKind, type MailTransport } from '@relais/mail'
 import { appendEvent, SYSTEM } from './timeline.ts'
@@ -47,7 +48,8 @@ async function mailData(trx: TenantTx, row: OutboxRow, publicUrl: string): Promi
       return { ...base, answer: String(e.data.body), answeredBy: e.person, answeredAt: e.at, citizenName: r.citizen_name, correction }
     }
     case 'transferred': {
-      const e = await event('transferred')
+      // The transfer that caused the mail, not the latest one (older rows carry no eventSeq).
+      const e = await event(payload.eventSeq === undefined ? 'transferred' : Number(payload.eventSeq))
       const from = await organisationName(trx, tenantId, String(e.data.fromOrganisationId))
       return { ...base, reason: String(payload.reason ?? e.data.reason), from: { name: e.actor ?? undefined, organisation: from ?? e.person.organisation }, dueAt, question: r.question }
     }
@@ -67,20 +69,24 @@ async function recordSent(trx: TenantTx, row: OutboxRow, now: Date) {
   await appendEvent(trx, row.tenant_id, row.referral_id, 'mail_sent', SYSTEM, now, { mailKind: row.kind, to: row.recipient_email, messageId: row.message_id, outboxId: String(row.id) })
 }
 
-/** A permanent refusal: flag the address, tell the network admin, and hand the referral to someone reachable. */
-async function recordBounce(trx: TenantTx, row: OutboxRow, now: Date, code: number | null, message: string) {
+/**
+ * A mail failed for good: refused permanently (flag the address, hand the referral to someone reachable), or retried
+ * past its window. Either way the network admin is told. Nothing happens if the sender's claim was taken meanwhile.
+ */
+async function recordFailure(trx: TenantTx, row: OutboxRow, now: Date, code: number | null, message: string, how: { permanent: boolean }): Promise<boolean> {
   const tenantId = row.tenant_id
-  await outbox.markFailed(trx, tenantId, row.id, now, `${code ?? ''} ${message}`.trim())
-  if (row.kind === 'delivery_failed') return
+  if (!await outbox.failClaimed(trx, tenantId, row.id, row.claim_id!, now, `${code ?? ''} ${message}`.trim())) return false
+  if (row.kind === 'delivery_failed') return true
   let bouncedName: string | undefined
-  if (row.recipient_person_id) bouncedName = (await flagBounced(trx, tenantId, row.recipient_person_id, now))?.name
+  if (row.recipient_person_id && how.permanent) bouncedName = (await flagBounced(trx, tenantId, row.recipient_person_id, now))?.name
+  else if (row.recipient_person_id) bouncedName = await personName(trx, tenantId, row.recipient_person_id)
   let reference: string | undefined
   if (row.referral_id) {
     const r = await lockReferral(trx, tenantId, row.referral_id)
     if (!r) throw new Error(`recordBounce: referral ${row.referral_id} not found`)
     reference = r.reference
-    await appendEvent(trx, row.tenant_id, r.id, 'mail_failed', SYSTEM, now, { mailKind: row.kind, to: row.recipient_email, code, permanent: true })
-    const holderBounced = row.recipient_person_id && row.recipient_person_id === r.holder_person_id && clockMayRun(r.status)
+    await appendEvent(trx, row.tenant_id, r.id, 'mail_failed', SYSTEM, now, { mailKind: row.kind, to: row.recipient_email, code, permanent: how.permanent })
+    const holderBounced = how.permanent && row.recipient_person_id && row.recipient_person_id === r.holder_person_id && clockMayRun(r.status)
     if (holderBounced) {
       const [backup] = await backupOf(trx, tenantId, r.holder_person_id)
       const personId = backup?.personId ?? null
@@ -97,16 +103,45 @@ async function recordBounce(trx: TenantTx, row: OutboxRow, now: Date, code: numb
     tenantId, referralId: null, kind: 'delivery_failed', recipients: await networkAdmins(trx, tenantId), now,
     payload: { address: row.recipient_email, person: bouncedName ? { name: bouncedName, organisation: '—' } : undefined, smtpCode: code, smtpMessage: message.slice(0, 2000), failedAt: now.toISOString(), referralId: row.referral_id ?? undefined, reference },
   })
+  return true
 }
 
-export interface DeliverArgs { outboxId: string; tenantId: string; now: () => Date; claimSeconds: number; transport: MailTransport; publicUrl: string; log: Logger }
+const HOLDER_TURN = new Set(['submitted', 'assigned'])
+
+/**
+ * Why a reminder or escalation no longer applies when it is about to go (null: it does): the referral was answered,
+ * closed or put on hold, or moved to another holder, after the step that queued it.
+ */
+async function staleStep(trx: TenantTx, row: OutboxRow): Promise<string | null> {
+  if ((row.kind !== 'reminder' && row.kind !== 'escalation') || !row.referral_id) return null
+  const r = await referralForMail(trx, row.tenant_id, row.referral_id)
+  if (r.sla_met_at || !HOLDER_TURN.has(r.status)) return `Sans objet : la saisine est passée au statut ${r.status} avant l’envoi.`
+  if (r.clock_started_at > row.created_at) return 'Sans objet : un nouveau délai a commencé avant l’envoi.'
+  const seq = Number((row.payload as Record<string, unknown>).eventSeq)
+  if (Number.isInteger(seq) && await hasEventAfter(trx, row.tenant_id, r.id, ['transferred', 'assigned', 'answered', 'appointment_proposed', 'info_requested'], seq)) {
+    return 'Sans objet : la saisine a changé de main ou reçu une réponse avant l’envoi.'
+  }
+  return null
+}
+
+export interface DeliverArgs {
+  outboxId: string; tenantId: string; now: () => Date; claimSeconds: number; transport: MailTransport; publicUrl: string; log: Logger
+  /** Temporary failures are retried this long after the mail was written (or resent), then it is failed. Default 48. */
+  retryHours?: number
+}
 
 /** Sends one outbox mail at most once per claim; the send is recorded right after the server accepts it. */
-export async function deliverOutbox(db: DB, a: DeliverArgs): Promise<'sent' | 'skipped' | 'retry' | 'failed'> {
+export async function deliverOutbox(db: DB, a: DeliverArgs): Promise<'sent' | 'skipped' | 'cancelled' | 'retry' | 'failed'> {
+  const claimId = randomUUID()
   const prepared = await withTenant(db, { tenantId: a.tenantId }, async (trx) => {
     const now = a.now()
-    const row = await outbox.claimOutbox(trx, a.tenantId, a.outboxId, now, new Date(now.getTime() + a.claimSeconds * 1000))
+    const row = await outbox.claimOutbox(trx, a.tenantId, a.outboxId, now, new Date(now.getTime() + a.claimSeconds * 1000), claimId)
     if (!row) return null
+    const stale = await staleStep(trx, row)
+    if (stale) {
+      await outbox.cancelClaimed(trx, a.tenantId, row.id, claimId, now, stale)
+      return 'cancelled' as const
+    }
     try {
       return { row, mail: renderMail(row.kind as MailKind, await mailData(trx, row, a.publicUrl)) }
     } catch (err) {
@@ -115,10 +150,11 @@ export async function deliverOutbox(db: DB, a: DeliverArgs): Promise<'sent' | 's
     }
   })
   if (!prepared) return 'skipped'
+  if (prepared === 'cancelled') return 'cancelled'
   const { row } = prepared
   if (!('mail' in prepared) || !prepared.mail) {
     a.log.error({ outboxId: row.id, kind: row.kind, err: prepared.error }, 'mail cannot be rendered')
-    await withTenant(db, { tenantId: a.tenantId }, (trx) => outbox.markFailed(trx, a.tenantId, row.id, a.now(), String(prepared.error)))
+    await withTenant(db, { tenantId: a.tenantId }, (trx) => outbox.failClaimed(trx, a.tenantId, row.id, claimId, a.now(), String(prepared.error)))
     return 'failed'
   }
   const result = await a.transport.send({ to: [row.recipient_email], ...prepared.mail, messageId: row.message_id, kind: row.kind as MailKind })
@@ -130,15 +166,20 @@ export async function deliverOutbox(db: DB, a: DeliverArgs): Promise<'sent' | 's
     }
     if (result.permanent) {
       a.log.warn({ outboxId: row.id, code: result.code }, 'mail refused permanently')
-      await recordBounce(trx, row, now, result.code, result.message)
-      return 'failed' as const
+      return await recordFailure(trx, row, now, result.code, result.message, { permanent: true }) ? 'failed' as const : 'skipped' as const
+    }
+    const windowEnd = (row.resent_at ?? row.created_at).getTime() + (a.retryHours ?? 48) * 3_600_000
+    if (now.getTime() >= windowEnd) {
+      a.log.warn({ outboxId: row.id, code: result.code, attempts: row.attempts + 1 }, 'mail not sent within its retry window, failed')
+      const message = `Abandonné après ${a.retryHours ?? 48} h d’essais : ${result.message}`
+      return await recordFailure(trx, row, now, result.code, message, { permanent: false }) ? 'failed' as const : 'skipped' as const
     }
     a.log.warn({ outboxId: row.id, code: result.code, attempts: row.attempts + 1 }, 'mail not sent, will retry')
-    await outbox.scheduleRetry(trx, a.tenantId, row.id, {
-      attempts: row.attempts + 1, nextAttemptAt: new Date(now.getTime() + retryDelaySeconds(row.attempts) * 1000),
+    const retried = await outbox.retryClaimed(trx, a.tenantId, row.id, claimId, {
+      attempts: row.attempts + 1, nextAttemptAt: new Date(Math.min(windowEnd, now.getTime() + retryDelaySeconds(row.attempts) * 1000)),
       error: `${result.code ?? ''} ${result.message}`.trim(),
     })
-    return 'retry' as const
+    return retried ? 'retry' as const : 'skipped' as const
   })
 }
 

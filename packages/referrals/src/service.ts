@@ -168,11 +168,11 @@ export async function act(trx: TenantTx, p: Principal, referralId: string, actio
         }
         decision = { organisationId: org.id, personId, reason: 'Transfert manuel', viaBackupOf: null, mode: org.kind === 'mission_tic' ? 'triage' : 'transfer' }
       }
-      await appendEvent(trx, r.tenant_id, r.id, 'transferred', actor, now, { fromOrganisationId: r.holder_organisation_id, fromPersonId: r.holder_person_id, toOrganisationId: decision.organisationId, reason, heldMinutes })
+      const transferred = await appendEvent(trx, r.tenant_id, r.id, 'transferred', actor, now, { fromOrganisationId: r.holder_organisation_id, fromPersonId: r.holder_person_id, toOrganisationId: decision.organisationId, reason, heldMinutes })
       await assign(trx, { tenantId: r.tenant_id, referralId: r.id, decision, previous: { organisationId: r.holder_organisation_id, personId: r.holder_person_id }, actor, now })
       Object.assign(update, { holder_organisation_id: decision.organisationId, holder_person_id: decision.personId, status: decision.mode === 'triage' ? 'submitted' : 'assigned' })
       const recipients = decision.mode === 'triage' ? await networkAdmins(trx, r.tenant_id) : await holderRecipients(trx, r.tenant_id, decision.organisationId, decision.personId)
-      await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'transferred', recipients, payload: { reason }, now })
+      await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'transferred', recipients, payload: { reason, eventSeq: transferred.seq }, now })
       break
     }
     case 'assign': {

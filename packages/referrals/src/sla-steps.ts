@@ -26,8 +26,8 @@ async function runSlaStep(trx: TenantTx, tenantId: string, referralId: string, e
     return false
   }
   if (step.name === 'reminder') {
-    await appendEvent(trx, r.tenant_id, r.id, 'reminder_sent', SYSTEM, now, { step: step.name, dueAt: dueAt?.toISOString() ?? null })
-    await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'reminder', recipients: await holderRecipients(trx, tenantId, r.holder_organisation_id, r.holder_person_id), payload: {}, now })
+    const ev = await appendEvent(trx, r.tenant_id, r.id, 'reminder_sent', SYSTEM, now, { step: step.name, dueAt: dueAt?.toISOString() ?? null })
+    await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'reminder', recipients: await holderRecipients(trx, tenantId, r.holder_organisation_id, r.holder_person_id), payload: { step: step.name, eventSeq: ev.seq }, now })
   } else {
     let recipients: Recipient[] = []
     for (const target of step.notify) {
@@ -37,8 +37,8 @@ async function runSlaStep(trx: TenantTx, tenantId: string, referralId: string, e
     }
     recipients = uniqueRecipients(recipients)
     if (!recipients.length) recipients = await networkAdmins(trx, tenantId)
-    await appendEvent(trx, r.tenant_id, r.id, 'escalated', SYSTEM, now, { step: step.name, level: step.level, notify: step.notify, dueAt: dueAt?.toISOString() ?? null })
-    await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'escalation', recipients, payload: { level: step.level }, now })
+    const ev = await appendEvent(trx, r.tenant_id, r.id, 'escalated', SYSTEM, now, { step: step.name, level: step.level, notify: step.notify, dueAt: dueAt?.toISOString() ?? null })
+    await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'escalation', recipients, payload: { level: step.level, step: step.name, eventSeq: ev.seq }, now })
   }
   // The next step follows from what was just loaded: no need to read the timeline again.
   const done = new Set(events.filter((e) => e.at >= r.clock_started_at && (e.kind === 'reminder_sent' || e.kind === 'escalated')).map((e) => String(e.data.step)))

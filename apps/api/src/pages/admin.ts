@@ -10,9 +10,14 @@ import { listAssignments } from '@relais/directory/assignments'
 import { listOrganisations } from '@relais/directory/organisations'
 import { listPeople } from '@relais/directory/people'
 import { listThemes } from '@relais/directory/themes'
-import { listReferrals, loadPolicy, networkGlance } from '@relais/referrals'
+import { listMails, listReferrals, loadPolicy, networkGlance, resendMail } from '@relais/referrals'
 import { deadline, duration, shortDate, statusLabel } from './format.ts'
 
+
+const MAIL_KIND_LABELS: Record<string, string> = {
+  referral_new: 'Nouvelle saisine', reminder: 'Rappel de délai', escalation: 'Escalade', info_requested: 'Demande de complément',
+  answer_received: 'Réponse reçue', transferred: 'Transfert', appointment_proposed: 'Proposition de rendez-vous', delivery_failed: 'Alerte d’échec d’envoi',
+}
 
 export async function adminPages(app: FastifyInstance) {
   const kit = app.pages
@@ -32,6 +37,20 @@ export async function adminPages(app: FastifyInstance) {
       return { me, items: list.items.map((i) => ({ ...i, statusLabel: statusLabel(i.status), deadline: deadline(i, now), filed: shortDate(i.filedAt), due: shortDate(i.dueAt) })) }
     })
     return kit.render(reply, 'triage.hbs', { title: 'File de tri', ...data, isAdmin: true })
+  })
+
+  app.get<{ Querystring: { fait?: string } }>('/courriels', { config: { access: 'mails.read' } }, async (request, reply) => {
+    const data = await app.tx(request, async (trx) => ({
+      me: await kit.me(trx, request),
+      items: (await listMails(trx, request.principal!.tenantId, { state: 'failed', limit: 200 })).items
+        .map((m) => ({ ...m, kindLabel: MAIL_KIND_LABELS[m.kind] ?? m.kind, created: shortDate(m.createdAt) })),
+    }))
+    return kit.render(reply, 'mails.hbs', { title: 'Courriels en échec', ...data, resent: request.query.fait === 'renvoye' })
+  })
+
+  app.post<{ Params: { id: string } }>('/courriels/:id/renvoyer', { config: { access: 'mails.resend' }, preHandler: app.csrfProtection }, async (request, reply) => {
+    await app.tx(request, (trx) => resendMail(trx, request.principal!.tenantId, request.params.id, app.clock()))
+    return reply.redirect('/courriels?fait=renvoye', 303)
   })
 
   app.get<{ Querystring: { type?: string; q?: string } }>('/annuaire/organisations', directory, async (request, reply) => {

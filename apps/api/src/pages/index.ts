@@ -70,6 +70,7 @@ const NAV: [href: string, action: Action, label: (role: PersonRole) => string][]
   ['/saisines', 'referral.read', (role) => ({ own_mairie: 'Saisines de la mairie', holder: 'Saisines reçues' } as Record<string, string>)[reachOf(role, 'referral.read') ?? ''] ?? 'Saisines'],
   ['/saisines/nouvelle', 'referral.file', () => 'Nouvelle saisine'],
   ['/triage', 'network.overview', () => 'File de tri'],
+  ['/courriels', 'mails.read', () => 'Courriels en échec'],
   ['/annuaire/organisations', 'directory.browse', () => 'Annuaire'],
   ['/organisation/personnes', 'organisation.people', () => 'Personnes de l’organisme'],
   ['/fiches', 'fiche.read', () => 'Base de connaissance'],

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
-import { listMails } from '@relais/referrals'
+import { listMails, resendMail } from '@relais/referrals'
 import { ListQuery, errorResponses } from '../schemas/common.ts'
 
 const Mail = Type.Object({
@@ -21,4 +21,13 @@ export async function mailRoutes(fastify: FastifyInstance) {
       response: { 200: Type.Object({ items: Type.Array(Mail), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses },
     },
   }, async (request) => app.tx(request, (trx) => listMails(trx, request.principal!.tenantId, { ...request.query, limit: request.query.limit ?? 50 })))
+
+  app.post('/mails/:id/resend', {
+    config: { access: 'mails.resend' },
+    schema: {
+      tags: ['courriels'], summary: 'Renvoyer un courriel en échec (nouvelle période d’essais)', security: [{ bearer: [] }],
+      params: Type.Object({ id: Type.String({ maxLength: 40 }) }),
+      response: { 200: Type.Object({ id: Type.String(), state: Type.Literal('pending') }), ...errorResponses },
+    },
+  }, async (request) => app.tx(request, (trx) => resendMail(trx, request.principal!.tenantId, request.params.id, app.clock())))
 }

@@ -1,5 +1,5 @@
 // Mails to send: written in the transaction of the change that causes them, relayed to BullMQ, sent at most once.
-import { sql, type Insertable, type Selectable } from 'kysely'
+import { sql, type Insertable, type Selectable, type Updateable } from 'kysely'
 import type { CrossTenantDb, TenantTx } from '../index.ts'
 import type { OutboxTable } from '../schema.ts'
 
@@ -29,44 +29,68 @@ export async function releaseRelayed(trx: TenantTx, tenantId: string, ids: strin
   await trx.updateTable('outbox').set({ relayed_at: null }).where('tenant_id', '=', tenantId).where('id', 'in', ids).execute()
 }
 
-/** Takes a mail for sending until claimedUntil, unless it is sent, failed, or claimed by another worker. */
-export async function claimOutbox(trx: TenantTx, tenantId: string, id: string, now: Date, claimedUntil: Date): Promise<OutboxRow | undefined> {
+/** Takes a mail for sending until claimedUntil under claimId, unless it is sent, failed, cancelled, or claimed by another worker. */
+export async function claimOutbox(trx: TenantTx, tenantId: string, id: string, now: Date, claimedUntil: Date, claimId: string): Promise<OutboxRow | undefined> {
   // A row another worker is claiming right now is skipped, not waited for.
   return trx.updateTable('outbox')
-    .set({ claimed_until: claimedUntil, relayed_at: now })
+    .set({ claimed_until: claimedUntil, relayed_at: now, claim_id: claimId })
     .where('tenant_id', '=', tenantId).where('id', 'in', (eb) => eb.selectFrom('outbox').select('id').where('tenant_id', '=', tenantId).where('id', '=', id)
-      .where('sent_at', 'is', null).where('failed_at', 'is', null)
+      .where('sent_at', 'is', null).where('failed_at', 'is', null).where('cancelled_at', 'is', null)
       .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<', now)]))
       .forUpdate().skipLocked())
     .returningAll().executeTakeFirst()
 }
 
-/** true if this call recorded the send (a retry that finds it already sent gets false). */
+/** true if this call recorded the send (a retry that finds it already sent gets false). The mail went: no claim check. */
 export async function markSent(trx: TenantTx, tenantId: string, id: string, at: Date): Promise<boolean> {
-  const done = await trx.updateTable('outbox').set({ sent_at: at, claimed_until: null, last_error: null })
+  const done = await trx.updateTable('outbox').set({ sent_at: at, claimed_until: null, claim_id: null, last_error: null })
     .where('tenant_id', '=', tenantId).where('id', '=', id).where('sent_at', 'is', null).executeTakeFirst()
   return Number(done.numUpdatedRows) > 0
 }
 
-export async function markFailed(trx: TenantTx, tenantId: string, id: string, at: Date, error: string): Promise<void> {
-  await trx.updateTable('outbox').set({ failed_at: at, claimed_until: null, last_error: error.slice(0, 2000) })
-    .where('tenant_id', '=', tenantId).where('id', '=', id).execute()
+/** Updates the row only while claimId still holds it (a sender whose claim lapsed and was taken changes nothing). */
+async function whileClaimed(trx: TenantTx, tenantId: string, id: string, claimId: string, set: Updateable<OutboxTable>): Promise<boolean> {
+  const done = await trx.updateTable('outbox').set(set).where('tenant_id', '=', tenantId).where('id', '=', id)
+    .where('claim_id', '=', claimId).where('sent_at', 'is', null).executeTakeFirst()
+  return Number(done.numUpdatedRows) > 0
 }
 
-/** A temporary failure: released for the relay to hand over again at nextAttemptAt. */
-export async function scheduleRetry(trx: TenantTx, tenantId: string, id: string, v: { attempts: number; nextAttemptAt: Date; error: string }): Promise<void> {
-  await trx.updateTable('outbox').set({ attempts: v.attempts, next_attempt_at: v.nextAttemptAt, last_error: v.error.slice(0, 2000), claimed_until: null, relayed_at: null })
-    .where('tenant_id', '=', tenantId).where('id', '=', id).execute()
+/** Failed for good (refused, unrenderable, or retried past its window). false: the claim was no longer ours. */
+export async function failClaimed(trx: TenantTx, tenantId: string, id: string, claimId: string, at: Date, error: string): Promise<boolean> {
+  return whileClaimed(trx, tenantId, id, claimId, { failed_at: at, claimed_until: null, claim_id: null, last_error: error.slice(0, 2000) })
 }
 
-export type OutboxState = 'failed' | 'pending' | 'sent'
+/** A temporary failure: released for the relay to hand over again at nextAttemptAt. false: the claim was no longer ours. */
+export async function retryClaimed(trx: TenantTx, tenantId: string, id: string, claimId: string, v: { attempts: number; nextAttemptAt: Date; error: string }): Promise<boolean> {
+  return whileClaimed(trx, tenantId, id, claimId, { attempts: v.attempts, next_attempt_at: v.nextAttemptAt, last_error: v.error.slice(0, 2000), claimed_until: null, claim_id: null, relayed_at: null })
+}
+
+/** Not sent: it no longer applies. */
+export async function cancelClaimed(trx: TenantTx, tenantId: string, id: string, claimId: string, at: Date, reason: string): Promise<boolean> {
+  return whileClaimed(trx, tenantId, id, claimId, { cancelled_at: at, claimed_until: null, claim_id: null, last_error: reason.slice(0, 2000) })
+}
+
+export async function findOutbox(trx: TenantTx, tenantId: string, id: string): Promise<OutboxRow | undefined> {
+  return trx.selectFrom('outbox').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()
+}
+
+/** A failed mail goes again, with a new retry window; false if it is not (or no longer) failed. */
+export async function resendFailed(trx: TenantTx, tenantId: string, id: string, now: Date): Promise<boolean> {
+  const done = await trx.updateTable('outbox')
+    .set({ failed_at: null, attempts: 0, next_attempt_at: now, relayed_at: null, claimed_until: null, claim_id: null, resent_at: now })
+    .where('tenant_id', '=', tenantId).where('id', '=', id).where('failed_at', 'is not', null).where('sent_at', 'is', null).executeTakeFirst()
+  return Number(done.numUpdatedRows) > 0
+}
+
+export type OutboxState = 'failed' | 'pending' | 'sent' | 'cancelled'
 
 /** Newest first, keyset-paged on id. */
 export async function listOutbox(trx: TenantTx, tenantId: string, state: OutboxState, afterId: string | null, limit: number) {
-  let q = trx.selectFrom('outbox').select(['id', 'kind', 'recipient_email', 'referral_id', 'attempts', 'last_error', 'created_at', 'sent_at', 'failed_at', 'next_attempt_at'])
+  let q = trx.selectFrom('outbox').select(['id', 'kind', 'recipient_email', 'referral_id', 'attempts', 'last_error', 'created_at', 'sent_at', 'failed_at', 'next_attempt_at', 'cancelled_at', 'resent_at'])
     .where('tenant_id', '=', tenantId)
   if (state === 'failed') q = q.where('failed_at', 'is not', null)
-  else if (state === 'pending') q = q.where('sent_at', 'is', null).where('failed_at', 'is', null)
+  else if (state === 'pending') q = q.where('sent_at', 'is', null).where('failed_at', 'is', null).where('cancelled_at', 'is', null)
+  else if (state === 'cancelled') q = q.where('cancelled_at', 'is not', null)
   else q = q.where('sent_at', 'is not', null)
   if (afterId !== null) q = q.where('id', '<', afterId)
   return q.orderBy('id', 'desc').limit(limit).execute()

@@ -50,6 +50,13 @@ export async function lastEventAt(trx: TenantTx, tenantId: string, referralId: s
   return e?.at
 }
 
+/** Has one of these kinds happened after event `seq`? */
+export async function hasEventAfter(trx: TenantTx, tenantId: string, referralId: string, kinds: string[], seq: number): Promise<boolean> {
+  const e = await trx.selectFrom('referral_event').select('seq').where('tenant_id', '=', tenantId).where('referral_id', '=', referralId)
+    .where('kind', 'in', kinds).where('seq', '>', seq).limit(1).executeTakeFirst()
+  return !!e
+}
+
 export async function hasEventBefore(trx: TenantTx, tenantId: string, referralId: string, kind: string, seq: number): Promise<boolean> {
   const e = await trx.selectFrom('referral_event').select('seq').where('tenant_id', '=', tenantId).where('referral_id', '=', referralId)
     .where('kind', '=', kind).where('seq', '<', seq).limit(1).executeTakeFirst()

@@ -30,3 +30,17 @@ t.test('query strings still convert numbers and booleans', async (t) => {
   const res = await app.inject({ url: '/api/v1/referrals?limit=5&overdue=false', headers: secretary })
   t.equal(res.statusCode, 200)
 })
+
+t.test('an SLA policy is checked field by field, then as a whole, by the rules of the SLA calendar', async (t) => {
+  const base = { responseMinutes: 4320, clockMode: 'working_days', reminderBeforeMinutes: 480, escalations: [{ afterDueMinutes: 0, notify: ['org_admins'] }] }
+  const late = await app.inject({ method: 'PUT', url: '/api/v1/sla-policy', headers: tic, payload: { ...base, reminderBeforeMinutes: 5000 } })
+  t.equal(late.statusCode, 400)
+  t.same(late.json().error.details, [{ path: 'reminderBeforeMinutes', message: 'La relance doit précéder l’échéance.' }])
+  const closed = await app.inject({ method: 'PUT', url: '/api/v1/sla-policy', headers: tic, payload: { ...base, openingHours: {} } })
+  t.equal(closed.statusCode, 400, 'a policy without a single opening hour is refused (reminders go out during opening hours)')
+  t.equal(closed.json().error.code, 'invalid_sla_policy')
+  t.match(closed.json().error.details.problems, [/au moins une plage d’ouverture/])
+  const ok = await app.inject({ method: 'PUT', url: '/api/v1/sla-policy', headers: tic, payload: { ...base, openingHours: { mon: [{ opens: '09:00', closes: '12:00' }] } } })
+  t.equal(ok.statusCode, 200)
+  t.same(ok.json().openingHours, { mon: [{ opens: '09:00', closes: '12:00' }] })
+})

@@ -6,6 +6,7 @@
  * schedule costs a few dozen steps however long the span; day boundaries are cached per time zone.
  */
 import { InvalidInput } from './errors.ts'
+import { openingHoursIssues, weeklyMinutes, type WeeklyHours } from './opening-hours.ts'
 import { isHoliday } from './sla/holidays.ts'
 import { DAY_MS, MINUTE_MS, dayOfIsoDate, fromLocalMs, isValidTimeZone, isoDate, isoWeekday } from './sla/time-zone.ts'
 
@@ -398,6 +399,34 @@ export function slaPolicyProblems(policy: SlaPolicy): string[] {
   }
   if (!anyRange) problems.push('Il faut au moins une plage d’ouverture (les relances partent pendant les heures d’ouverture).')
   return problems
+}
+
+/** A change of policy as people and partner systems write it: opening hours in the product's one format. */
+export interface SlaPolicyChange {
+  responseMinutes: number
+  clockMode: ClockMode
+  reminderBeforeMinutes: number
+  escalations: { afterDueMinutes: number; notify: EscalationTarget[] }[]
+  openingHours?: WeeklyHours
+}
+
+/** Business hours so thin that the deadline lies years away: computing it walks day by day and would hold the process. */
+const MAX_HORIZON_WEEKS = 104
+
+/** What is wrong with a change, field by field, in French (the schema has already checked types and ranges). */
+export function slaPolicyChangeIssues(change: SlaPolicyChange): { path: string; message: string }[] {
+  const issues: { path: string; message: string }[] = []
+  if (change.reminderBeforeMinutes >= change.responseMinutes && change.reminderBeforeMinutes > 0) issues.push({ path: 'reminderBeforeMinutes', message: 'La relance doit précéder l’échéance.' })
+  change.escalations.forEach((e, i) => {
+    if (i > 0 && e.afterDueMinutes <= change.escalations[i - 1].afterDueMinutes) issues.push({ path: `escalations.${i}.afterDueMinutes`, message: 'Les niveaux d’escalade doivent se suivre dans le temps.' })
+  })
+  issues.push(...openingHoursIssues(change.openingHours ?? {}))
+  if (change.clockMode === 'business_hours' && change.openingHours && !issues.length) {
+    const weekly = weeklyMinutes(change.openingHours)
+    const furthest = change.responseMinutes + Math.max(0, ...change.escalations.map((e) => e.afterDueMinutes))
+    if (weekly === 0 || furthest / weekly > MAX_HORIZON_WEEKS) issues.push({ path: 'openingHours', message: 'Trop peu d’heures d’ouverture pour ces délais : l’échéance tomberait à plus de deux ans.' })
+  }
+  return issues
 }
 
 /** Throws InvalidInput 'invalid_sla_policy' listing the problems in `details.problems`. */

@@ -2,7 +2,7 @@
 export { act, fileReferralSummary, type ActionInput, type FiledReferral, type FileInput, type Principal } from './service.ts'
 export { getReferral, listReferrals, type ListFilters } from './queries.ts'
 export { verifyChain, type ChainReport } from './timeline.ts'
-export { loadPolicy, policyTheme, policyView, saveSlaPolicy, type PolicyInput } from './policy.ts'
+export { changeSlaPolicy, loadPolicy, saveSlaPolicy, slaPolicyOf, type PolicyInput, type SlaPolicyView } from './policy.ts'
 export { runSlaStepJob, sweepSla } from './sla-steps.ts'
 export { deliverOutbox, relayOutbox, type DeliverArgs } from './delivery.ts'
 export { listMails, resendMail } from './mails.ts'

@@ -1,4 +1,4 @@
-import { DEFAULT_SLA_POLICY, notFound, type ClockMode, type SlaPolicy, type OpeningHours, type EscalationTarget } from '@relais/core'
+import { DEFAULT_SLA_POLICY, assertValidSlaPolicy, fromMinuteRanges, invalidFields, notFound, slaPolicyChangeIssues, toMinuteRanges, type ClockMode, type SlaPolicy, type SlaPolicyChange, type OpeningHours, type EscalationTarget, type WeeklyHours } from '@relais/core'
 import type { TenantTx } from '@relais/db'
 import { hasOwnPolicy, policyInputs, savePolicy, type PolicyRow, type ThemePolicyRow } from '@relais/db/repositories/sla-policy'
 import { lockClockRunning } from '@relais/db/repositories/referrals'
@@ -59,4 +59,29 @@ export async function saveSlaPolicy(trx: TenantTx, tenantId: string, themeId: st
   await savePolicy(trx, tenantId, themeId, { ...v, updatedAt: now })
   // Paused time comes from each referral's timeline, so recomputing is exact.
   for (const id of await lockClockRunning(trx, tenantId, themeId)) await refreshSchedule(trx, tenantId, id)
+}
+
+/** A policy as the API and the pages show it: opening hours in the product's one format. */
+export interface SlaPolicyView extends Omit<SlaPolicyChange, 'openingHours'> { openingHours: WeeklyHours; themeCode: string | null; inherited: boolean }
+
+/** The tenant's policy (themeCode null) or a theme's, with whether it is its own or inherited. */
+export async function slaPolicyOf(trx: TenantTx, tenantId: string, themeCode: string | null): Promise<SlaPolicyView> {
+  const theme = themeCode === null ? null : await policyTheme(trx, tenantId, themeCode)
+  const { policy: p, inherited } = await policyView(trx, tenantId, theme?.id ?? null)
+  return {
+    responseMinutes: p.responseMinutes, clockMode: p.clockMode, reminderBeforeMinutes: p.reminderBeforeMinutes, escalations: p.escalations,
+    openingHours: fromMinuteRanges(p.openingHours), themeCode: theme?.code ?? null, inherited,
+  }
+}
+
+/** Changes the tenant's (themeCode null) or a theme's policy: checked field by field, then as a whole, then saved. */
+export async function changeSlaPolicy(trx: TenantTx, tenantId: string, themeCode: string | null, change: SlaPolicyChange, now: Date): Promise<SlaPolicyView> {
+  const theme = themeCode === null ? null : await policyTheme(trx, tenantId, themeCode)
+  const issues = slaPolicyChangeIssues(change)
+  if (issues.length) throw invalidFields(issues)
+  const openingHours = change.openingHours ? toMinuteRanges(change.openingHours) : DEFAULT_SLA_POLICY.openingHours
+  const input = { ...change, openingHours }
+  assertValidSlaPolicy({ ...await loadPolicy(trx, tenantId, theme?.id ?? null), ...input })
+  await saveSlaPolicy(trx, tenantId, theme?.id ?? null, input, now)
+  return slaPolicyOf(trx, tenantId, themeCode)
 }

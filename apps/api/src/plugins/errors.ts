@@ -46,8 +46,10 @@ const FASTIFY_CODES: Record<string, [string, string]> = {
   FST_ERR_CTP_INVALID_TYPE: ['unsupported_media_type', 'Ce type de contenu n’est pas accepté.'],
 }
 
-// Postgres refusing bad input that slipped past the schema (bad text, date, length, encoding) is still the caller's fault.
-const PG_INPUT = new Set(['22P02', '22007', '22008', '22001', '22021'])
+// Postgres refusing bad input that slipped past the schema is still the caller's fault: bad text (22P02), date
+// (22007, 22008), length (22001), number out of range (22003), encoding (22021, 22P05: a NUL byte in jsonb), a
+// value too large for an index (54000).
+const PG_INPUT = new Set(['22P02', '22007', '22008', '22001', '22003', '22021', '22P05', '54000'])
 const PG_DOWN = new Set(['57P01', '57P03', 'ECONNREFUSED'])
 
 export const UNAVAILABLE_MESSAGE = 'Le service est momentanément indisponible : réessayez dans quelques instants.'

@@ -37,10 +37,18 @@ export const infraPlugin = fp(async (app: FastifyInstance, opts: { config: Confi
   })
   app.addHook('onClose', async () => { redis.disconnect() })
   // A lone UTF-16 surrogate (valid in JSON, not in UTF-8) would be stored as U+FFFD: refuse it rather than
-  // store something other than what was accepted.
+  // store something other than what was accepted. A NUL byte (valid in JSON and in a form) PostgreSQL refuses:
+  // refuse it here, naming the field, before any transaction starts.
   app.addHook('preValidation', async (request) => {
     if (!wellFormed(request.body) || !wellFormed(request.query) || !wellFormed(request.params)) {
       throw new InvalidInput('invalid_text', 'Le texte contient des caractères invalides (encodage) : corrigez-le puis recommencez.')
+    }
+    const path = nulPath(request.body)
+    if (path !== null) {
+      const field = path || 'corps'
+      throw new InvalidInput('invalid_text', `Le champ « ${field} » contient un caractère nul, refusé : retirez-le puis recommencez.`, [
+        { path: field, message: 'Caractère nul (U+0000) refusé.' },
+      ])
     }
   })
 })
@@ -51,4 +59,17 @@ function wellFormed(value: unknown, depth = 0): boolean {
   if (value === null || typeof value !== 'object' || depth > 64) return true
   for (const [k, v] of Object.entries(value)) if (LONE_SURROGATE.test(k) || !wellFormed(v, depth + 1)) return false
   return true
+}
+
+/** The path (a.b.0) of the first key or text holding a NUL byte, '' for the body itself, null when there is none. */
+function nulPath(value: unknown, path = '', depth = 0): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null
+  if (value === null || typeof value !== 'object' || depth > 64) return null
+  for (const [k, v] of Object.entries(value)) {
+    const here = path ? `${path}.${k}` : k
+    if (k.includes('\u0000')) return here.replace(/\u0000/g, '\\0')
+    const found = nulPath(v, here, depth + 1)
+    if (found !== null) return found
+  }
+  return null
 }

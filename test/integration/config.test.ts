@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { ConfigError, DEMO_JWT_SECRET, loadConfig } from '@relais/config'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const PROD = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(48), SMTP_URL: 'smtp://mail.example.fr:587', PUBLIC_URL: 'https://relais.example.fr' }
+const PROD = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(48), SMTP_URL: 'smtp://mail.example.fr:587', PUBLIC_URL: 'https://relais.example.fr', TIMELINE_HMAC_KEY: 'k'.repeat(40) }
 
 function configError(env: Record<string, string>): ConfigError {
   try {

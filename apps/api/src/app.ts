@@ -6,7 +6,8 @@ import fastifySwaggerUi from '@fastify/swagger-ui'
 import fastifyHelmet from '@fastify/helmet'
 import { AjvCompiler } from '@fastify/ajv-compiler'
 import { randomUUID } from 'node:crypto'
-import { trustedProxies, type Config } from '@relais/config'
+import { timelineKeyring, trustedProxies, type Config } from '@relais/config'
+import { useTimelineKeys } from '@relais/referrals'
 import { errorsPlugin } from './plugins/errors.ts'
 import { infraPlugin } from './plugins/infra.ts'
 import { authPlugin } from './plugins/auth.ts'
@@ -61,6 +62,7 @@ const strictBodies = AjvCompiler()({}, { customOptions: { ...AJV, coerceTypes: f
 const coercingParts = AjvCompiler()({}, { customOptions: { ...AJV, coerceTypes: 'array' } })
 
 export async function buildApp(config: Config, opts: { logger?: FastifyServerOptions['logger']; clock?: () => Date } = {}) {
+  useTimelineKeys(timelineKeyring(config))
   const app = Fastify({
     logger: opts.logger ?? loggerOptions(config),
     genReqId: (req) => {

@@ -1,8 +1,8 @@
 import { Queue, Worker, type ConnectionOptions } from 'bullmq'
 import type { Logger } from 'pino'
 import { createKysely, createPool, type DB } from '@relais/db'
-import type { Config } from '@relais/config'
-import { deliverOutbox, relayOutbox, runSlaStepJob, sweepSla } from '@relais/referrals'
+import { timelineKeyring, type Config } from '@relais/config'
+import { deliverOutbox, relayOutbox, runSlaStepJob, sweepSla, useTimelineKeys } from '@relais/referrals'
 import { createMailTransport } from '@relais/mail/transport'
 
 export interface WorkerOptions {
@@ -38,6 +38,7 @@ function redisConnection(url: string): ConnectionOptions {
 /** Starts the outbox relay, the mail processor and the SLA sweep in this process. */
 export async function startWorker(config: Config, opts: WorkerOptions) {
   const clock = opts.clock ?? (() => new Date())
+  useTimelineKeys(timelineKeyring(config))
   const log = opts.log
   const pool = createPool(config.APP_DATABASE_URL, config.WORKER_POOL_MAX)
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle database client error'))

@@ -3,6 +3,7 @@ import Value from 'typebox/value'
 
 /** Demo-only defaults: accepted in development and tests, refused in production. */
 export const DEMO_JWT_SECRET = 'relais-demo-secret-change-me-in-production-0123456789'
+export const DEMO_TIMELINE_HMAC_KEY = 'relais-demo-timeline-key-change-me-in-production-0123'
 
 const ConfigSchema = Type.Object({
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], { default: 'development' }),
@@ -23,6 +24,12 @@ const ConfigSchema = Type.Object({
   MAIL_FROM: Type.String({ minLength: 3, default: 'Relais <ne-pas-repondre@relais.local>' }),
   PUBLIC_URL: Type.String({ pattern: '^https?://', default: 'http://localhost:3000' }),
   JWT_SECRET: Type.String({ minLength: 32, default: DEMO_JWT_SECRET }),
+  /** Seals the referral timelines (HMAC-SHA-256). Held by the application only, never by the database. */
+  TIMELINE_HMAC_KEY: Type.String({ minLength: 32, default: DEMO_TIMELINE_HMAC_KEY }),
+  /** The current key's name, stored with each event it seals, so that events sealed before a rotation still verify. */
+  TIMELINE_HMAC_KEY_ID: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$', default: 'demo' }),
+  /** Retired keys, verification only: `id:key,id:key` (see docs/operations.md, rotation). */
+  TIMELINE_HMAC_OLD_KEYS: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}:[^,]{32,}(,[A-Za-z0-9_-]{1,32}:[^,]{32,})*$' })),
   /** Which proxies may set X-Forwarded-For: empty (none, the default), a hop count, or addresses/CIDRs separated by commas. */
   TRUST_PROXY: Type.String({ pattern: '^(|[0-9]{1,2}|[0-9A-Za-z.:/]+(, *[0-9A-Za-z.:/]+)*)$', default: '' }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
@@ -51,13 +58,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (firstError) {
     const variable = firstError.instancePath.replace(/^\//, '') || String((firstError.params as { requiredProperties?: string[] }).requiredProperties?.[0] ?? '?')
     // Secrets and URLs that may carry a password are named, never echoed.
-    const shown = /SECRET|PASSWORD|_URL$/.test(variable) ? '' : `${JSON.stringify(env[variable] ?? '')} : `
+    const shown = /SECRET|PASSWORD|KEY|_URL$/.test(variable) ? '' : `${JSON.stringify(env[variable] ?? '')} : `
     throw new ConfigError(variable, `est invalide (${shown}${firstError.message})`)
   }
   const config = converted as Config
   if (config.NODE_ENV === 'production') {
     if (!env.JWT_SECRET || config.JWT_SECRET === DEMO_JWT_SECRET) {
       throw new ConfigError('JWT_SECRET', 'doit être définie en production (la valeur de démonstration est refusée)')
+    }
+    if (!env.TIMELINE_HMAC_KEY || config.TIMELINE_HMAC_KEY === DEMO_TIMELINE_HMAC_KEY) {
+      throw new ConfigError('TIMELINE_HMAC_KEY', 'doit être définie en production (la valeur de démonstration est refusée)')
     }
     if (!env.SMTP_URL) throw new ConfigError('SMTP_URL', 'doit être définie en production')
     if (!env.PUBLIC_URL) throw new ConfigError('PUBLIC_URL', 'doit être définie en production')
@@ -75,6 +85,19 @@ export function trustedProxies(value: string): false | string[] | ((address: str
   // A hop count: trust the n proxies nearest to us, whatever their address.
   if (/^[0-9]+$/.test(value)) return (_address, hop) => hop < Number(value)
   return value.split(',').map((v) => v.trim()).filter(Boolean)
+}
+
+export interface TimelineKeyring { currentId: string; keys: ReadonlyMap<string, string> }
+
+/** The timeline's keys: the current one seals new events, the retired ones still verify old events. */
+export function timelineKeyring(config: Pick<Config, 'TIMELINE_HMAC_KEY' | 'TIMELINE_HMAC_KEY_ID' | 'TIMELINE_HMAC_OLD_KEYS'>): TimelineKeyring {
+  const keys = new Map<string, string>()
+  for (const pair of (config.TIMELINE_HMAC_OLD_KEYS ?? '').split(',').filter(Boolean)) {
+    const at = pair.indexOf(':')
+    keys.set(pair.slice(0, at), pair.slice(at + 1))
+  }
+  keys.set(config.TIMELINE_HMAC_KEY_ID, config.TIMELINE_HMAC_KEY)
+  return { currentId: config.TIMELINE_HMAC_KEY_ID, keys }
 }
 
 /** Same server and database, another role (trust or peer auth locally; set APP_DATABASE_URL with a password in production). */

@@ -161,6 +161,8 @@ export interface ReferralEventTable {
   data: ColumnType<Record<string, unknown>, string, never>
   prev_hash: string
   hash: string
+  /** The timeline key that sealed this event (HMAC); null before migration 0013 (plain SHA-256). */
+  key_id: ColumnType<string | null, string | null | undefined, never>
 }
 
 export interface OutboxTable {

@@ -1,7 +1,7 @@
 // The use cases of a referral, and only those: what the API, the pages, the worker and the operator scripts call.
 export { act, fileReferralSummary, type ActionInput, type FiledReferral, type FileInput, type Principal } from './service.ts'
 export { getReferral, listReferrals, type ListFilters } from './queries.ts'
-export { verifyChain, type ChainReport } from './timeline.ts'
+export { useTimelineKeys, verifyChain, type ChainReport } from './timeline.ts'
 export { changeSlaPolicy, loadPolicy, saveSlaPolicy, slaPolicyOf, type PolicyInput, type SlaPolicyView } from './policy.ts'
 export { runSlaStepJob, sweepSla } from './sla-steps.ts'
 export { deliverOutbox, relayOutbox, type DeliverArgs } from './delivery.ts'

@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto'
+import { createHash, createHmac } from 'node:crypto'
+import { loadConfig, timelineKeyring, type TimelineKeyring } from '@relais/config'
 import type { TenantTx } from '@relais/db'
 import * as events from '@relais/db/repositories/timeline'
 
@@ -18,12 +19,26 @@ export interface EventContent {
   referralId: string; seq: number; at: Date; actorPersonId: string | null; actorOrganisationId: string | null; kind: string; data: Record<string, unknown>
 }
 
-/** Each event's hash covers its content and the previous hash: changing or removing any event breaks the chain. */
-function eventHash(prevHash: string, e: EventContent): string {
-  return createHash('sha256').update(prevHash).update('\n').update(canonical({
+let keyring: TimelineKeyring | null = null
+/** The keys that seal timelines: each process entry point (API, worker, scripts) passes its configuration's. */
+export function useTimelineKeys(k: TimelineKeyring): void { keyring = k }
+const keys = (): TimelineKeyring => keyring ?? (keyring = timelineKeyring(loadConfig()))
+
+/**
+ * Each event's hash covers its content, the key's name and the previous hash: changing or removing any event breaks
+ * the chain. It is an HMAC-SHA-256 under a key the database never holds, so whoever can write the tables (the owner
+ * role, a restored dump) cannot recompute a chain after changing an event. keyId null: a plain SHA-256 of an event
+ * written before the chain was keyed (migration 0013), accepted only when the verifier is told to.
+ */
+function eventHash(prevHash: string, e: EventContent, keyId: string | null): string | null {
+  const content = canonical({
     referralId: e.referralId, seq: e.seq, at: e.at.toISOString(), actorPersonId: e.actorPersonId,
-    actorOrganisationId: e.actorOrganisationId, kind: e.kind, data: e.data,
-  })).digest('hex')
+    actorOrganisationId: e.actorOrganisationId, kind: e.kind, data: e.data, ...(keyId === null ? {} : { keyId }),
+  })
+  if (keyId === null) return createHash('sha256').update(prevHash).update('\n').update(content).digest('hex')
+  const key = keys().keys.get(keyId)
+  if (!key) return null
+  return createHmac('sha256', key).update(prevHash).update('\n').update(content).digest('hex')
 }
 
 export interface NewEvent { kind: string; actor: Actor; at: Date; data?: Record<string, unknown> }
@@ -32,11 +47,12 @@ export interface NewEvent { kind: string; actor: Actor; at: Date; data?: Record<
 export function chainEvents(tenantId: string, referralId: string, prevSeq: number, prevHash: string, events: NewEvent[]) {
   let seq = prevSeq
   let prev = prevHash
+  const keyId = keys().currentId
   return events.map((e) => {
     seq++
     const data = JSON.parse(JSON.stringify(e.data ?? {})) as Record<string, unknown>
-    const hash = eventHash(prev, { referralId, seq, at: e.at, actorPersonId: e.actor.personId, actorOrganisationId: e.actor.organisationId, kind: e.kind, data })
-    const row = { tenant_id: tenantId, referral_id: referralId, seq, at: e.at, actor_person_id: e.actor.personId, actor_organisation_id: e.actor.organisationId, kind: e.kind, data: JSON.stringify(data), prev_hash: prev, hash }
+    const hash = eventHash(prev, { referralId, seq, at: e.at, actorPersonId: e.actor.personId, actorOrganisationId: e.actor.organisationId, kind: e.kind, data }, keyId)!
+    const row = { tenant_id: tenantId, referral_id: referralId, seq, at: e.at, actor_person_id: e.actor.personId, actor_organisation_id: e.actor.organisationId, kind: e.kind, data: JSON.stringify(data), prev_hash: prev, hash, key_id: keyId }
     prev = hash
     return row
   })
@@ -50,16 +66,38 @@ export async function appendEvent(trx: TenantTx, tenantId: string, referralId: s
   return { seq: row.seq, hash: row.hash }
 }
 
-export interface ChainReport { referralId: string; events: number; ok: boolean; brokenAtSeq: number | null }
+export interface ChainReport {
+  referralId: string; events: number; ok: boolean
+  /** The first event that does not verify, its kind, and why (French, for the operator). */
+  brokenAtSeq: number | null; brokenKind: string | null; reason: string | null
+  /** Events sealed with a plain SHA-256 before the chain was keyed. */
+  legacy: number
+}
 
-/** Recomputes a referral's chain from its stored events. */
-export async function verifyChain(trx: TenantTx, tenantId: string, referralId: string): Promise<ChainReport> {
+/**
+ * Recomputes a referral's chain from its stored events. `acceptLegacy`: events without a key (written before migration
+ * 0013) are checked as plain SHA-256; otherwise, and always after a keyed event, such an event is a break (a rewrite
+ * could have dropped the key to recompute the chain).
+ */
+export async function verifyChain(trx: TenantTx, tenantId: string, referralId: string, opts: { acceptLegacy?: boolean } = {}): Promise<ChainReport> {
   const stored = await events.chainEvents(trx, tenantId, referralId)
   let prev = GENESIS_HASH
+  let legacy = 0
+  let keyed = false
+  const broken = (e: { seq: number; kind: string }, reason: string): ChainReport => ({ referralId, events: stored.length, ok: false, brokenAtSeq: e.seq, brokenKind: e.kind, reason, legacy })
   for (const [i, e] of stored.entries()) {
-    const expected = eventHash(prev, { referralId, seq: e.seq, at: e.at, actorPersonId: e.actor_person_id, actorOrganisationId: e.actor_organisation_id, kind: e.kind, data: e.data })
-    if (e.seq !== i + 1 || e.prev_hash !== prev || e.hash !== expected) return { referralId, events: stored.length, ok: false, brokenAtSeq: e.seq }
+    if (e.seq !== i + 1) return broken(e, `numéro ${e.seq} au lieu de ${i + 1} (événement supprimé ou inséré)`)
+    if (e.prev_hash !== prev) return broken(e, 'ne suit pas l’événement précédent')
+    if (e.key_id === null) {
+      if (keyed || !opts.acceptLegacy) return broken(e, 'empreinte sans clé (SHA-256 simple)')
+      legacy++
+    } else {
+      keyed = true
+      if (!keys().keys.has(e.key_id)) return broken(e, `clé « ${e.key_id} » inconnue de cette configuration`)
+    }
+    const expected = eventHash(prev, { referralId, seq: e.seq, at: e.at, actorPersonId: e.actor_person_id, actorOrganisationId: e.actor_organisation_id, kind: e.kind, data: e.data }, e.key_id)
+    if (e.hash !== expected) return broken(e, 'contenu modifié (l’empreinte ne correspond pas)')
     prev = e.hash
   }
-  return { referralId, events: stored.length, ok: true, brokenAtSeq: null }
+  return { referralId, events: stored.length, ok: true, brokenAtSeq: null, brokenKind: null, reason: null, legacy }
 }

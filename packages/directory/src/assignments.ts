@@ -1,5 +1,5 @@
 import { parse } from 'csv-parse/sync'
-import { stringify } from 'csv-stringify/sync'
+import { fromSpreadsheetCell, writeCsv } from '@relais/core/csv'
 import { InvalidInput, authorizeRole, conflict, invalidFields, isUuid } from '@relais/core'
 import {
   ASSIGNMENT_CSV_COLUMN, ASSIGNMENT_CSV_COLUMNS, assignmentCsvLine, assignmentHeaderIssue, assignmentIssues, duplicateIssues,
@@ -54,7 +54,7 @@ export function readCsv(text: string): CsvRecord[] {
   try {
     const rows = parse(text, { delimiter: ';', bom: true, info: true, relax_column_count: true, skip_empty_lines: true }) as unknown as { record: string[]; info: { lines: number } }[]
     // info.lines is where a record ends; a quoted value may span lines.
-    return rows.map(({ record, info }) => ({ line: info.lines - record.reduce((n, v) => n + (v.match(/\n/g)?.length ?? 0), 0), values: record }))
+    return rows.map(({ record, info }) => ({ line: info.lines - record.reduce((n, v) => n + (v.match(/\n/g)?.length ?? 0), 0), values: record.map(fromSpreadsheetCell) }))
   } catch (err) {
     const e = err as { code?: string; lines?: number }
     throw csvInvalid([{ line: e.lines ?? 1, message: CSV_ERRORS[e.code ?? ''] ?? 'Ligne illisible au format CSV (séparateur : point-virgule).' }])
@@ -125,9 +125,7 @@ export async function exportAssignments(trx: TenantTx, table: repo.AssignmentTab
   const { departement } = await tenantTerritory(trx, actor.tenantId)
   // An organisation is written by its name, which people can read, unless another one shares it.
   const orgLabel = (id: string, name: string) => ((lookups.organisationsByName.get(repo.organisationNameKey(name))?.length ?? 0) === 1 ? name : id)
-  const csv = stringify(rows.map((r) => [r.themeCode, r.territoryKind, r.territoryCode, orgLabel(r.organisationId, r.organisationName), r.personEmail ?? '']), {
-    delimiter: ';', bom: true, header: true, columns: [...ASSIGNMENT_CSV_COLUMNS], record_delimiter: '\r\n',
-  })
+  const csv = writeCsv(ASSIGNMENT_CSV_COLUMNS, rows.map((r) => [r.themeCode, r.territoryKind, r.territoryCode, orgLabel(r.organisationId, r.organisationName), r.personEmail]))
   return { csv, filename: `${ASSIGNMENT_FILE[table]}-${departement}.csv` }
 }
 

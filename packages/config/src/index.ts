@@ -32,12 +32,17 @@ const ConfigSchema = Type.Object({
   TIMELINE_HMAC_OLD_KEYS: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}:[^,]{32,}(,[A-Za-z0-9_-]{1,32}:[^,]{32,})*$' })),
   /** Which proxies may set X-Forwarded-For: empty (none, the default), a hop count, or addresses/CIDRs separated by commas. */
   TRUST_PROXY: Type.String({ pattern: '^(|[0-9]{1,2}|[0-9A-Za-z.:/]+(, *[0-9A-Za-z.:/]+)*)$', default: '' }),
+  /** The API's documentation (/api/docs) to anyone: unset, public outside production and for logged-in people in production. */
+  API_DOCS_PUBLIC: Type.Optional(Type.Boolean()),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
 })
 
 export type Config = Static<typeof ConfigSchema> & { APP_DATABASE_URL: string }
 
 export const APP_DB_ROLE = 'relais_app'
+
+/** Whether /api/docs is served to anyone (API_DOCS_PUBLIC), or to logged-in people only. */
+export const apiDocsPublic = (config: Pick<Config, 'API_DOCS_PUBLIC' | 'NODE_ENV'>): boolean => config.API_DOCS_PUBLIC ?? config.NODE_ENV !== 'production'
 
 export class ConfigError extends Error {
   constructor(public readonly variable: string, reason: string) {

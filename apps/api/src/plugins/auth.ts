@@ -4,6 +4,7 @@ import fastifyJwt from '@fastify/jwt'
 import fastifyCookie from '@fastify/cookie'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import { authorizeRole, isAction, type Action } from '@relais/core'
+import { apiDocsPublic } from '@relais/config'
 import type { Role } from '@relais/db'
 import { ACCESS_TOKEN_SECONDS, InvalidSession, LoginThrottled, sessionService, unauthenticated, type Principal } from '@relais/auth'
 import { isOutage } from './errors.ts'
@@ -44,8 +45,9 @@ export const JWT_AUDIENCE = 'relais-api'
 export const REFRESH_COOKIE = 'relais_refresh'
 /** The cookie that carries the short-lived access JWT for the pages (the API takes it as a Bearer header). */
 export const ACCESS_COOKIE = 'relais_session'
-/** Routes that plugins add (the API's documentation, static files): public, and they cannot declare it themselves. */
+/** Routes that plugins add (the API's documentation, static files): they cannot declare their access themselves. */
 const THIRD_PARTY_PREFIXES = ['/api/docs', '/static/']
+const API_DOCS = '/api/docs'
 
 export interface Tokens { accessToken: string; expiresIn: number; tokenType: 'Bearer' }
 
@@ -164,6 +166,14 @@ export const authPlugin = fp(async (app: FastifyInstance) => {
   app.addHook('onRoute', (route: RouteOptions) => {
     const access = route.config?.access
     if (access === undefined) {
+      // The documentation maps every route: logged-in people only (bearer, or the pages' cookie), unless published.
+      if (route.url.startsWith(API_DOCS) && !apiDocsPublic(app.config)) {
+        route.onRequest = [async (request: FastifyRequest, reply: FastifyReply) => {
+          if (request.headers.authorization) return authenticate(request)
+          if (!(await authenticatePage(request, reply))) return reply
+        }, ...[route.onRequest ?? []].flat()]
+        return
+      }
       if (THIRD_PARTY_PREFIXES.some((prefix) => route.url.startsWith(prefix))) return
       throw new Error(`${String(route.method)} ${route.url}: no access declared (config.access: an action of packages/core/src/access.ts, or 'public')`)
     }

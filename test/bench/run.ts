@@ -1,4 +1,5 @@
-// `npm run bench`: figures for filing, delivery latency and the SLA sweep, each beside a baseline measured in the same run.
+// `npm run bench`: figures for filing, delivery latency, the SLA sweep and knowledge-base search, each beside a baseline
+// measured in the same run. BENCH_ONLY=knowledge runs the search benchmark alone.
 import autocannon from 'autocannon'
 import Fastify from 'fastify'
 import pino from 'pino'
@@ -8,6 +9,8 @@ import { startWorker } from '@relais/worker/worker'
 import { MailSink } from '@relais/mail/sink'
 import { createTestEnv } from '../helpers/db.ts'
 import { bearer, sampleReferral } from '../helpers/journey.ts'
+import { benchKnowledge } from './knowledge.ts'
+import '../setup.ts'
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5)
 const CONNECTIONS = 10
@@ -21,6 +24,13 @@ async function load(url: string, opts: { headers?: Record<string, string>; body:
   const result = await autocannon({ url, method: 'POST', connections: CONNECTIONS, duration: DURATION, headers: { 'content-type': 'application/json', ...opts.headers }, body: opts.body })
   return { rps: result.requests.average, non2xx: result.non2xx, errors: result.errors, p99: result.latency.p99 }
 }
+
+// Search gets a database of its own: the referrals added below do not weigh on it.
+async function knowledge() {
+  const env = await createTestEnv()
+  try { await benchKnowledge(env.config) } finally { await env.drop() }
+}
+if (process.env.BENCH_ONLY === 'knowledge') { await knowledge(); process.exit(0) }
 
 const sink = new MailSink({ httpPort: null, smtpPort: 0 })
 const { smtpUrl } = await sink.start()
@@ -103,6 +113,9 @@ try {
   console.log(`sweep: finding the ${due.rows[0].count} due among 100,000 open took ${dueMs.toFixed(1)} ms (indexed) vs ${scanMs.toFixed(1)} ms for a scan of the open ones (ratio ${(dueMs / scanMs).toFixed(3)})`)
   console.log(`sweep: one full pass performing ${done} reminders took ${sweepMs.toFixed(0)} ms (${(sweepMs / Math.max(1, done)).toFixed(2)} ms per step)`)
   await owner.end()
+
+  // 4. Knowledge-base search over 50,000 fiches vs a lookup by id on the same table.
+  await knowledge()
 } finally {
   await sink.stop()
   await env.drop()

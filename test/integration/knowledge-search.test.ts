@@ -120,3 +120,22 @@ t.test('odd input finds nothing without failing', async (t) => {
     t.ok(Array.isArray(r.items), JSON.stringify(q.slice(0, 20)))
   }
 })
+
+t.test('fiche_candidates (the indexed way to candidates) sees only the current tenant, none without one', async (t) => {
+  const app = new pg.Client({ connectionString: env.config.APP_DATABASE_URL })
+  await app.connect()
+  t.teardown(() => app.end())
+  const candidates = `select c.id from fiche_candidates(null, null, null, null, 200, to_tsquery('relais_french', 'carte'), to_tsquery('relais_french', 'carte | apl | demande'), null) c`
+  const ofTenant = async (tenantId: string) => (await owner.query('select id from fiche where tenant_id = $1', [tenantId])).rows.map((r) => r.id as string)
+  await app.query('begin')
+  const none = await app.query(candidates)
+  t.equal(none.rowCount, 0, 'no tenant set: nothing')
+  await app.query(`select set_config('app.tenant_id', $1, true)`, [bourges.tenantId])
+  const cher = (await app.query(candidates)).rows.map((r) => r.id as string)
+  await app.query('rollback')
+  t.ok(cher.length > 0)
+  const own = new Set(await ofTenant(bourges.tenantId))
+  t.ok(cher.every((id) => own.has(id)), 'only the Cher’s fiches')
+  const indre = new Set(await ofTenant(ardentes.tenantId))
+  t.notOk(cher.some((id) => indre.has(id)), 'none of the Indre’s')
+})

@@ -28,8 +28,8 @@ const EXPECTED: Record<string, string[]> = {
   tenant: ['SELECT'],
   theme: ['INSERT', 'SELECT', 'UPDATE'],
 }
-/** Definer functions, the only ways across tenants, and the helper the policies call. */
-const EXPECTED_FUNCTIONS = ['app_tenant_id', 'auth_candidates', 'auth_principal', 'outbox_claim', 'sla_claim', 'sla_due']
+/** Definer functions (the only ways across tenants; fiche_candidates stays in the current one) and the helper the policies call. */
+const EXPECTED_FUNCTIONS = ['app_tenant_id', 'auth_candidates', 'auth_principal', 'fiche_candidates', 'outbox_claim', 'sla_claim', 'sla_due']
 
 const env = await createTestEnv()
 const owner = new pg.Client({ connectionString: env.config.DATABASE_URL })

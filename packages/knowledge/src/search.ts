@@ -50,8 +50,9 @@ export async function searchFiches(trx: TenantTx, p: Principal, query: SearchQue
     if (m && m !== t) { corrections.push({ typed: t, read: m }); return `(${t} | ${m})` }
     return t
   })
-  let rows = await repo.searchFiches(trx, p.tenantId, alternatives.join(' | '), filter)
-  if (!rows.length) rows = await repo.searchTitlesBySimilarity(trx, p.tenantId, terms.join(' '), filter)
+  const words = { any: alternatives.join(' | '), all: alternatives.join(' & ') }
+  let rows = await repo.searchFiches(trx, p.tenantId, words, filter)
+  if (!rows.length) rows = await repo.searchTitlesBySimilarity(trx, p.tenantId, terms.join(' '), words, filter)
   if (!rows.length && query.recordMiss) {
     const theme = query.themeCode ? (await repo.themesByCodes(trx, p.tenantId, [query.themeCode]))[0] : undefined
     await repo.insertSearchMiss(trx, p.tenantId, { themeId: theme?.id ?? null, organisationId: p.organisationId, at: now })

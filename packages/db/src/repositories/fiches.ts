@@ -216,49 +216,57 @@ export interface SearchFilter {
 
 export interface SearchRow { id: string; title: string; organisation_id: string; organisation_name: string; score: number; extract: string }
 
-function filters(tenantId: string, f: SearchFilter): RawBuilder<unknown> {
-  const where: RawBuilder<unknown>[] = [sql`f.tenant_id = ${tenantId}`, sql`f.status = 'published'`]
-  if (f.themeCode) where.push(sql`exists (select 1 from fiche_theme ft join theme t on t.id = ft.theme_id where ft.fiche_id = f.id and t.tenant_id = ${tenantId} and t.code = ${f.themeCode})`)
-  if (f.organisationId) where.push(sql`f.organisation_id = ${f.organisationId}`)
-  if (f.place) {
-    where.push(sql`(f.territory_kind = 'departement' or (f.territory_kind = 'commune' and ${f.place.insee}::text = any(f.territory_codes))
-      or (f.territory_kind = 'epci' and ${f.place.epciCode}::text = any(f.territory_codes)))`)
-  }
-  return sql.join(where, sql` and `)
-}
+/** The filters as fiche_candidates() takes them (theme, organisation, commune, EPCI, limit); null: any. */
+const candidateArgs = (f: SearchFilter) =>
+  sql`${f.themeCode ?? null}::text, ${f.organisationId ?? null}::uuid, ${f.place?.insee ?? null}::text, ${f.place?.epciCode ?? null}::text, ${SEARCH_CANDIDATES}::int`
 
 /** The words of an extract's highlights are wrapped in \u0002…\u0003, escaped into <mark> by the caller. */
 const HEADLINE = 'StartSel="\u0002", StopSel="\u0003", MaxWords=30, MinWords=12, ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "'
 
+/** A tsquery built by the caller from checked words: `any` matches a fiche with one of them, `all` with every one. */
+export interface SearchWords { any: string; all: string }
+
+/** How many fiches each way of finding candidates brings at most; only these are ranked. */
+export const SEARCH_CANDIDATES = 200
+
+const tsq = (text: string) => sql`to_tsquery('relais_french', ${text})`
+
 /**
- * Ranked French full-text search over published fiches. `tsquery` is built by the caller from checked words
- * (letters and digits only, joined by | and &). Titles weigh more than bodies; long fiches are not favoured.
+ * Ranked French full-text search over published fiches. Titles weigh more than bodies; long fiches are not favoured.
+ * Ranking reads each fiche's whole vector, so it never covers every match of a common word ("demande" may match
+ * most of a large base): fiche_candidates() (migration 0014) brings, through the indexes, up to SEARCH_CANDIDATES
+ * fiches whose title has every word, then whose text has every word, then with any word, while fewer were found;
+ * only those are ranked.
  */
-export async function searchFiches(trx: TenantTx, tenantId: string, tsquery: string, f: SearchFilter): Promise<SearchRow[]> {
+export async function searchFiches(trx: TenantTx, tenantId: string, words: SearchWords, f: SearchFilter): Promise<SearchRow[]> {
   const { rows } = await sql<SearchRow>`
-    with q as (select to_tsquery('relais_french', ${tsquery}) as query)
     select s.id, s.title, s.organisation_id, o.name as organisation_name, s.score,
-      ts_headline('relais_french', s.text, q.query, ${HEADLINE}) as extract
+      ts_headline('relais_french', s.text, ${tsq(words.any)}, ${HEADLINE}) as extract
     from (
       select f.id, f.published_title as title, f.published_text as text, f.organisation_id,
-        ts_rank(f.search, q.query, 1)::float8 as score
-      from fiche f, q
-      where ${filters(tenantId, f)} and f.search @@ q.query
+        ts_rank(f.search, ${tsq(words.any)}, 1)::float8 as score
+      from (select distinct id from fiche_candidates(${candidateArgs(f)}, ${tsq(words.all)}, ${tsq(words.any)}, null)) c
+        join fiche f on f.id = c.id
+      where f.tenant_id = ${tenantId} and f.status = 'published'
       order by score desc, f.published_title, f.id
       limit ${f.limit}
-    ) s join organisation o on o.id = s.organisation_id, q
+    ) s join organisation o on o.id = s.organisation_id
     order by s.score desc, s.title, s.id`.execute(trx)
   return rows
 }
 
-/** The fallback when the words find nothing: titles that look like what was typed (trigrams, accents ignored). */
-export async function searchTitlesBySimilarity(trx: TenantTx, tenantId: string, folded: string, f: SearchFilter): Promise<SearchRow[]> {
+/**
+ * The fallback when the words find nothing: titles that look like what was typed (trigrams, accents ignored).
+ * Not for words French search ignores ("la", "de"): they look like every title.
+ */
+export async function searchTitlesBySimilarity(trx: TenantTx, tenantId: string, folded: string, words: SearchWords, f: SearchFilter): Promise<SearchRow[]> {
   const { rows } = await sql<SearchRow>`
     select f.id, f.published_title as title, f.organisation_id, o.name as organisation_name,
-      word_similarity(${folded}, relais_unaccent(lower(f.published_title)))::float8 as score,
-      left(f.published_text, 240) as extract
-    from fiche f join organisation o on o.id = f.organisation_id
-    where ${filters(tenantId, f)} and ${folded} <% relais_unaccent(lower(f.published_title))
+      word_similarity(${folded}, relais_unaccent(lower(f.published_title)))::float8 as score, left(f.published_text, 240) as extract
+    from fiche_candidates(${candidateArgs(f)}, null, null, ${folded}) c
+      join fiche f on f.id = c.id
+      join organisation o on o.id = f.organisation_id
+    where f.tenant_id = ${tenantId} and f.status = 'published' and numnode(${tsq(words.any)}) > 0
     order by score desc, f.published_title, f.id
     limit ${f.limit}`.execute(trx)
   return rows

@@ -1,5 +1,6 @@
 // The extranet: server-rendered French pages over the same service functions as the JSON API.
 // Encapsulated (not fastify-plugin): its form parser, views, CSRF and error pages stay out of the API.
+import { createHmac } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -87,9 +88,14 @@ export async function pagesPlugin(app: FastifyInstance) {
     production,
     options: { partials: { fieldError: 'partials/field-error.hbs', referralTable: 'partials/referral-table.hbs', directoryNav: 'partials/directory-nav.hbs', peopleTable: 'partials/people-table.hbs', ficheSuggestions: 'partials/fiche-suggestions.hbs' } },
   })
+  // A form's token is bound to the session that received it (the access token's session family, or « anonyme »
+  // before login): a CSRF cookie planted by someone else (cookie tossing) comes with a token for another session.
+  const sessionOf = (request: FastifyRequest) => request.principal?.sessionId ?? 'anonyme'
   await app.register(fastifyCsrf, {
     cookieKey: 'relais_csrf',
     cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure: production },
+    getUserInfo: sessionOf,
+    csrfOpts: { userInfo: true, hmacKey: createHmac('sha256', app.config.JWT_SECRET).update('relais csrf').digest('base64url') },
   })
 
   const kit: PageKit = {
@@ -105,7 +111,7 @@ export async function pagesPlugin(app: FastifyInstance) {
       }
     },
     async render(reply, template, data, status = 200) {
-      const csrfToken = reply.generateCsrf()
+      const csrfToken = reply.generateCsrf({ userInfo: sessionOf(reply.request) })
       reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8')
       return reply.viewAsync(template, { ...data, csrfToken }) as unknown as Promise<FastifyReply>
     },
@@ -179,7 +185,8 @@ async function authPages(app: FastifyInstance) {
     return kit.render(reply, 'logout.hbs', { title: 'Déconnexion', me })
   })
 
-  app.post('/deconnexion', { config: { access: 'public' }, preHandler: app.csrfProtection }, async (request, reply) => {
+  // Logged in, so that the form's token (bound to the session) can be checked; without a session there is nothing to end.
+  app.post('/deconnexion', { config: { access: 'me.read' }, preHandler: app.csrfProtection }, async (request, reply) => {
     await kit.sessions.logout(request, reply)
     reply.clearCookie(ACCESS_COOKIE, { path: '/' })
     return reply.redirect('/connexion?sortie=1', 303)

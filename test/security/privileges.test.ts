@@ -8,6 +8,7 @@ import { createTestEnv } from '../helpers/db.ts'
 
 /** Table → what the code does with it (repositories in packages/db). Anything else is refused. */
 const EXPECTED: Record<string, string[]> = {
+  chain_head_digest: ['INSERT', 'SELECT'],
   commune: ['SELECT'],
   coverage: ['INSERT', 'SELECT', 'UPDATE'],
   deflection: ['INSERT', 'SELECT'],
@@ -29,7 +30,7 @@ const EXPECTED: Record<string, string[]> = {
   theme: ['INSERT', 'SELECT', 'UPDATE'],
 }
 /** Definer functions (the only ways across tenants; fiche_candidates stays in the current one) and the helper the policies call. */
-const EXPECTED_FUNCTIONS = ['app_tenant_id', 'auth_candidates', 'auth_principal', 'fiche_candidates', 'outbox_claim', 'sla_claim', 'sla_due']
+const EXPECTED_FUNCTIONS = ['app_tenant_id', 'auth_candidates', 'auth_principal', 'chain_heads_due', 'fiche_candidates', 'outbox_claim', 'sla_claim', 'sla_due']
 
 const env = await createTestEnv()
 const owner = new pg.Client({ connectionString: env.config.DATABASE_URL })

@@ -2,7 +2,7 @@ import { Queue, Worker, type ConnectionOptions } from 'bullmq'
 import type { Logger } from 'pino'
 import { createKysely, createPool, type DB } from '@relais/db'
 import { timelineKeyring, type Config } from '@relais/config'
-import { deliverOutbox, relayOutbox, runSlaStepJob, sweepSla, useTimelineKeys } from '@relais/referrals'
+import { deliverOutbox, publishChainHeads, relayOutbox, runSlaStepJob, sweepSla, useTimelineKeys } from '@relais/referrals'
 import { createMailTransport } from '@relais/mail/transport'
 
 export interface WorkerOptions {
@@ -11,6 +11,8 @@ export interface WorkerOptions {
   relayIntervalMs?: number
   /** How often the SLA sweep looks for due reminders and escalations (and schedules the next ones). */
   sweepIntervalMs?: number
+  /** How often the worker looks for tenants whose chain heads of the day are not published yet (once a day each). */
+  headsIntervalMs?: number
   /** How long a relayed mail may wait in BullMQ before the relay hands it over again (Redis lost it?). */
   relayGraceSeconds?: number
   /** How long a sending worker keeps its claim on a mail. */
@@ -106,6 +108,11 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
     return done
   }
 
+  /** Each tenant's chain heads, signed, once a day: the unique (tenant, day) makes a second worker's try a no-op. */
+  function publishHeadsOnce(): Promise<number> {
+    return publishChainHeads(db, clock())
+  }
+
   function loop(name: string, fn: () => Promise<number>, intervalMs: number) {
     let timer: NodeJS.Timeout | undefined
     let running: Promise<void> | undefined
@@ -128,13 +135,14 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
 
   const stopRelay = loop('relay', relayOnce, opts.relayIntervalMs ?? 250)
   const stopSweep = loop('sweep', sweepOnce, opts.sweepIntervalMs ?? 60_000)
+  const stopHeads = loop('chain heads', publishHeadsOnce, opts.headsIntervalMs ?? 3_600_000)
   log.info('worker started')
 
   return {
-    relayOnce, sweepOnce, db, stats,
+    relayOnce, sweepOnce, publishHeadsOnce, db, stats,
     async close() {
       stopping = true
-      await Promise.all([stopRelay(), stopSweep()])
+      await Promise.all([stopRelay(), stopSweep(), stopHeads()])
       await Promise.allSettled([mailWorker.close(), slaWorker.close()])
       await Promise.allSettled([mailQueue.close(), slaQueue.close()])
       transport.close()

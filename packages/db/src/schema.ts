@@ -190,6 +190,20 @@ export interface OutboxTable {
   resent_at: Timestamp | null
 }
 
+/** A tenant's chain heads as published on a day: append-only (migration 0015). */
+export interface ChainHeadDigestTable {
+  id: Generated<string>
+  tenant_id: string
+  day: ColumnType<string, string, never>
+  published_at: ColumnType<Date, Date, never>
+  referrals: ColumnType<number, number, never>
+  /** [referral id, last seq, last hash] of every referral, in referral id order: what the digest covers. */
+  heads: ColumnType<[string, number, string][], string, never>
+  digest: ColumnType<string, string, never>
+  key_id: ColumnType<string, string, never>
+  signature: ColumnType<string, string, never>
+}
+
 export type FicheStatusColumn = 'draft' | 'published' | 'archived'
 
 export interface FicheTable {
@@ -264,6 +278,7 @@ export interface Database {
   referral: ReferralTable
   referral_event: ReferralEventTable
   outbox: OutboxTable
+  chain_head_digest: ChainHeadDigestTable
   tenant: TenantTable
   commune: CommuneTable
   organisation: OrganisationTable

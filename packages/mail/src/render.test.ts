@@ -49,6 +49,16 @@ const fixtures: { [K in MailKind]: MailData[K] } = {
     referralId: base.referralId,
     reference: base.reference,
   },
+  chain_heads: {
+    publicUrl: 'https://relais.indre.example',
+    recipientName: 'Claire Martin',
+    day: '2026-05-25',
+    publishedAt: due,
+    referrals: 42,
+    digest: 'a'.repeat(64),
+    keyId: 'k2026',
+    signature: 'b'.repeat(64),
+  },
 }
 
 /** What a person must find in each mail: [subject, text and HTML] fragments. */
@@ -83,6 +93,10 @@ const expected: Record<MailKind, { subject: string[]; body: string[] }> = {
   delivery_failed: {
     subject: ['Adresse en échec', 'referent@caf36.demo'],
     body: ['Bonjour Claire Martin,', 'referent@caf36.demo', 'Nathalie Roux (CAF de l’Indre)', '550 5.1.1 User unknown', 'lundi 25 mai 2026 à 09 h 00', 'suppléant', '36-2026-000042', link],
+  },
+  chain_heads: {
+    subject: ['Empreinte signée', '2026-05-25', '42 saisines'],
+    body: ['Bonjour Claire Martin,', 'lundi 25 mai 2026 à 09 h 00', '2026-05-25', 'a'.repeat(64), 'b'.repeat(64), 'k2026', 'verify-chain'],
   },
 }
 

@@ -15,9 +15,10 @@ export type MailKind =
   | 'transferred'
   | 'appointment_proposed'
   | 'delivery_failed'
+  | 'chain_heads'
 
 export const MAIL_KINDS: readonly MailKind[] = [
-  'referral_new', 'reminder', 'escalation', 'info_requested', 'answer_received', 'transferred', 'appointment_proposed', 'delivery_failed',
+  'referral_new', 'reminder', 'escalation', 'info_requested', 'answer_received', 'transferred', 'appointment_proposed', 'delivery_failed', 'chain_heads',
 ]
 
 export interface RenderedMail { subject: string; text: string; html: string }
@@ -203,6 +204,22 @@ export const DeliveryFailedData = Type.Object({
   reference: Type.Optional(Text(64)),
 })
 
+const Hex64 = Type.String({ pattern: '^[0-9a-f]{64}$' })
+
+export const ChainHeadsData = Type.Object({
+  publicUrl: Type.String({ pattern: '^https?://[^\\s]+$' }),
+  recipientName: Type.Optional(Text(200)),
+  timeZone: Type.Optional(TimeZone),
+  /** The day published (YYYY-MM-DD) and when. */
+  day: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }),
+  publishedAt: Instant,
+  /** How many referrals the digest covers. */
+  referrals: Type.Integer({ minimum: 0 }),
+  digest: Hex64,
+  keyId: Text(100),
+  signature: Hex64,
+})
+
 export const MAIL_DATA_SCHEMAS = {
   referral_new: ReferralNewData,
   reminder: ReminderData,
@@ -212,6 +229,7 @@ export const MAIL_DATA_SCHEMAS = {
   transferred: TransferredData,
   appointment_proposed: AppointmentProposedData,
   delivery_failed: DeliveryFailedData,
+  chain_heads: ChainHeadsData,
 } as const satisfies Record<MailKind, TSchema>
 
 /** The data each kind takes, for callers that want the compiler to check it. */

@@ -2,6 +2,7 @@
 export { act, fileReferralSummary, type ActionInput, type FiledReferral, type FileInput, type Principal } from './service.ts'
 export { getReferral, listReferrals, type ListFilters } from './queries.ts'
 export { useTimelineKeys, verifyChain, type ChainReport } from './timeline.ts'
+export { headsDigest, publicationDay, publishChainHeads, publishTenantHeads, verifyPublishedHeads, type HeadsReport } from './chain-heads.ts'
 export { changeSlaPolicy, loadPolicy, saveSlaPolicy, slaPolicyOf, type PolicyInput, type SlaPolicyView } from './policy.ts'
 export { runSlaStepJob, sweepSla } from './sla-steps.ts'
 export { deliverOutbox, relayOutbox, type DeliverArgs } from './delivery.ts'

@@ -101,3 +101,9 @@ export async function verifyChain(trx: TenantTx, tenantId: string, referralId: s
   }
   return { referralId, events: stored.length, ok: true, brokenAtSeq: null, brokenKind: null, reason: null, legacy }
 }
+
+/** An HMAC-SHA-256 under a timeline key (the current one unless named): what signs the published chain heads. */
+export function timelineMac(text: string, keyId: string = keys().currentId): { keyId: string; mac: string } | null {
+  const key = keys().keys.get(keyId)
+  return key ? { keyId, mac: createHmac('sha256', key).update(text).digest('hex') } : null
+}

@@ -61,7 +61,8 @@ const AJV = { allErrors: true, removeAdditional: false } as const
 const strictBodies = AjvCompiler()({}, { customOptions: { ...AJV, coerceTypes: false } })
 const coercingParts = AjvCompiler()({}, { customOptions: { ...AJV, coerceTypes: 'array' } })
 
-export async function buildApp(config: Config, opts: { logger?: FastifyServerOptions['logger']; clock?: () => Date } = {}) {
+/** liveRecheckMs: how often an open inbox stream checks that its session still holds (tests shorten it). */
+export async function buildApp(config: Config, opts: { logger?: FastifyServerOptions['logger']; clock?: () => Date; liveRecheckMs?: number } = {}) {
   useTimelineKeys(timelineKeyring(config))
   const app = Fastify({
     logger: opts.logger ?? loggerOptions(config),
@@ -103,7 +104,7 @@ export async function buildApp(config: Config, opts: { logger?: FastifyServerOpt
   })
   await app.register(infraPlugin, { config, clock: opts.clock })
   await app.register(authPlugin)
-  await app.register(livePlugin)
+  await app.register(livePlugin, { recheckMs: opts.liveRecheckMs })
   await app.register(fastifySwagger, {
     openapi: {
       info: { title: 'Relais — API', description: 'Saisines entre les mairies et les organismes partenaires.', version: '1.0.0' },

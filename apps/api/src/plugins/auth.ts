@@ -16,6 +16,11 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Login, refresh and logout (packages/auth) with their cookie and headers: the API's routes and the pages call these. */
     sessions: HttpSessions
+    /**
+     * Whether the session a request was authenticated with still holds (token unexpired, person active, session not
+     * ended): what a long-lived answer (the live inbox stream) asks now and then. An outage is not an answer: true.
+     */
+    sessionHolds(request: FastifyRequest): Promise<boolean>
     /** The access a route declared (for the tests that read the route table), undefined for third-party routes. */
     accessOf(method: string, url: string): RouteAccess | undefined
   }
@@ -127,6 +132,10 @@ export const authPlugin = fp(async (app: FastifyInstance) => {
     }
     request.principal = await service.principal(claims)
   }
+
+  app.decorate('sessionHolds', async (request: FastifyRequest) => {
+    try { await authenticate(request); return true } catch (err) { return isOutage(err) }
+  })
 
   const pageCookie = accessCookieOptions(app.config.NODE_ENV === 'production')
   async function authenticateWith(request: FastifyRequest, token: string) {

@@ -41,8 +41,10 @@ t.test('Redis flushed after filing: the mail still goes', async (t) => {
   const [ref] = await file(1)
   // A relay hands the mail to BullMQ, but nobody takes the job before Redis loses everything.
   const relayOnly = await startWorker(env.config, { relayIntervalMs: 3_600_000, sweepIntervalMs: 3_600_000, processJobs: false, log: silent })
-  t.equal(await relayOnly.relayOnce(), 1, 'the mail was handed to BullMQ')
+  // Its loop also relays once at start: whichever claims the row first hands it over, the other finds nothing.
+  await relayOnly.relayOnce()
   await relayOnly.close()
+  t.equal(relayOnly.stats.relayed, 1, 'the mail was handed to BullMQ, once')
   t.ok(await flushOurRedis() > 0, 'the job was in Redis, and is gone')
   const worker = await startWorker(env.config, { relayIntervalMs: 50, sweepIntervalMs: 60_000, relayGraceSeconds: 1, log: silent })
   await sink.waitFor((m) => m.subject.includes(ref), 15_000)

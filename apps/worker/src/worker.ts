@@ -59,7 +59,7 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
 
   const autorun = opts.processJobs ?? true
   /** What this process did, for operators (logged at close) and the scale-out test. */
-  const stats = { mailsSent: 0, slaSteps: 0 }
+  const stats = { mailsSent: 0, slaSteps: 0, relayed: 0 }
   const mailWorker = new Worker(MAIL_QUEUE, async (job) => {
     const { outboxId, tenantId } = job.data as { outboxId: string; tenantId: string }
     const outcome = await deliverOutbox(db, { outboxId, tenantId, now: clock, claimSeconds, transport, publicUrl: config.PUBLIC_URL, log, retryHours: config.MAIL_RETRY_HOURS })
@@ -87,6 +87,7 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
           name: 'send', data: { outboxId: row.id, tenantId: row.tenant_id },
           opts: { jobId: `outbox-${row.id}-${row.attempts}`, removeOnComplete: true, removeOnFail: true, attempts: 1 },
         })))
+        stats.relayed += due.length
         return true
       } catch (err) {
         log.warn({ err: (err as Error).message }, 'relay: redis unavailable, will retry')

@@ -59,7 +59,7 @@ t.test('transfer: the clock does not restart, the time held is recorded, the old
   t.equal((await app.inject({ url: `/api/v1/referrals/${r.id}`, headers: ddt })).statusCode, 200)
   const back = await post(r.id, 'transfer', ddt, { toRouting: true, reason: 'Renvoyé au routage.' })
   t.equal(back.statusCode, 200)
-  t.equal(back.json().holder.organisation.name, 'CAF de l’Indre', 'routing again, without the DDT')
+  t.equal(back.json().holder.organisation.name, 'Mission TIC du Conseil départemental de l’Indre', 'routing again, without the DDT nor the CAF that declined it: triage')
 })
 
 t.test('no routing rule: the mission TIC triage queue, then a manual assignment', async (t) => {

@@ -48,7 +48,8 @@ export function roleOrganisationViolation(role: DirectoryRole, organisationKind:
 export interface TenantTerritory { departement: string; communes: ReadonlySet<string>; epcis: ReadonlySet<string> }
 
 export function territoryKindViolation(kind: string): string | null {
-  return (TERRITORY_KINDS as readonly string[]).includes(kind) ? null : 'Type de territoire inconnu : indiquez commune, epci ou departement.'
+  // A canton, an arrondissement… are not modelled: refused here rather than never matching (silently to triage).
+  return (TERRITORY_KINDS as readonly string[]).includes(kind) ? null : `Type de territoire « ${kind} » non pris en charge : indiquez commune, epci ou departement.`
 }
 
 export function territoryViolation(kind: TerritoryKindCode, code: string, t: TenantTerritory): string | null {

@@ -49,6 +49,16 @@ t.test('which rule: the most specific territory wins', async (t) => {
       expect: { organisationId: DDT, ruleId: 'r-epci' },
     },
     {
+      name: 'an organisation still onboarding receives nothing: the next rule',
+      input: base({ rules: [rule('r-dep', 'departement', '36', CAF), { ...rule('r-com', 'commune', '36005', OPAC), organisationStatus: 'onboarding' }] }),
+      expect: { organisationId: CAF, ruleId: 'r-dep' },
+    },
+    {
+      name: 'a suspended organisation receives nothing: the next rule',
+      input: base({ rules: [rule('r-dep', 'departement', '36', CAF), { ...rule('r-epci', 'epci', '200071595', DDT), organisationStatus: 'suspended' }, { ...rule('r-com', 'commune', '36005', OPAC), organisationStatus: 'active' }] }),
+      expect: { organisationId: OPAC, ruleId: 'r-com' },
+    },
+    {
       name: 'transfer back to routing, two organisations excluded',
       input: base({ rules: territoryRules, excludeOrganisationIds: [OPAC, DDT] }),
       expect: { organisationId: CAF, ruleId: 'r-dep' },
@@ -64,6 +74,7 @@ t.test('no matching rule: the mission TIC triage queue', async (t) => {
     { name: 'a theme without rules', input: base({ themeId: URBANISME, rules: territoryRules }), reason: /file de tri de la mission TIC/ },
     { name: 'rules of another département only', input: base({ ...BOURGES, rules: territoryRules }), reason: /Aucune règle/ },
     { name: 'a commune rule elsewhere', input: base({ ...ISSOUDUN, rules: [rule('r-com', 'commune', '36005', OPAC)] }), reason: /Aucune règle/ },
+    { name: 'the only matching organisation is onboarding', input: base({ rules: [{ ...rule('r-dep', 'departement', '36', CAF), organisationStatus: 'onboarding' }] }), reason: /^Aucune règle/ },
     { name: 'every matching organisation excluded', input: base({ rules: territoryRules, excludeOrganisationIds: [OPAC, DDT, CAF] }), reason: /^Aucune autre règle/ },
   ]
   for (const c of cases) {
@@ -204,7 +215,30 @@ t.test('which referent', async (t) => {
       people: [person('anne', absent), person('ben', bounced), person('zed')],
       coverage: [cover('anne', 'departement', '36'), cover('ben', 'departement', '36')],
       expect: { personId: null, viaBackupOf: null },
-      reason: /aucun référent disponible dans l’organisation ; ses administrateurs sont prévenus/,
+      reason: /aucun référent ni administrateur n’est disponible/,
+    },
+    {
+      name: 'the covering referent is absent without backup: a present colleague covering the theme elsewhere',
+      rule: dep,
+      people: [person('anne', absent), person('ben', { openReferrals: 3 }), person('cleo', { openReferrals: 1 }), person('zed')],
+      coverage: [cover('anne', 'commune', '36005'), cover('ben', 'commune', '36088'), cover('cleo', 'epci', '243600277'), cover('zed', 'departement', '36', CAF, URBANISME)],
+      expect: { personId: 'cleo', viaBackupOf: null },
+      reason: /aucun référent couvrant ce territoire n’est disponible ; collègue qui couvre ce thème sur un autre territoire \(1 saisine en cours\)\.$/,
+    },
+    {
+      name: 'the colleague is absent too: their backup',
+      rule: dep,
+      people: [person('anne', absent), person('ben', { ...absent, backupPersonId: 'carol' }), person('carol')],
+      coverage: [cover('anne', 'commune', '36005'), cover('ben', 'commune', '36088')],
+      expect: { personId: 'carol', viaBackupOf: 'ben' },
+    },
+    {
+      name: 'no present referent covers the theme: the organisation’s admin, the least loaded present one',
+      rule: dep,
+      people: [person('anne', absent), person('olga', { role: 'org_admin', openReferrals: 2 }), person('oscar', { role: 'org_admin', ...absent }), person('omar', { role: 'org_admin', openReferrals: 0, organisationId: DDT }), person('otto', { role: 'org_admin', openReferrals: 5 })],
+      coverage: [cover('anne', 'departement', '36')],
+      expect: { personId: 'olga', viaBackupOf: null },
+      reason: /la saisine est confiée à l’administrateur de l’organisation \(2 saisines en cours\)/,
     },
     {
       name: 'nobody in the organisation: nobody named',

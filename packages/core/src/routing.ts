@@ -3,14 +3,17 @@
  * and département) and the directory's routing rules and coverage. Pure: the caller loads the rules, coverage and
  * people (with their count of open referrals) and passes `now`.
  *
- * 1. Rule: among the rules of the theme that match the commune, the most specific territory wins
+ * 1. Rule: among the rules of the theme that match the commune and point at an `active` organisation (one still
+ *    onboarding or suspended receives nothing: the next rule applies), the most specific territory wins
  *    (commune > EPCI > département); equally specific rules are taken in id order. No rule: the mission TIC's
  *    triage queue, nobody named.
  * 2. Referent within the rule's organisation, first available in this order:
  *    a. the rule's named person;
  *    b. the active referents whose coverage matches the theme and the commune, most specific coverage first,
  *       then fewest open referrals, then id;
- *    c. only when no referent of the organisation has matching coverage: every active referent, fewest open first.
+ *    c. only when no referent of the organisation has matching coverage: every active referent, fewest open first;
+ *    d. a colleague of the organisation who covers the theme on another territory, fewest open first;
+ *    e. the organisation's admins, fewest open first.
  *    A candidate who is absent or whose address bounced is replaced by their backup when the backup is available
  *    (viaBackupOf records whom they stand in for), else the next candidate is tried. Nobody available: personId
  *    null, and the organisation's admins are told by the caller.
@@ -25,6 +28,8 @@ export interface RoutingRuleInput {
   territoryCode: string
   organisationId: string
   personId: string | null
+  /** Only an active organisation receives referrals; absent means active. */
+  organisationStatus?: 'onboarding' | 'active' | 'suspended'
 }
 
 export interface CoverageInput {
@@ -114,7 +119,7 @@ const compareIds = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 export function route(input: RoutingInput): RoutingDecision {
   const excluded = new Set(input.excludeOrganisationIds ?? [])
   const matching = input.rules
-    .filter((r) => r.themeId === input.themeId && !excluded.has(r.organisationId))
+    .filter((r) => r.themeId === input.themeId && !excluded.has(r.organisationId) && (r.organisationStatus ?? 'active') === 'active')
     .map((r) => ({ rule: r, rank: territoryRank(r.territoryKind, r.territoryCode, input) }))
     .filter((m) => m.rank >= 0)
     .sort((a, b) => a.rank - b.rank || compareIds(a.rule.id, b.rule.id))
@@ -210,5 +215,20 @@ export function route(input: RoutingInput): RoutingDecision {
     }
   }
 
-  return decide(null, null, 'aucun référent disponible dans l’organisation ; ses administrateurs sont prévenus.')
+  // d. A present colleague who covers the theme elsewhere in the organisation's territory.
+  const tried = new Set([named?.id, ...covering.map((p) => p.id)])
+  skipped = 0 // the prefix says why we are here
+  const coversTheme = new Set(input.coverage.filter((c) => c.themeId === input.themeId && c.organisationId === rule.organisationId && c.personId).map((c) => c.personId!))
+  for (const p of referents.filter((p) => coversTheme.has(p.id) && !tried.has(p.id)).sort(byOpenThenId)) {
+    const d = take(p, 'collègue qui couvre ce thème sur un autre territoire', 'aucun référent couvrant ce territoire n’est disponible ; ')
+    if (d) return d
+  }
+
+  // e. The organisation's admins: someone answers for the organisation.
+  const admins = input.people.filter((p) => inOrg(p) && p.role === 'org_admin' && isAvailable(p, input.now)).sort(byOpenThenId)
+  if (admins.length) {
+    return decide(admins[0].id, null, `aucun référent disponible pour ce thème : la saisine est confiée à l’administrateur de l’organisation (${load(admins[0])}).`)
+  }
+
+  return decide(null, null, 'aucun référent ni administrateur n’est disponible dans l’organisation : elle est prévenue par courriel.')
 }

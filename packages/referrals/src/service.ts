@@ -3,7 +3,7 @@ import { authorizeRole, badRequest, canSeeReferral, invalidFields, countedMinute
 import type { Role, ReferralTable, TenantTx } from '@relais/db'
 import type { Updateable } from 'kysely'
 import * as referrals from '@relais/db/repositories/referrals'
-import { clockEvents, insertEvents, lastEventAt } from '@relais/db/repositories/timeline'
+import { clockEvents, insertEvents, lastEventAt, transferredFrom } from '@relais/db/repositories/timeline'
 import { insertOutbox } from '@relais/db/repositories/outbox'
 import { activeMember, appointmentPlace, organisationFacts } from '@relais/db/repositories/parties'
 import { appendEvent, chainEvents, GENESIS_HASH, SYSTEM, type Actor } from './timeline.ts'
@@ -154,11 +154,14 @@ export async function act(trx: TenantTx, p: Principal, referralId: string, actio
       const heldMinutes = Math.max(0, Math.round((now.getTime() - (lastAssigned ?? r.filed_at).getTime()) / 60000))
       let decision: Pick<RoutingDecision, 'organisationId' | 'personId' | 'reason' | 'viaBackupOf'> & { mode: 'transfer' | 'triage' }
       if (input.toRouting || !input.organisationId) {
-        const d = await decideRouting(trx, r.tenant_id, { themeId: r.theme_id, communeInsee: r.commune_insee, now, excludeOrganisationIds: [r.holder_organisation_id] })
+        // Every organisation that already sent it on ("pas pour nous") is left out, not only the holder: no A → B → A.
+        const declined = await transferredFrom(trx, r.tenant_id, r.id)
+        const d = await decideRouting(trx, r.tenant_id, { themeId: r.theme_id, communeInsee: r.commune_insee, now, excludeOrganisationIds: [...new Set([r.holder_organisation_id, ...declined])] })
         decision = { ...d, mode: d.mode === 'triage' ? 'triage' : 'transfer' }
       } else {
         const org = await organisationFacts(trx, r.tenant_id, input.organisationId)
-        if (!org || org.kind === 'mairie' || org.status === 'suspended') throw badRequest('validation_failed', 'L’organisme destinataire est inconnu ou ne peut pas recevoir de saisine.', [{ path: 'organisationId', message: 'Organisme inconnu.' }])
+        if (!org || org.kind === 'mairie') throw badRequest('validation_failed', 'L’organisme destinataire est inconnu ou ne peut pas recevoir de saisine.', [{ path: 'organisationId', message: 'Organisme inconnu.' }])
+        if (org.status !== 'active') throw badRequest('validation_failed', 'Cet organisme n’est pas actif : il ne peut pas encore (ou plus) recevoir de saisine.', [{ path: 'organisationId', message: 'Organisme non actif.' }])
         if (org.id === r.holder_organisation_id) throw badRequest('validation_failed', 'La saisine est déjà chez cet organisme.', [{ path: 'organisationId', message: 'Choisissez un autre organisme.' }])
         let personId: string | null = null
         if (input.personId) {
@@ -179,7 +182,8 @@ export async function act(trx: TenantTx, p: Principal, referralId: string, actio
       // Manual assignment from the triage queue by the mission TIC.
       const orgId = need('organisationId', 'L’organisme')
       const org = await organisationFacts(trx, r.tenant_id, orgId)
-      if (!org || org.kind === 'mairie' || org.status === 'suspended') throw badRequest('validation_failed', 'Organisme inconnu.', [{ path: 'organisationId', message: 'Organisme inconnu.' }])
+      if (!org || org.kind === 'mairie') throw badRequest('validation_failed', 'Organisme inconnu.', [{ path: 'organisationId', message: 'Organisme inconnu.' }])
+      if (org.status !== 'active') throw badRequest('validation_failed', 'Cet organisme n’est pas actif : il ne peut pas encore (ou plus) recevoir de saisine.', [{ path: 'organisationId', message: 'Organisme non actif.' }])
       let personId: string | null = null
       if (input.personId) {
         const member = await activeMember(trx, r.tenant_id, input.personId, org.id)

@@ -203,7 +203,7 @@ export async function referralPages(app: FastifyInstance) {
       answers: r.answers.map((a) => ({ ...a, atText: longDate(a.at) })),
       timeline: r.timeline.filter((e) => e.kind !== 'mail_sent').map((e) => timelineEntry(e, names)),
       can, hasActions: allowed.length > 0, buttons: ACTION_BUTTONS,
-      partners: orgs.filter((o) => (o.kind === 'partner' || o.kind === 'mission_tic') && o.status !== 'suspended' && o.id !== r.holder.organisation.id),
+      partners: orgs.filter((o) => (o.kind === 'partner' || o.kind === 'mission_tic') && o.status === 'active' && o.id !== r.holder.organisation.id),
       places: orgs.filter((o) => o.kind === 'msap'),
       done: q.fait ? DONE[q.fait] : undefined,
       errors: extra.errors ?? {}, values: extra.values ?? {}, formError: extra.formError,

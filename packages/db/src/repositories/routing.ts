@@ -17,7 +17,7 @@ export interface RoutingSnapshot {
   mairieCommune: string | null
   tic: { id: string; name: string }
   organisations: Record<string, string>
-  rules: { id: string; theme_id: string; territory_kind: TerritoryKind; territory_code: string; organisation_id: string; person_id: string | null }[]
+  rules: { id: string; theme_id: string; territory_kind: TerritoryKind; territory_code: string; organisation_id: string; person_id: string | null; organisation_status: 'onboarding' | 'active' | 'suspended' }[]
   coverage: { organisation_id: string; person_id: string | null; theme_id: string; territory_kind: TerritoryKind; territory_code: string }[]
   people: { id: string; email: string; organisation_id: string; role: Role; active: boolean; absent_from: string | null; absent_until: string | null; backup_person_id: string | null; email_bounced_at: string | null; open_referrals: number }[]
   policies: ThemePolicyRow[]
@@ -38,9 +38,9 @@ export async function loadRoutingSnapshot(trx: TenantTx, tenantId: string, args:
       select insee, name, epci_code, departement from commune
       where insee = coalesce(${args.communeInsee ?? null}, (select commune_insee from mairie))
     ), rules as (
-      select r.id, r.theme_id, r.territory_kind, r.territory_code, r.organisation_id, r.person_id
+      select r.id, r.theme_id, r.territory_kind, r.territory_code, r.organisation_id, r.person_id, o.status as organisation_status
       from routing_rule r join organisation o on o.id = r.organisation_id
-      where r.tenant_id = ${tenantId} and r.theme_id = (select id from th) and r.active and o.status <> 'suspended'
+      where r.tenant_id = ${tenantId} and r.theme_id = (select id from th) and r.active and o.status = 'active'
     ), people as (
       select p.id, p.email, p.organisation_id, p.role, p.active, p.absent_from, p.absent_until, p.backup_person_id, p.email_bounced_at,
         (select count(*) from referral x where x.tenant_id = ${tenantId} and x.holder_person_id = p.id and x.status in (${clock}))::int as open_referrals

@@ -1,5 +1,5 @@
 // The referral's timeline: an append-only, hash-chained list of events (the chaining itself is @relais/referrals').
-import type { Insertable } from 'kysely'
+import { sql, type Insertable } from 'kysely'
 import type { TenantTx } from '../index.ts'
 import type { ReferralEventTable } from '../schema.ts'
 
@@ -61,4 +61,11 @@ export async function hasEventBefore(trx: TenantTx, tenantId: string, referralId
   const e = await trx.selectFrom('referral_event').select('seq').where('tenant_id', '=', tenantId).where('referral_id', '=', referralId)
     .where('kind', '=', kind).where('seq', '<', seq).limit(1).executeTakeFirst()
   return !!e
+}
+
+/** The organisations that transferred this referral away (said "pas pour nous"), oldest first. */
+export async function transferredFrom(trx: TenantTx, tenantId: string, referralId: string): Promise<string[]> {
+  const rows = await trx.selectFrom('referral_event').select(sql<string>`data->>'fromOrganisationId'`.as('org'))
+    .where('tenant_id', '=', tenantId).where('referral_id', '=', referralId).where('kind', '=', 'transferred').orderBy('seq').execute()
+  return rows.map((r) => r.org).filter((o): o is string => !!o)
 }

@@ -97,6 +97,22 @@ t.test('who may write: the owning organisation’s referents and admins, and the
   t.equal((await call(cherSecretary, 'GET', `/fiches/${cafFiche.id}`)).statusCode, 404, 'nothing crosses départements')
 })
 
+t.test('changing a draft one cannot see answers 404 like a missing fiche, whatever the role; a visible one 403', async (t) => {
+  const f = (await call(cafReferent, 'POST', '/fiches', draft)).json()
+  for (const [who, token] of [['secretary', secretary], ['another partner', ddtReferent], ['another département', cherSecretary]] as const) {
+    t.equal((await call(token, 'PATCH', `/fiches/${f.id}`, { title: 'Détourné' })).statusCode, 404, `${who}: PATCH`)
+    t.equal((await call(token, 'POST', `/fiches/${f.id}/publish`)).statusCode, 404, `${who}: publish`)
+    t.equal((await call(token, 'POST', `/fiches/${f.id}/archive`)).statusCode, 404, `${who}: archive`)
+  }
+  t.equal((await call(cafReferent, 'POST', `/fiches/${f.id}/publish`)).statusCode, 200)
+  const refused = await call(secretary, 'PATCH', `/fiches/${f.id}`, { title: 'Détourné' })
+  t.equal(refused.statusCode, 403, 'published: seen, so refused')
+  t.match(refused.json().error.message, /Seuls les référents/)
+  t.equal((await call(ddtReferent, 'POST', `/fiches/${f.id}/archive`)).statusCode, 403)
+  t.equal((await call(cherSecretary, 'POST', `/fiches/${f.id}/archive`)).statusCode, 404, 'another tenant: never seen')
+  t.equal((await call(secretary, 'PATCH', '/fiches/00000000-0000-4000-8000-000000000000', { title: 'x' })).statusCode, 404)
+})
+
 t.test('bad input is a French 400, never a 500', async (t) => {
   const cases: [string, unknown, RegExp][] = [
     ['unknown theme', { ...draft, themeCodes: ['inconnu'] }, /Thème inconnu/],

@@ -94,8 +94,8 @@ async function loadVisible(trx: TenantTx, p: Principal, id: string): Promise<rep
   return f
 }
 
+/** Looked up before any role check: a draft the caller cannot see is « not found » whatever her role. */
 async function loadWritable(trx: TenantTx, p: Principal, id: string): Promise<repo.FicheRecord> {
-  authorizeRole(p, 'fiche.write')
   const f = await loadVisible(trx, p, id)
   authorize(p, 'fiche.write', { organisationId: f.organisation_id }, WHAT)
   return f

@@ -2,7 +2,7 @@
 // mission TIC, and « Cette fiche répond à la question » from the filing form. The rules are the use cases'.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import Value from 'typebox/value'
-import { InvalidInput, isUuid, mayAttempt, type PersonRole } from '@relais/core'
+import { InvalidInput, authorize, isUuid, mayAttempt, type PersonRole } from '@relais/core'
 import { FICHE_STATUS_LABELS, FICHE_TERRITORY_KINDS, type FicheTerritoryKind } from '@relais/core/knowledge'
 import type { TenantTx } from '@relais/db'
 import {
@@ -129,7 +129,7 @@ export async function fichePages(app: FastifyInstance) {
     }
   })
 
-  app.get<{ Params: { id: string } }>('/fiches/:id/modifier', { config: { access: 'fiche.write' } }, async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/fiches/:id/modifier', { config: { access: 'fiche.write', afterLookup: true } }, async (request, reply) => {
     if (!isUuid(request.params.id)) return kit.notFound(request, reply)
     const f = await app.tx(request, (trx) => getFiche(trx, principal(request), request.params.id, app.clock()))
     if (!f.canEdit) return kit.render(reply, 'error.hbs', { title: 'Action impossible', heading: 'Action impossible', message: 'Seuls les référents et les administrateurs de l’organisme qui rédige la fiche, et la mission TIC, peuvent la modifier.' }, 403)
@@ -139,8 +139,11 @@ export async function fichePages(app: FastifyInstance) {
     })
   })
 
-  app.post<{ Params: { id: string }; Body: Record<string, unknown> }>('/fiches/:id/modifier', { config: { access: 'fiche.write' }, preHandler: app.csrfProtection }, async (request, reply) => {
+  app.post<{ Params: { id: string }; Body: Record<string, unknown> }>('/fiches/:id/modifier', { config: { access: 'fiche.write', afterLookup: true }, preHandler: app.csrfProtection }, async (request, reply) => {
     if (!isUuid(request.params.id)) return kit.notFound(request, reply)
+    // Looked up first: a draft the visitor cannot see is « not found », even with a faulty form.
+    const current = await app.tx(request, (trx) => getFiche(trx, principal(request), request.params.id, app.clock()))
+    authorize(principal(request), 'fiche.write', { organisationId: current.organisation.id })
     const body = request.body ?? {}
     const input = ficheInput(body, false)
     const invalid = schemaErrors(input)
@@ -156,7 +159,7 @@ export async function fichePages(app: FastifyInstance) {
   })
 
   for (const [path, run, done] of [['publier', publishFiche, 'publiee'], ['archiver', archiveFiche, 'archivee']] as const) {
-    app.post<{ Params: { id: string } }>(`/fiches/:id/${path}`, { config: { access: 'fiche.write' }, preHandler: app.csrfProtection }, async (request, reply) => {
+    app.post<{ Params: { id: string } }>(`/fiches/:id/${path}`, { config: { access: 'fiche.write', afterLookup: true }, preHandler: app.csrfProtection }, async (request, reply) => {
       if (!isUuid(request.params.id)) return kit.notFound(request, reply)
       await app.tx(request, (trx) => run(trx, principal(request), request.params.id, app.clock()))
       return reply.redirect(`/fiches/${request.params.id}?fait=${done}`, 303)

@@ -38,17 +38,17 @@ export async function ficheRoutes(fastify: FastifyInstance) {
   }, async (request) => app.tx(request, (trx) => getFiche(trx, request.principal!, request.params.id, app.clock(), { countOpen: true })))
 
   app.patch('/fiches/:id', {
-    config: { access: 'fiche.write' },
+    config: { access: 'fiche.write', afterLookup: true },
     schema: { tags, security, summary: 'Modifier la copie de travail (les lecteurs voient la version publiée jusqu’à la prochaine publication)', params: IdParams, body: FichePatchBody, response: { 200: FicheDetail, ...errorResponses } },
   }, async (request) => app.tx(request, (trx) => updateFiche(trx, request.principal!, request.params.id, request.body, app.clock())))
 
   app.post('/fiches/:id/publish', {
-    config: { access: 'fiche.write' },
+    config: { access: 'fiche.write', afterLookup: true },
     schema: { tags, security, summary: 'Publier : une nouvelle version, qui ne change plus jamais', params: IdParams, response: { 200: FicheDetail, ...errorResponses } },
   }, async (request) => app.tx(request, (trx) => publishFiche(trx, request.principal!, request.params.id, app.clock())))
 
   app.post('/fiches/:id/archive', {
-    config: { access: 'fiche.write' },
+    config: { access: 'fiche.write', afterLookup: true },
     schema: { tags, security, summary: 'Archiver : la fiche sort de la recherche, ses versions restent', params: IdParams, response: { 200: FicheDetail, ...errorResponses } },
   }, async (request) => app.tx(request, (trx) => archiveFiche(trx, request.principal!, request.params.id, app.clock())))
 

@@ -4,6 +4,7 @@ import { createKysely, createPool, type DB } from '@relais/db'
 import { timelineKeyring, type Config } from '@relais/config'
 import { deliverOutbox, publishChainHeads, relayOutbox, runSlaStepJob, sweepSla, useTimelineKeys } from '@relais/referrals'
 import { createMailTransport } from '@relais/mail/transport'
+import { remindStaleFiches } from '@relais/knowledge/review'
 
 export interface WorkerOptions {
   clock?: () => Date
@@ -13,6 +14,8 @@ export interface WorkerOptions {
   sweepIntervalMs?: number
   /** How often the worker looks for tenants whose chain heads of the day are not published yet (once a day each). */
   headsIntervalMs?: number
+  /** How often the worker looks for published fiches past their review-by date not yet reminded (once per period each). */
+  reviewIntervalMs?: number
   /** How long a relayed mail may wait in BullMQ before the relay hands it over again (Redis lost it?). */
   relayGraceSeconds?: number
   /** How long a sending worker keeps its claim on a mail. */
@@ -59,7 +62,7 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
 
   const autorun = opts.processJobs ?? true
   /** What this process did, for operators (logged at close) and the scale-out test. */
-  const stats = { mailsSent: 0, slaSteps: 0, relayed: 0 }
+  const stats = { mailsSent: 0, slaSteps: 0, relayed: 0, ficheReminders: 0 }
   const mailWorker = new Worker(MAIL_QUEUE, async (job) => {
     const { outboxId, tenantId } = job.data as { outboxId: string; tenantId: string }
     const outcome = await deliverOutbox(db, { outboxId, tenantId, now: clock, claimSeconds, transport, publicUrl: config.PUBLIC_URL, log, retryHours: config.MAIL_RETRY_HOURS })
@@ -137,13 +140,20 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
   const stopRelay = loop('relay', relayOnce, opts.relayIntervalMs ?? 250)
   const stopSweep = loop('sweep', sweepOnce, opts.sweepIntervalMs ?? 60_000)
   const stopHeads = loop('chain heads', publishHeadsOnce, opts.headsIntervalMs ?? 3_600_000)
+  /** Stale fiches: each reminded once per review period (marked in the transaction that writes its mail). */
+  const remindFichesOnce = async () => {
+    const n = await remindStaleFiches(db, clock())
+    stats.ficheReminders += n
+    return n
+  }
+  const stopReviews = loop('fiche reviews', remindFichesOnce, opts.reviewIntervalMs ?? 3_600_000)
   log.info('worker started')
 
   return {
-    relayOnce, sweepOnce, publishHeadsOnce, db, stats,
+    relayOnce, sweepOnce, publishHeadsOnce, remindFichesOnce, db, stats,
     async close() {
       stopping = true
-      await Promise.all([stopRelay(), stopSweep(), stopHeads()])
+      await Promise.all([stopRelay(), stopSweep(), stopHeads(), stopReviews()])
       await Promise.allSettled([mailWorker.close(), slaWorker.close()])
       await Promise.allSettled([mailQueue.close(), slaQueue.close()])
       transport.close()

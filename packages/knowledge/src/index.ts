@@ -1,2 +1,3 @@
 export * from './fiches.ts'
 export * from './search.ts'
+export * from './review.ts'

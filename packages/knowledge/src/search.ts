@@ -1,7 +1,7 @@
 // Search as a secretary types: French words, accents ignored, typos corrected against the words of the published
 // fiches, ranked; only fiches that apply to where the question comes from. Deflections and the figures.
 import { authorizeRole, invalidFields, notFound } from '@relais/core'
-import { highlightExtract, searchTerms } from '@relais/core/knowledge'
+import { highlightExtract, isStale, searchTerms } from '@relais/core/knowledge'
 import type { TenantTx } from '@relais/db'
 import * as repo from '@relais/db/repositories/fiches'
 import type { Principal } from './fiches.ts'
@@ -17,7 +17,7 @@ export interface SearchQuery {
   recordMiss?: boolean
 }
 
-export interface SearchHit { id: string; title: string; extract: string; score: number; organisation: { id: string; name: string } }
+export interface SearchHit { id: string; title: string; extract: string; score: number; organisation: { id: string; name: string }; /** Past its review-by date. */ stale: boolean }
 export interface SearchResult { items: SearchHit[]; corrections: { typed: string; read: string }[] }
 
 /** How close a typed word must be to a word of the fiches to be read as it (trigram similarity). */
@@ -58,7 +58,7 @@ export async function searchFiches(trx: TenantTx, p: Principal, query: SearchQue
     await repo.insertSearchMiss(trx, p.tenantId, { themeId: theme?.id ?? null, organisationId: p.organisationId, at: now })
   }
   return {
-    items: rows.map((r) => ({ id: r.id, title: r.title, extract: highlightExtract(r.extract ?? ''), score: Math.round(r.score * 10000) / 10000, organisation: { id: r.organisation_id, name: r.organisation_name } })),
+    items: rows.map((r) => ({ id: r.id, title: r.title, extract: highlightExtract(r.extract ?? ''), score: Math.round(r.score * 10000) / 10000, organisation: { id: r.organisation_id, name: r.organisation_name }, stale: isStale(r.review_by, now) })),
     corrections,
   }
 }

@@ -59,6 +59,14 @@ const fixtures: { [K in MailKind]: MailData[K] } = {
     keyId: 'k2026',
     signature: 'b'.repeat(64),
   },
+  fiche_review: {
+    publicUrl: 'https://relais.indre.example',
+    recipientName: 'Claire Martin',
+    ficheId: 'f1c4e',
+    title: 'Chèque énergie : l’utiliser et le contester',
+    reviewBy: '2026-05-24',
+    organisation: 'CAF de l’Indre',
+  },
 }
 
 /** What a person must find in each mail: [subject, text and HTML] fragments. */
@@ -97,6 +105,10 @@ const expected: Record<MailKind, { subject: string[]; body: string[] }> = {
   chain_heads: {
     subject: ['Empreinte signée', '2026-05-25', '42 saisines'],
     body: ['Bonjour Claire Martin,', 'lundi 25 mai 2026 à 09 h 00', '2026-05-25', 'a'.repeat(64), 'b'.repeat(64), 'k2026', 'verify-chain'],
+  },
+  fiche_review: {
+    subject: ['Fiche à relire', 'Chèque énergie', '24/05/2026'],
+    body: ['Bonjour Claire Martin,', 'CAF de l’Indre', '24/05/2026', 'nouvelle date de relecture', 'https://relais.indre.example/fiches/f1c4e'],
   },
 }
 

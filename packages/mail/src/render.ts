@@ -16,9 +16,10 @@ export type MailKind =
   | 'appointment_proposed'
   | 'delivery_failed'
   | 'chain_heads'
+  | 'fiche_review'
 
 export const MAIL_KINDS: readonly MailKind[] = [
-  'referral_new', 'reminder', 'escalation', 'info_requested', 'answer_received', 'transferred', 'appointment_proposed', 'delivery_failed', 'chain_heads',
+  'referral_new', 'reminder', 'escalation', 'info_requested', 'answer_received', 'transferred', 'appointment_proposed', 'delivery_failed', 'chain_heads', 'fiche_review',
 ]
 
 export interface RenderedMail { subject: string; text: string; html: string }
@@ -220,6 +221,18 @@ export const ChainHeadsData = Type.Object({
   signature: Hex64,
 })
 
+export const FicheReviewData = Type.Object({
+  publicUrl: Type.String({ pattern: '^https?://[^\\s]+$' }),
+  recipientName: Type.Optional(Text(200)),
+  timeZone: Type.Optional(TimeZone),
+  ficheId: Type.String({ pattern: '^[A-Za-z0-9_-]+$' }),
+  title: Text(200),
+  /** The review-by date that passed (YYYY-MM-DD). */
+  reviewBy: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }),
+  /** The organisation that owns the fiche. */
+  organisation: Text(300),
+})
+
 export const MAIL_DATA_SCHEMAS = {
   referral_new: ReferralNewData,
   reminder: ReminderData,
@@ -230,6 +243,7 @@ export const MAIL_DATA_SCHEMAS = {
   appointment_proposed: AppointmentProposedData,
   delivery_failed: DeliveryFailedData,
   chain_heads: ChainHeadsData,
+  fiche_review: FicheReviewData,
 } as const satisfies Record<MailKind, TSchema>
 
 /** The data each kind takes, for callers that want the compiler to check it. */
@@ -332,6 +346,10 @@ export function renderMail(kind: MailKind, data: Record<string, unknown>): Rende
   const context: Record<string, unknown> = { ...data, timeZone: data.timeZone ?? DEFAULT_TIME_ZONE }
   if (typeof data.referralId === 'string') {
     context.referralUrl = `${String(data.publicUrl).replace(/\/+$/, '')}/saisines/${encodeURIComponent(data.referralId)}`
+  }
+  if (typeof data.ficheId === 'string') {
+    context.ficheUrl = `${String(data.publicUrl).replace(/\/+$/, '')}/fiches/${encodeURIComponent(data.ficheId)}`
+    if (typeof data.reviewBy === 'string') context.reviewByText = data.reviewBy.split('-').reverse().join('/')
   }
   return {
     subject: t.subject(context).replace(/\s+/g, ' ').trim(),

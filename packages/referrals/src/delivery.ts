@@ -22,7 +22,7 @@ async function mailData(trx: TenantTx, row: OutboxRow, publicUrl: string): Promi
   const payload = row.payload as Record<string, unknown>
   const recipientName = row.recipient_person_id ? await personName(trx, tenantId, row.recipient_person_id) : undefined
   const base: Record<string, unknown> = { publicUrl, recipientName, timeZone: 'Europe/Paris' }
-  if (row.kind === 'delivery_failed' || row.kind === 'chain_heads') return { ...base, ...payload }
+  if (row.kind === 'delivery_failed' || row.kind === 'chain_heads' || row.kind === 'fiche_review') return { ...base, ...payload }
   const r = await referralForMail(trx, tenantId, row.referral_id!)
   Object.assign(base, { referralId: r.id, reference: r.reference, theme: r.theme_label, commune: r.commune_name })
   const dueAt = r.due_at ?? row.created_at

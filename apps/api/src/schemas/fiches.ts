@@ -58,7 +58,7 @@ export const SearchQuery = Type.Object({
 })
 
 export const SearchResult = Type.Object({
-  items: Type.Array(Type.Object({ id: Type.String(), title: Type.String(), extract: Type.String({ description: 'HTML échappé ; les mots trouvés entre <mark> et </mark>' }), score: Type.Number(), organisation: Ref })),
+  items: Type.Array(Type.Object({ id: Type.String(), title: Type.String(), extract: Type.String({ description: 'HTML échappé ; les mots trouvés entre <mark> et </mark>' }), score: Type.Number(), organisation: Ref, stale: Type.Boolean({ description: 'Date de relecture dépassée' }) })),
   corrections: Type.Array(Type.Object({ typed: Type.String(), read: Type.String() })),
 })
 

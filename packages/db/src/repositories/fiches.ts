@@ -1,7 +1,7 @@
 // The knowledge base's SQL: fiches, their published versions, French full-text search, deflections and the
 // figures the mission TIC watches. Every query names its tenant (RLS stays the backstop).
 import { sql, type RawBuilder } from 'kysely'
-import type { FicheStatusColumn, TenantTx, TerritoryKind } from '../index.ts'
+import type { CrossTenantDb, FicheStatusColumn, TenantTx, TerritoryKind } from '../index.ts'
 
 export interface FicheRecord {
   id: string
@@ -214,7 +214,7 @@ export interface SearchFilter {
   limit: number
 }
 
-export interface SearchRow { id: string; title: string; organisation_id: string; organisation_name: string; score: number; extract: string }
+export interface SearchRow { id: string; title: string; organisation_id: string; organisation_name: string; score: number; extract: string; review_by: string }
 
 /** The filters as fiche_candidates() takes them (theme, organisation, commune, EPCI, limit); null: any. */
 const candidateArgs = (f: SearchFilter) =>
@@ -240,10 +240,10 @@ const tsq = (text: string) => sql`to_tsquery('relais_french', ${text})`
  */
 export async function searchFiches(trx: TenantTx, tenantId: string, words: SearchWords, f: SearchFilter): Promise<SearchRow[]> {
   const { rows } = await sql<SearchRow>`
-    select s.id, s.title, s.organisation_id, o.name as organisation_name, s.score,
+    select s.id, s.title, s.organisation_id, o.name as organisation_name, s.score, s.review_by::text as review_by,
       ts_headline('relais_french', s.text, ${tsq(words.any)}, ${HEADLINE}) as extract
     from (
-      select f.id, f.published_title as title, f.published_text as text, f.organisation_id,
+      select f.id, f.published_title as title, f.published_text as text, f.organisation_id, f.review_by,
         ts_rank(f.search, ${tsq(words.any)}, 1)::float8 as score
       from (select distinct id from fiche_candidates(${candidateArgs(f)}, ${tsq(words.all)}, ${tsq(words.any)}, null)) c
         join fiche f on f.id = c.id
@@ -262,7 +262,8 @@ export async function searchFiches(trx: TenantTx, tenantId: string, words: Searc
 export async function searchTitlesBySimilarity(trx: TenantTx, tenantId: string, folded: string, words: SearchWords, f: SearchFilter): Promise<SearchRow[]> {
   const { rows } = await sql<SearchRow>`
     select f.id, f.published_title as title, f.organisation_id, o.name as organisation_name,
-      word_similarity(${folded}, relais_unaccent(lower(f.published_title)))::float8 as score, left(f.published_text, 240) as extract
+      word_similarity(${folded}, relais_unaccent(lower(f.published_title)))::float8 as score, left(f.published_text, 240) as extract,
+      f.review_by::text as review_by
     from fiche_candidates(${candidateArgs(f)}, null, null, ${folded}) c
       join fiche f on f.id = c.id
       join organisation o on o.id = f.organisation_id
@@ -320,4 +321,29 @@ export async function knowledgeFigures(trx: TenantTx, tenantId: string, since: D
     select f.id, f.published_title as title, o.name as organisation_name, f.review_by::text as review_by from fiche f join organisation o on o.id = f.organisation_id
     where f.tenant_id = ${tenantId} and f.status = 'published' and f.review_by < ${today}::date order by f.review_by limit 100`.execute(trx)
   return { deflectionsByTheme: byTheme.rows, deflectionsByFiche: byFiche.rows, missesByTheme: misses.rows, neverOpened: neverOpened.rows, stale: stale.rows }
+}
+
+// ---------------------------------------------------------------- review reminders
+
+/** Cross-tenant, for the worker: published fiches past their review-by date whose organisation was not reminded yet. */
+export async function fichesReviewDue(db: CrossTenantDb, today: string, limit: number): Promise<{ tenant_id: string; id: string }[]> {
+  const { rows } = await sql<{ tenant_id: string; id: string }>`select tenant_id, id from fiche_reviews_due(${today}::date, ${limit})`.execute(db)
+  return rows
+}
+
+export interface ReviewReminded { id: string; title: string; review_by: string; organisation_id: string; organisation_name: string; organisation_kind: string }
+
+/**
+ * Marks the fiche reminded for this review period, if it still is due and nobody marked it (compare-and-set: of two
+ * workers, one gets the row). undefined: nothing to remind.
+ */
+export async function markReviewReminded(trx: TenantTx, tenantId: string, id: string, today: string, now: Date): Promise<ReviewReminded | undefined> {
+  const { rows } = await sql<ReviewReminded>`
+    update fiche f set review_reminded_at = ${now}
+    from organisation o
+    where f.tenant_id = ${tenantId} and f.id = ${id} and o.id = f.organisation_id
+      and f.status = 'published' and f.review_reminded_at is null and f.review_by < ${today}::date
+    returning f.id, coalesce(f.published_title, f.title) as title, f.review_by::text as review_by, f.organisation_id,
+      o.name as organisation_name, o.kind as organisation_kind`.execute(trx)
+  return rows[0]
 }

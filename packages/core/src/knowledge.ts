@@ -93,3 +93,68 @@ export function defaultReviewBy(now: Date, months = DEFAULT_REVIEW_MONTHS): stri
 
 /** Past its review-by date, a fiche is flagged stale. */
 export const isStale = (reviewBy: string, now: Date) => reviewBy < now.toISOString().slice(0, 10)
+
+// ---------------------------------------------------------------- a fiche drafted from an answer
+
+/** What is known of the citizen of a referral: what must not reach a fiche. */
+export interface CitizenDetails { name: string; email?: string | null; phone?: string | null }
+
+export const REDACTED = { name: '[usager]', email: '[courriel de l’usager]', phone: '[téléphone de l’usager]' } as const
+
+// Civilities and particles are not the person: « Mme Louise de Prat » → louise, prat.
+const NOT_A_NAME = new Set(['m', 'mr', 'mme', 'mlle', 'monsieur', 'madame', 'mademoiselle', 'de', 'du', 'des', 'la', 'le', 'les', 'et', 'd', 'l', 'epouse', 'ep', 'nee', 'ne', 'veuve', 'vve'])
+
+const nameWords = (name: string) => fold(name).split(/[^a-z]+/).filter((w) => w.length >= 2 && !NOT_A_NAME.has(w))
+
+/** A French phone number as its ten national digits (+33 6… → 06…); null when it is not one. */
+function nationalDigits(phone: string): string | null {
+  let d = phone.replace(/[^\d+]/g, '')
+  if (d.startsWith('+33')) d = `0${d.slice(3)}`
+  else if (d.startsWith('0033')) d = `0${d.slice(4)}`
+  d = d.replace(/\D/g, '')
+  return d.length >= 6 ? d : null
+}
+
+/**
+ * The text without the citizen's name (each of its words, accents and case ignored), email address and phone number
+ * (however it is written: spaces, dots, +33). Other details (an address, a birth date, a file number) cannot be known
+ * here: the writer is warned to check. `removed` counts the mentions taken out.
+ */
+export function redactCitizen(text: string, citizen: CitizenDetails): { text: string; removed: number } {
+  let removed = 0
+  let out = text
+  const email = citizen.email?.trim()
+  if (email) {
+    out = out.replace(new RegExp(email.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi'), () => { removed++; return REDACTED.email })
+  }
+  const phone = citizen.phone ? nationalDigits(citizen.phone) : null
+  if (phone) {
+    out = out.replace(/(?:\+|00)?\d[\d .\-/]{4,}\d/g, (m) => {
+      const digits = nationalDigits(m)
+      if (digits !== phone) return m
+      removed++
+      return REDACTED.phone
+    })
+  }
+  const words = new Set(nameWords(citizen.name))
+  if (words.size) {
+    out = out.replace(/[\p{L}\p{M}]+/gu, (w) => {
+      if (!words.has(fold(w))) return w
+      removed++
+      return REDACTED.name
+    })
+    // « [usager] [usager] » (first and last name) reads as one person.
+    out = out.replace(new RegExp(`${REDACTED.name.replace(/[[\]]/g, '\\$&')}(?:[ \\-]+${REDACTED.name.replace(/[[\]]/g, '\\$&')})+`, 'g'), REDACTED.name)
+  }
+  return { text: out, removed }
+}
+
+export const FROM_ANSWER_WARNING = 'Brouillon tiré d’une réponse : le nom, le courriel et le téléphone de l’usager ont été retirés. Relisez tout le texte avant de publier : d’autres détails personnels (adresse, date de naissance, numéro d’allocataire, situation familiale…) peuvent y être restés.'
+
+/** A fiche's title from a question: the question itself, shortened at a word, without the citizen's details. */
+export function titleFromQuestion(question: string): string {
+  const flat = question.replace(/\s+/g, ' ').trim()
+  if (flat.length <= 150) return flat
+  const cut = flat.slice(0, 150)
+  return `${cut.slice(0, Math.max(cut.lastIndexOf(' '), 100)).trim()}…`
+}

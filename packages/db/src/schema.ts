@@ -218,6 +218,8 @@ export interface FicheTable {
   /** A calendar date, read as YYYY-MM-DD (see the date type parser in the repository). */
   review_by: ColumnType<string, string, string>
   review_reminded_at: Timestamp | null
+  /** Drafted from a referral's answer (which one is not kept): its writers are warned to check it before publishing. */
+  drafted_from_answer_at: ColumnType<Date | null, Date | null | undefined, Date | null>
   created_by_person_id: string | null
   created_at: CreatedAt
   updated_by_person_id: string | null

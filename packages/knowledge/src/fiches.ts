@@ -1,7 +1,7 @@
 // Fiches: written as drafts by the owning organisation's referents and admins (and the mission TIC), published as
 // immutable versions, read by everyone of the network once published.
 import { authorize, authorizeRole, conflict, invalidFields, notFound, reaches, type PersonRole } from '@relais/core'
-import { FICHE_STATUS_LABELS, defaultReviewBy, isStale, markdownToText, renderMarkdown, type FicheStatus, type FicheTerritoryKind } from '@relais/core/knowledge'
+import { FICHE_STATUS_LABELS, FROM_ANSWER_WARNING, defaultReviewBy, isStale, markdownToText, renderMarkdown, type FicheStatus, type FicheTerritoryKind } from '@relais/core/knowledge'
 import type { TenantTx } from '@relais/db'
 import * as repo from '@relais/db/repositories/fiches'
 
@@ -40,6 +40,8 @@ export interface FicheView {
   canEdit: boolean
   /** The working copy differs from the last published version (writers only; false for readers). */
   unpublishedChanges: boolean
+  /** For its writers, until it is first published: a draft taken from an answer, to check for personal data. */
+  checkWarning: string | null
 }
 
 const WHAT = 'Cette fiche'
@@ -116,6 +118,7 @@ export async function getFiche(trx: TenantTx, p: Principal, id: string, now: Dat
     reviewBy: f.review_by, stale: f.status === 'published' && isStale(f.review_by, now), version: f.version,
     publishedAt: f.published_at?.toISOString() ?? null, updatedAt: f.updated_at.toISOString(), updatedBy: f.updated_by, canEdit,
     unpublishedChanges: canEdit && (!published || changedSince(f, published)),
+    checkWarning: canEdit && f.version === 0 && f.drafted_from_answer_at ? FROM_ANSWER_WARNING : null,
   }
 }
 
@@ -126,7 +129,7 @@ function changedSince(f: repo.FicheRecord, v: repo.VersionRow): boolean {
 }
 
 /** Creates a draft. */
-export async function createFiche(trx: TenantTx, p: Principal, input: FicheInput, now: Date): Promise<FicheView> {
+export async function createFiche(trx: TenantTx, p: Principal, input: FicheInput, now: Date, opts: { fromAnswer?: boolean } = {}): Promise<FicheView> {
   authorizeRole(p, 'fiche.write')
   const organisationId = input.organisationId ?? p.organisationId
   authorize(p, 'fiche.write', { organisationId })
@@ -142,7 +145,7 @@ export async function createFiche(trx: TenantTx, p: Principal, input: FicheInput
   if (details.length) throw invalidFields(details)
   const id = await repo.insertFiche(trx, p.tenantId, {
     organisationId, title: input.title.trim(), body: input.body, territoryKind: territory.kind, territoryCodes: territory.codes,
-    reviewBy: input.reviewBy ?? defaultReviewBy(now), personId: p.personId, now,
+    reviewBy: input.reviewBy ?? defaultReviewBy(now), personId: p.personId, now, fromAnswer: opts.fromAnswer,
   })
   await repo.setFicheThemes(trx, p.tenantId, id, themeIds)
   return getFiche(trx, p, id, now)

@@ -50,7 +50,7 @@ export async function getReferral(trx: TenantTx, p: Principal, id: string, opts:
     internalNote: showNote ? r.internal_note : null,
     filedAt: r.filed_at.toISOString(), dueAt: r.due_at?.toISOString() ?? null, slaMetAt: r.sla_met_at?.toISOString() ?? null,
     slaMinutesTaken: r.sla_minutes_taken, slaMinutesVsTarget: r.sla_minutes_vs_target, closedAt: r.closed_at?.toISOString() ?? null,
-    answers: timeline.filter((e) => e.kind === 'answered').map((e) => ({ at: e.at, body: String(e.data.body ?? ''), by: e.actor })),
+    answers: timeline.filter((e) => e.kind === 'answered').map((e) => ({ seq: e.seq, at: e.at, body: String(e.data.body ?? ''), by: e.actor })),
     timeline,
   }
 }

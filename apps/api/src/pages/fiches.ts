@@ -6,7 +6,7 @@ import { InvalidInput, authorize, isUuid, mayAttempt, type PersonRole } from '@r
 import { FICHE_STATUS_LABELS, FICHE_TERRITORY_KINDS, type FicheTerritoryKind } from '@relais/core/knowledge'
 import type { TenantTx } from '@relais/db'
 import {
-  archiveFiche, createFiche, ficheHistory, ficheThemes, ficheOwnersFor, ficheVersion, getFiche, knowledgeFigures, listFiches, publishFiche, recordDeflection,
+  archiveFiche, createFiche, draftFicheFromAnswer, ficheHistory, ficheThemes, ficheOwnersFor, ficheVersion, getFiche, knowledgeFigures, listFiches, publishFiche, recordDeflection,
   searchFiches, updateFiche, type FicheInput, type Principal,
 } from '@relais/knowledge'
 import { FicheBody } from '../schemas/fiches.ts'
@@ -21,6 +21,7 @@ const DONE: Record<string, string> = {
   publiee: 'La fiche est publiée : tout le réseau la trouve dans la base de connaissance.',
   archivee: 'La fiche est archivée : elle ne sort plus dans les recherches.',
   repondu: 'C’est noté : la question est résolue par cette fiche, sans saisine. Merci !',
+  'depuis-reponse': 'Le brouillon est créé à partir de la réponse. Complétez-le (titre, thèmes, territoire), relisez-le, puis publiez-le.',
 }
 
 const principal = (request: FastifyRequest) => request.principal! as Principal
@@ -97,7 +98,7 @@ export async function fichePages(app: FastifyInstance) {
   })
 
   // ---------------------------------------------------------------- writing
-  async function renderForm(request: FastifyRequest, reply: FastifyReply, opts: { id?: string; values: Record<string, unknown>; errors?: Record<string, string>; formError?: string; status?: number }) {
+  async function renderForm(request: FastifyRequest, reply: FastifyReply, opts: { id?: string; values: Record<string, unknown>; errors?: Record<string, string>; formError?: string; status?: number; warning?: string; done?: string }) {
     const p = principal(request)
     const data = await app.tx(request, async (trx) => ({ me: await kit.me(trx, request), themes: await ficheThemes(trx, p), owners: opts.id ? [] : await ficheOwnersFor(trx, p) }))
     const v = opts.values
@@ -105,7 +106,7 @@ export async function fichePages(app: FastifyInstance) {
     const errors = opts.errors ?? {}
     return kit.render(reply, 'fiche-form.hbs', {
       title: `${Object.keys(errors).length ? 'Erreur : ' : ''}${opts.id ? 'Modifier la fiche' : 'Rédiger une fiche'}`,
-      me: data.me, id: opts.id, values: v, errors, formError: opts.formError, hasErrors: Object.keys(errors).length > 0,
+      me: data.me, id: opts.id, values: v, errors, formError: opts.formError, warning: opts.warning, done: opts.done, hasErrors: Object.keys(errors).length > 0,
       errorList: Object.entries(errors).map(([field, message]) => ({ field, message })),
       themes: data.themes.map((t) => ({ ...t, checked: chosen.has(t.code) })),
       kinds: FICHE_TERRITORY_KINDS.map((k) => ({ value: k, label: TERRITORY_LABELS[k], checked: (v.territoryKind ?? 'departement') === k })),
@@ -129,12 +130,12 @@ export async function fichePages(app: FastifyInstance) {
     }
   })
 
-  app.get<{ Params: { id: string } }>('/fiches/:id/modifier', { config: { access: 'fiche.write', afterLookup: true } }, async (request, reply) => {
+  app.get<{ Params: { id: string }; Querystring: { fait?: string } }>('/fiches/:id/modifier', { config: { access: 'fiche.write', afterLookup: true } }, async (request, reply) => {
     if (!isUuid(request.params.id)) return kit.notFound(request, reply)
     const f = await app.tx(request, (trx) => getFiche(trx, principal(request), request.params.id, app.clock()))
     if (!f.canEdit) return kit.render(reply, 'error.hbs', { title: 'Action impossible', heading: 'Action impossible', message: 'Seuls les référents et les administrateurs de l’organisme qui rédige la fiche, et la mission TIC, peuvent la modifier.' }, 403)
     return renderForm(request, reply, {
-      id: f.id,
+      id: f.id, warning: f.checkWarning ?? undefined, done: DONE[request.query.fait ?? ''],
       values: { title: f.title, body: f.body, themeCodes: f.themes.map((t) => t.code), territoryKind: f.territory.kind, territoryCodes: f.territory.codes.join(', '), reviewBy: f.reviewBy },
     })
   })
@@ -165,6 +166,15 @@ export async function fichePages(app: FastifyInstance) {
       return reply.redirect(`/fiches/${request.params.id}?fait=${done}`, 303)
     })
   }
+
+  // « Faire une fiche de cette réponse », from the referral page: a draft without the citizen's details, then its form.
+  app.post<{ Params: { id: string }; Body: Record<string, unknown> }>('/saisines/:id/fiche', { config: { access: 'fiche.write', afterLookup: true }, preHandler: app.csrfProtection }, async (request, reply) => {
+    if (!isUuid(request.params.id)) return kit.notFound(request, reply)
+    const raw = typeof request.body?.answerSeq === 'string' ? Number(request.body.answerSeq) : undefined
+    const answerSeq = raw !== undefined && Number.isInteger(raw) && raw >= 1 && raw <= 1_000_000 ? raw : undefined
+    const draft = await app.tx(request, (trx) => draftFicheFromAnswer(trx, principal(request), request.params.id, { answerSeq }, app.clock()))
+    return reply.redirect(`/fiches/${draft.fiche.id}/modifier?fait=depuis-reponse`, 303)
+  })
 
   // ---------------------------------------------------------------- reading
   app.get<{ Params: { id: string }; Querystring: { fait?: string } }>('/fiches/:id', { config: { access: 'fiche.read' } }, async (request, reply) => {

@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import Value from 'typebox/value'
 import type { TSchema } from 'typebox'
-import { DomainError, InvalidInput, NotFound, isInsee, isUuid, reachOf, ACTION_LABELS, CLOCK_STATUSES, REFERRAL_STATUSES, UNFINISHED_STATUSES, allowedActions, type ReferralAction, type ReferralStatus } from '@relais/core'
+import { DomainError, InvalidInput, NotFound, isInsee, isUuid, mayAttempt, reachOf, ACTION_LABELS, CLOCK_STATUSES, REFERRAL_STATUSES, UNFINISHED_STATUSES, allowedActions, type ReferralAction, type ReferralStatus } from '@relais/core'
 import { fromLocalMs } from '@relais/core/sla/time-zone'
 import { act, currentHolder, fileReferralSummary, filingChoices, getReferral, listReferrals, organisationChoices, ownCommune, type FileInput, type Principal } from '@relais/referrals'
 import { ACTIONS, FileBody } from '../schemas/referrals.ts'
@@ -202,7 +202,7 @@ export async function referralPages(app: FastifyInstance) {
       channel: CHANNEL_LABELS[r.citizen.preferredChannel] ?? r.citizen.preferredChannel,
       answers: r.answers.map((a) => ({ ...a, atText: longDate(a.at) })),
       timeline: r.timeline.filter((e) => e.kind !== 'mail_sent').map((e) => timelineEntry(e, names)),
-      can, hasActions: allowed.length > 0, buttons: ACTION_BUTTONS,
+      can, hasActions: allowed.length > 0, buttons: ACTION_BUTTONS, canDraftFiche: mayAttempt(p.role, 'fiche.write'),
       partners: orgs.filter((o) => (o.kind === 'partner' || o.kind === 'mission_tic') && o.status === 'active' && o.id !== r.holder.organisation.id),
       places: orgs.filter((o) => o.kind === 'msap'),
       done: q.fait ? DONE[q.fait] : undefined,

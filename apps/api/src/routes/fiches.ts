@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { archiveFiche, createFiche, ficheHistory, ficheVersion, getFiche, listFiches, publishFiche, recordDeflection, searchFiches, updateFiche } from '@relais/knowledge'
+import { archiveFiche, createFiche, draftFicheFromAnswer, ficheHistory, ficheVersion, getFiche, listFiches, publishFiche, recordDeflection, searchFiches, updateFiche } from '@relais/knowledge'
 import { IdParams, errorResponses } from '../schemas/common.ts'
-import { Deflection, DeflectionBody, FicheBody, FicheDetail, FicheListItem, FicheListQuery, FichePatchBody, SearchQuery, SearchResult, VersionDetail, VersionList, VersionParams } from '../schemas/fiches.ts'
+import { Deflection, DeflectionBody, DraftFromAnswer, DraftFromAnswerBody, FicheBody, FicheDetail, FicheListItem, FicheListQuery, FichePatchBody, SearchQuery, SearchResult, VersionDetail, VersionList, VersionParams } from '../schemas/fiches.ts'
 import Type from 'typebox'
 
 // The knowledge base: fiches (drafts, immutable published versions), search, and the questions they answered.
@@ -61,6 +61,14 @@ export async function ficheRoutes(fastify: FastifyInstance) {
     config: { access: 'fiche.read' },
     schema: { tags, security, summary: 'Une version publiée, telle qu’elle a été publiée', params: VersionParams, response: { 200: VersionDetail, ...errorResponses } },
   }, async (request) => app.tx(request, (trx) => ficheVersion(trx, request.principal!, request.params.id, request.params.version)))
+
+  app.post('/referrals/:id/fiche-draft', {
+    config: { access: 'fiche.write', afterLookup: true },
+    schema: { tags, security, summary: 'Faire d’une réponse un brouillon de fiche : sans le nom, le courriel ni le téléphone de l’usager, avec un avertissement à relire', params: IdParams, body: DraftFromAnswerBody, response: { 201: DraftFromAnswer, ...errorResponses } },
+  }, async (request, reply) => {
+    const draft = await app.tx(request, (trx) => draftFicheFromAnswer(trx, request.principal!, request.params.id, { answerSeq: request.body?.answerSeq }, app.clock()))
+    return reply.code(201).send(draft)
+  })
 
   app.post('/deflections', {
     config: { access: 'deflection.record' },

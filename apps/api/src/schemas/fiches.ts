@@ -36,6 +36,16 @@ export const FicheDetail = Type.Object({
   themes: Type.Array(ThemeRef), organisation: Ref, territory: Type.Object({ kind: Type.String(), codes: Type.Array(Type.String()) }),
   reviewBy: Type.String(), stale: Type.Boolean(), version: Type.Integer(), publishedAt: Type.Union([Type.String(), Type.Null()]),
   updatedAt: Type.String(), updatedBy: Type.Union([Type.String(), Type.Null()]), canEdit: Type.Boolean(), unpublishedChanges: Type.Boolean(),
+  checkWarning: Type.Union([Type.String(), Type.Null()], { description: 'Pour qui la rédige, jusqu’à sa première publication : brouillon tiré d’une réponse, à relire (données personnelles)' }),
+})
+
+export const DraftFromAnswerBody = Type.Object({
+  answerSeq: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000000, description: 'La réponse à reprendre (numéro d’événement) ; la dernière par défaut' })),
+}, { additionalProperties: false })
+export const DraftFromAnswer = Type.Object({
+  fiche: FicheDetail,
+  removed: Type.Integer({ description: 'Mentions du nom, du courriel ou du téléphone de l’usager retirées' }),
+  warning: Type.String(),
 })
 
 export const FicheListQuery = Type.Object({

@@ -20,11 +20,12 @@ export interface FicheRecord {
   updated_at: Date
   created_by: string | null
   updated_by: string | null
+  drafted_from_answer_at: Date | null
   themes: { code: string; label: string }[]
 }
 
 const ficheColumns = sql`f.id, f.organisation_id, o.name as organisation_name, f.status, f.title, f.body, f.territory_kind,
-  f.territory_codes, f.review_by::text as review_by, f.version, f.published_title, f.published_at, f.created_at, f.updated_at,
+  f.territory_codes, f.review_by::text as review_by, f.version, f.published_title, f.published_at, f.created_at, f.updated_at, f.drafted_from_answer_at,
   (select name from person where id = f.created_by_person_id) as created_by,
   (select name from person where id = f.updated_by_person_id) as updated_by,
   coalesce((select json_agg(json_build_object('code', t.code, 'label', t.label) order by t.label)
@@ -76,13 +77,15 @@ export interface NewFiche {
   reviewBy: string
   personId: string | null
   now: Date
+  /** Drafted from a referral's answer. */
+  fromAnswer?: boolean
 }
 
 export async function insertFiche(trx: TenantTx, tenantId: string, f: NewFiche): Promise<string> {
   const row = await trx.insertInto('fiche').values({
     tenant_id: tenantId, organisation_id: f.organisationId, title: f.title, body: f.body, territory_kind: f.territoryKind,
     territory_codes: f.territoryCodes, review_by: f.reviewBy, created_by_person_id: f.personId, updated_by_person_id: f.personId,
-    created_at: f.now, updated_at: f.now,
+    created_at: f.now, updated_at: f.now, drafted_from_answer_at: f.fromAnswer ? f.now : null,
   }).returning('id').executeTakeFirstOrThrow()
   return row.id
 }

@@ -125,7 +125,7 @@ t.test('cancelling asks for a reason and a confirmation, and tells the holder', 
   t.equal(bare.statusCode, 400, 'one click no longer cancels')
   t.equal(fieldError(bare.body, 'annuler-body'), 'Le motif de l’annulation est obligatoire.')
   t.equal(fieldError(bare.body, 'annuler-confirmer'), 'Cochez la case pour confirmer l’annulation.')
-  t.match((await sec.get(`/saisines/${id}`)).body, /affectée/, 'still open')
+  t.match((await sec.get(`/saisines/${id}`)).body, /en cours de traitement/, 'still open')
   const done = await sec.post(`/saisines/${id}/cancel`, { body: 'Le citoyen a trouvé la réponse', confirm: '1' })
   t.equal(done.statusCode, 303)
   const { rows } = await db.query(`select o.recipient_email, o.kind from outbox o where o.referral_id = $1 and o.kind = 'cancelled'`, [id])

@@ -14,7 +14,7 @@
       .then(function (html) {
         var doc = new DOMParser().parseFromString(html, 'text/html')
         var fresh = doc.getElementById('zone-liste')
-        if (fresh) zone.innerHTML = fresh.innerHTML
+        if (fresh) { zone.innerHTML = fresh.innerHTML; if (window.relaisLabelTables) window.relaisLabelTables(zone) }
         if (notice) {
           notice.textContent = 'Nouvelle saisine reçue : ' + (data.reference || '') + '.'
           notice.hidden = false

@@ -178,3 +178,17 @@ export function pausesFromStatusChanges(changes: { at: Date; status: ReferralSta
   if (open) pauses.push({ from: open, to: null })
   return pauses
 }
+
+/**
+ * The filing's field rules that need no directory: blank text, and the contact the preferred channel needs.
+ * The form runs them together with the schema's, so that people see every problem in one round.
+ */
+export function filingFieldIssues(input: { question: string; citizen: { name: string; email?: string; phone?: string; preferredChannel: string } }): { path: string; message: string }[] {
+  const c = input.citizen
+  const out: { path: string; message: string }[] = []
+  if (c.preferredChannel === 'email' && !c.email) out.push({ path: 'citizen.email', message: 'L’adresse électronique est obligatoire quand le citoyen préfère être contacté par courriel.' })
+  if (c.preferredChannel === 'phone' && !c.phone) out.push({ path: 'citizen.phone', message: 'Le téléphone est obligatoire quand le citoyen préfère être contacté par téléphone.' })
+  if (!input.question.trim()) out.push({ path: 'question', message: 'Ce champ ne peut pas être vide.' })
+  if (!c.name.trim()) out.push({ path: 'citizen.name', message: 'Ce champ ne peut pas être vide.' })
+  return out
+}

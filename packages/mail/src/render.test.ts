@@ -38,6 +38,8 @@ const fixtures: { [K in MailKind]: MailData[K] } = {
     citizenName: 'Jeanne Durand',
     note: 'Apportez votre dernier avis d’imposition.',
   },
+  info_provided: { ...base, complement: 'La séparation date du 3 mars.', providedBy: { name: 'Sophie Bernard', organisation: 'Mairie d’Ardentes' }, citizenName: 'Jeanne Durand' },
+  cancelled: { ...base, reason: 'Le citoyen a trouvé la réponse.', cancelledBy: { name: 'Sophie Bernard', organisation: 'Mairie d’Ardentes' }, citizenName: 'Jeanne Durand' },
   delivery_failed: {
     publicUrl: 'https://relais.indre.example',
     recipientName: 'Claire Martin',
@@ -97,6 +99,14 @@ const expected: Record<MailKind, { subject: string[]; body: string[] }> = {
     subject: ['Rendez-vous proposé', 'mardi 2 juin 2026 à 14 h 30', '36-2026-000042'],
     body: ['Maison de services au public de Vatan', 'Place de la République', '36150 Vatan', 'mardi 2 juin 2026 à 14 h 30', '45 min', 'Jeanne Durand',
       'Apportez votre dernier avis d’imposition.', 'Nathalie Roux (CAF de l’Indre)', link],
+  },
+  info_provided: {
+    subject: ['Complément reçu', '36-2026-000042'],
+    body: ['Sophie Bernard (Mairie d’Ardentes)', 'La séparation date du 3 mars.', 'Jeanne Durand', 'Le délai de réponse repart', link],
+  },
+  cancelled: {
+    subject: ['Saisine annulée', '36-2026-000042'],
+    body: ['Sophie Bernard (Mairie d’Ardentes)', 'Le citoyen a trouvé la réponse.', 'vous n’avez plus à la traiter', link],
   },
   delivery_failed: {
     subject: ['Adresse en échec', 'referent@caf36.demo'],

@@ -14,12 +14,14 @@ export type MailKind =
   | 'answer_received'
   | 'transferred'
   | 'appointment_proposed'
+  | 'info_provided'
+  | 'cancelled'
   | 'delivery_failed'
   | 'chain_heads'
   | 'fiche_review'
 
 export const MAIL_KINDS: readonly MailKind[] = [
-  'referral_new', 'reminder', 'escalation', 'info_requested', 'answer_received', 'transferred', 'appointment_proposed', 'delivery_failed', 'chain_heads', 'fiche_review',
+  'referral_new', 'reminder', 'escalation', 'info_requested', 'answer_received', 'transferred', 'appointment_proposed', 'info_provided', 'cancelled', 'delivery_failed', 'chain_heads', 'fiche_review',
 ]
 
 export interface RenderedMail { subject: string; text: string; html: string }
@@ -190,6 +192,22 @@ export const AppointmentProposedData = Type.Object({
   note: Type.Optional(Text()),
 })
 
+export const InfoProvidedData = Type.Object({
+  ...ReferralFields,
+  /** The complement the mairie brought. */
+  complement: Text(),
+  providedBy: Person,
+  citizenName: Type.Optional(Text(200)),
+})
+
+export const CancelledData = Type.Object({
+  ...ReferralFields,
+  /** Why the mairie cancelled it. */
+  reason: Text(),
+  cancelledBy: Person,
+  citizenName: Type.Optional(Text(200)),
+})
+
 export const DeliveryFailedData = Type.Object({
   publicUrl: Type.String({ pattern: '^https?://[^\\s]+$' }),
   recipientName: Type.Optional(Text(200)),
@@ -241,6 +259,8 @@ export const MAIL_DATA_SCHEMAS = {
   answer_received: AnswerReceivedData,
   transferred: TransferredData,
   appointment_proposed: AppointmentProposedData,
+  info_provided: InfoProvidedData,
+  cancelled: CancelledData,
   delivery_failed: DeliveryFailedData,
   chain_heads: ChainHeadsData,
   fiche_review: FicheReviewData,

@@ -57,6 +57,14 @@ async function mailData(trx: TenantTx, row: OutboxRow, publicUrl: string): Promi
       const e = await event(Number(payload.eventSeq))
       return { ...base, place: { name: String(e.data.placeName), address: String(e.data.placeAddress ?? e.data.placeName) }, startsAt: String(e.data.at), proposedBy: e.person, citizenName: r.citizen_name, note: e.data.body ? String(e.data.body) : undefined }
     }
+    case 'info_provided': {
+      const e = await event(Number(payload.eventSeq))
+      return { ...base, complement: String(e.data.body), providedBy: e.person, citizenName: r.citizen_name }
+    }
+    case 'cancelled': {
+      const e = await event(Number(payload.eventSeq))
+      return { ...base, reason: String(e.data.body), cancelledBy: e.person, citizenName: r.citizen_name }
+    }
     default:
       throw new MailRenderError(row.kind, ['unknown kind'])
   }

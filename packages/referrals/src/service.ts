@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { authorizeRole, badRequest, canSeeReferral, invalidFields, countedMinutes, formatReference, nextStatus, notFound, route, type ReferralAction, type RoutingDecision } from '@relais/core'
+import { authorizeRole, badRequest, filingFieldIssues, canSeeReferral, invalidFields, countedMinutes, formatReference, nextStatus, notFound, route, type ReferralAction, type RoutingDecision } from '@relais/core'
 import type { Role, ReferralTable, TenantTx } from '@relais/db'
 import type { Updateable } from 'kysely'
 import * as referrals from '@relais/db/repositories/referrals'
@@ -53,10 +53,7 @@ export async function fileReferralSummary(trx: TenantTx, p: Principal, input: Fi
   if (!theme) details.push({ path: 'themeCode', message: 'Thème inconnu.' })
   if (!commune || commune.departement !== snap.tenant.code) details.push({ path: 'communeInsee', message: 'Commune inconnue dans ce département.' })
   const c = input.citizen
-  if (c.preferredChannel === 'email' && !c.email) details.push({ path: 'citizen.email', message: 'L’adresse électronique est obligatoire quand le citoyen préfère être contacté par courriel.' })
-  if (c.preferredChannel === 'phone' && !c.phone) details.push({ path: 'citizen.phone', message: 'Le téléphone est obligatoire quand le citoyen préfère être contacté par téléphone.' })
-  if (!input.question.trim()) details.push({ path: 'question', message: 'Ce champ ne peut pas être vide.' })
-  if (!c.name.trim()) details.push({ path: 'citizen.name', message: 'Ce champ ne peut pas être vide.' })
+  details.push(...filingFieldIssues(input))
   if (details.length || !theme || !commune) throw invalidFields(details)
 
   const decision = route(routingInput(snap, now))
@@ -145,7 +142,9 @@ export async function act(trx: TenantTx, p: Principal, referralId: string, actio
     }
     case 'provide_info': {
       const body = need('body', 'Le complément')
-      await appendEvent(trx, r.tenant_id, r.id, 'info_provided', actor, now, { body })
+      const ev = await appendEvent(trx, r.tenant_id, r.id, 'info_provided', actor, now, { body })
+      // The clock runs again: the holder must know the complement is there.
+      await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'info_provided', recipients: await holderRecipients(trx, r.tenant_id, r.holder_organisation_id, r.holder_person_id), payload: { eventSeq: ev.seq }, now })
       break
     }
     case 'transfer': {
@@ -206,9 +205,13 @@ export async function act(trx: TenantTx, p: Principal, referralId: string, actio
       await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'referral_new', recipients: await holderRecipients(trx, r.tenant_id, r.holder_organisation_id, r.holder_person_id), payload: { reopened: true }, now })
       break
     }
-    case 'cancel':
-      await appendEvent(trx, r.tenant_id, r.id, 'cancelled', actor, now, { body: input.body?.trim() || null })
+    case 'cancel': {
+      // Final: the mairie says why, and whoever holds the referral stops working on it.
+      const body = need('body', 'Le motif de l’annulation')
+      const ev = await appendEvent(trx, r.tenant_id, r.id, 'cancelled', actor, now, { body })
+      await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'cancelled', recipients: await holderRecipients(trx, r.tenant_id, r.holder_organisation_id, r.holder_person_id), payload: { eventSeq: ev.seq }, now })
       break
+    }
   }
   await referrals.updateReferral(trx, r.tenant_id, r.id, update)
   await refreshSchedule(trx, r.tenant_id, r.id)

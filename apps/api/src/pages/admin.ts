@@ -16,7 +16,7 @@ import { deadline, duration, shortDate, statusLabel } from './format.ts'
 
 const MAIL_KIND_LABELS: Record<string, string> = {
   referral_new: 'Nouvelle saisine', reminder: 'Rappel de délai', escalation: 'Escalade', info_requested: 'Demande de complément',
-  answer_received: 'Réponse reçue', transferred: 'Transfert', appointment_proposed: 'Proposition de rendez-vous', delivery_failed: 'Alerte d’échec d’envoi',
+  answer_received: 'Réponse reçue', transferred: 'Transfert', appointment_proposed: 'Proposition de rendez-vous', info_provided: 'Complément reçu', cancelled: 'Annulation', delivery_failed: 'Alerte d’échec d’envoi',
 }
 
 export async function adminPages(app: FastifyInstance) {

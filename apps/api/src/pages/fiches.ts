@@ -10,8 +10,8 @@ import {
   searchFiches, updateFiche, type FicheInput, type Principal,
 } from '@relais/knowledge'
 import { FicheBody } from '../schemas/fiches.ts'
-import { fieldPath, frenchMessage } from '../plugins/errors.ts'
-import { fieldErrors, longDate, shortDate } from './format.ts'
+import { schemaIssues } from '../plugins/errors.ts'
+import { errorItems, fieldErrors, longDate, shortDate } from './format.ts'
 
 const TERRITORY_LABELS: Record<FicheTerritoryKind, string> = { departement: 'Tout le département', epci: 'Des intercommunalités (EPCI)', commune: 'Des communes' }
 
@@ -53,8 +53,15 @@ function ficheInput(body: Record<string, unknown>, withOwner: boolean): FicheInp
   }
 }
 
+// The form's fields as the error summary names them.
+const FICHE_FIELDS: Record<string, { id: string; label: string }> = {
+  organisationId: { id: 'organisationId', label: 'Organisme qui rédige la fiche' }, title: { id: 'title', label: 'Titre' },
+  themeCodes: { id: 'themeCodes', label: 'Thèmes' }, territoryKind: { id: 'territoryCodes', label: 'Elle s’applique à' },
+  territoryCodes: { id: 'territoryCodes', label: 'Codes des communes ou EPCI' }, reviewBy: { id: 'reviewBy', label: 'À relire avant le' }, body: { id: 'body', label: 'Texte de la fiche' },
+}
+
 function schemaErrors(value: unknown): { path: string; message: string }[] {
-  return [...Value.Errors(FicheBody, value)].map((e) => ({ path: fieldPath(e as never, 'body'), message: frenchMessage(e as never) }))
+  return schemaIssues([...Value.Errors(FicheBody, value)] as never)
 }
 
 // Form field names ← the use case's paths.
@@ -107,7 +114,7 @@ export async function fichePages(app: FastifyInstance) {
     return kit.render(reply, 'fiche-form.hbs', {
       title: `${Object.keys(errors).length ? 'Erreur : ' : ''}${opts.id ? 'Modifier la fiche' : 'Rédiger une fiche'}`,
       me: data.me, id: opts.id, values: v, errors, formError: opts.formError, warning: opts.warning, done: opts.done, hasErrors: Object.keys(errors).length > 0,
-      errorList: Object.entries(errors).map(([field, message]) => ({ field, message })),
+      errorList: errorItems(errors, FICHE_FIELDS),
       themes: data.themes.map((t) => ({ ...t, checked: chosen.has(t.code) })),
       kinds: FICHE_TERRITORY_KINDS.map((k) => ({ value: k, label: TERRITORY_LABELS[k], checked: (v.territoryKind ?? 'departement') === k })),
       owners: data.owners.length > 1 ? data.owners.map((o) => ({ ...o, selected: o.id === (v.organisationId ?? p.organisationId) })) : [],

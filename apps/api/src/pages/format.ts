@@ -100,3 +100,14 @@ export function fieldErrors(details: unknown): Record<string, string> {
   }
   return out
 }
+
+/**
+ * The lines of an error summary: each field's message, prefixed with the label people see next to it and linking to
+ * it (GOV.UK's pattern); a field the form does not show is a plain line.
+ */
+export function errorItems(errors: Record<string, string>, fields: Record<string, { id: string; label: string }>) {
+  return Object.entries(errors).map(([name, message]) => {
+    const f = fields[name]
+    return f ? { field: f.id, label: f.label, message } : { field: '', label: '', message }
+  })
+}

@@ -60,7 +60,8 @@ export function safeReturn(value: unknown, publicUrl: string): string | null {
 function handlebars() {
   const hb = Handlebars.create()
   hb.registerHelper('eq', (a: unknown, b: unknown) => a === b)
-  hb.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean))
+  // The first truthy argument (so `(or formError "…")` gives a default), false when none is.
+  hb.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).find(Boolean) ?? false)
   hb.registerHelper('lookupField', (obj: Record<string, string> | undefined, key: string) => obj?.[key])
   return hb
 }
@@ -86,7 +87,7 @@ export async function pagesPlugin(app: FastifyInstance) {
     root: VIEWS,
     layout: 'layouts/main.hbs',
     production,
-    options: { partials: { fieldError: 'partials/field-error.hbs', referralTable: 'partials/referral-table.hbs', directoryNav: 'partials/directory-nav.hbs', peopleTable: 'partials/people-table.hbs', ficheSuggestions: 'partials/fiche-suggestions.hbs' } },
+    options: { partials: { fieldError: 'partials/field-error.hbs', referralTable: 'partials/referral-table.hbs', directoryNav: 'partials/directory-nav.hbs', peopleTable: 'partials/people-table.hbs', ficheSuggestions: 'partials/fiche-suggestions.hbs', errorSummary: 'partials/error-summary.hbs' } },
   })
   // A form's token is bound to the session that received it (the access token's session family, or « anonyme »
   // before login): a CSRF cookie planted by someone else (cookie tossing) comes with a token for another session.
@@ -146,6 +147,12 @@ export async function pagesPlugin(app: FastifyInstance) {
   await app.register(adminPages)
   await app.register(livePages)
   await app.register(fichePages)
+
+  // Any other address opened in a browser: the French 404 page, not the API's JSON (which /api/ keeps).
+  app.get('/*', { config: { access: 'public' }, schema: { hide: true } }, async (request, reply) => {
+    if (request.url.startsWith('/api/')) return reply.code(404).send({ error: { code: 'not_found', message: 'Cette adresse n’existe pas.' } })
+    return kit.notFound(request, reply)
+  })
 }
 
 async function authPages(app: FastifyInstance) {

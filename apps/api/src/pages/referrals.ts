@@ -3,12 +3,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import Value from 'typebox/value'
 import type { TSchema } from 'typebox'
-import { DomainError, InvalidInput, NotFound, isInsee, isUuid, mayAttempt, reachOf, ACTION_LABELS, CLOCK_STATUSES, REFERRAL_STATUSES, UNFINISHED_STATUSES, allowedActions, type ReferralAction, type ReferralStatus } from '@relais/core'
+import { DomainError, InvalidInput, NotFound, filingFieldIssues, isInsee, isUuid, mayAttempt, parseReference, reachOf, ACTION_LABELS, CLOCK_STATUSES, REFERRAL_STATUSES, UNFINISHED_STATUSES, allowedActions, type ReferralAction, type ReferralStatus } from '@relais/core'
 import { fromLocalMs } from '@relais/core/sla/time-zone'
 import { act, currentHolder, fileReferralSummary, filingChoices, getReferral, listReferrals, organisationChoices, ownCommune, type FileInput, type Principal } from '@relais/referrals'
 import { ACTIONS, FileBody } from '../schemas/referrals.ts'
-import { fieldPath, frenchMessage, httpError } from '../plugins/errors.ts'
-import { CHANNEL_LABELS, deadline, fieldErrors, longDate, shortDate, statusLabel, timelineEntry } from './format.ts'
+import { httpError, schemaIssues } from '../plugins/errors.ts'
+import { CHANNEL_LABELS, deadline, errorItems, fieldErrors, longDate, shortDate, statusLabel, timelineEntry } from './format.ts'
 import { ficheSuggestions } from './fiches.ts'
 
 
@@ -68,9 +68,44 @@ function fileInput(body: Record<string, string | undefined>): FileInput {
   }
 }
 
-/** The API's schema errors with the API's French messages, keyed by form field. */
+/** The API's schema errors with the API's French messages, keyed by form field, every field at once. */
 function schemaErrors(schema: TSchema, value: unknown): { path: string; message: string }[] {
-  return [...Value.Errors(schema, value)].map((e) => ({ path: fieldPath(e as never, 'body'), message: frenchMessage(e as never) }))
+  return schemaIssues([...Value.Errors(schema, value)] as never)
+}
+
+// The filing form's fields as its error summary names them (the labels people see next to them).
+const FILE_LABELS: Record<string, { id: string; label: string }> = {
+  themeCode: { id: 'themeCode', label: 'Thème' }, communeInsee: { id: 'communeInsee', label: 'Commune concernée' }, question: { id: 'question', label: 'Question du citoyen' },
+  citizenName: { id: 'citizenName', label: 'Nom et prénom' }, citizenEmail: { id: 'citizenEmail', label: 'Adresse électronique' }, citizenPhone: { id: 'citizenPhone', label: 'Téléphone' },
+  preferredChannel: { id: 'canal-email', label: 'Le citoyen préfère être contacté par' }, internalNote: { id: 'internalNote', label: 'Note interne' },
+}
+
+// Each action form's fields: the element to link to and the label it shows.
+const ACTION_FIELDS: Record<ReferralAction, Record<string, { id: string; label: string }>> = {
+  answer: { body: { id: 'answer-body', label: 'Votre réponse' } },
+  propose_appointment: { placeOrganisationId: { id: 'rdv-lieu', label: 'Maison de services au public' }, at: { id: 'rdv-date', label: 'Date et heure' }, body: { id: 'rdv-message', label: 'Message' } },
+  request_info: { body: { id: 'info-body', label: 'Ce qu’il vous manque' } },
+  provide_info: { body: { id: 'complement-body', label: 'Le complément' } },
+  transfer: { organisationId: { id: 'transfert-organisme', label: 'Vers l’organisme' }, reason: { id: 'transfert-motif', label: 'Pourquoi' } },
+  assign: { organisationId: { id: 'affecter-organisme', label: 'Organisme' } },
+  close: {},
+  reopen: { body: { id: 'rouvrir-body', label: 'Pourquoi' } },
+  cancel: { body: { id: 'annuler-body', label: 'Motif de l’annulation' }, confirm: { id: 'annuler-confirmer', label: 'Confirmation' } },
+}
+
+const FAILED_TITLES: Record<ReferralAction, string> = {
+  answer: 'La réponse n’a pas été envoyée', propose_appointment: 'Le rendez-vous n’a pas été proposé', request_info: 'La demande n’a pas été envoyée',
+  provide_info: 'Le complément n’a pas été transmis', transfer: 'La saisine n’a pas été transférée', assign: 'La saisine n’a pas été affectée',
+  close: 'La saisine n’a pas été close', reopen: 'La saisine n’a pas été rouverte', cancel: 'La saisine n’a pas été annulée',
+}
+
+/** What the page asks beyond the API: cancelling is final, so the form wants a reason and a ticked confirmation. */
+function pageIssues(action: ReferralAction, raw: Record<string, string>): { path: string; message: string }[] {
+  if (action !== 'cancel') return []
+  const out: { path: string; message: string }[] = []
+  if (!raw.body?.trim()) out.push({ path: 'body', message: 'Le motif de l’annulation est obligatoire.' })
+  if (raw.confirm !== '1') out.push({ path: 'confirm', message: 'Cochez la case pour confirmer l’annulation.' })
+  return out
 }
 
 // Form field names of the filing form ← the service's paths.
@@ -122,12 +157,22 @@ export async function referralPages(app: FastifyInstance) {
       return {
         me, items: rows(sortForList(items, ownFilings), now), truncated: !!list.nextCursor,
         ...await filingChoices(trx, p),
-        organisations: wholeNetwork ? (await organisationChoices(trx, p)).filter((o) => o.kind === 'partner') : [],
+        ...await (async () => {
+          const all = await organisationChoices(trx, p)
+          return { allOrganisations: all, organisations: wholeNetwork ? all.filter((o) => o.kind === 'partner') : [] }
+        })(),
       }
     })
     const title = ownFilings ? 'Saisines de la mairie' : wholeNetwork ? 'Saisines du réseau' : 'Saisines reçues'
+    // Landed here after an action took the referral out of the person's sight (a transfer): say what happened.
+    let done: string | undefined
+    if (q.fait === 'transfer') {
+      const ref = q.ref && parseReference(q.ref) ? q.ref : null
+      const to = isUuid(q.vers) ? data.allOrganisations.find((o) => o.id === q.vers)?.name : undefined
+      done = ref ? `La saisine ${ref} a été transférée${to ? ` à ${to}` : ''}.` : DONE.transfer
+    } else if (q.fait && DONE[q.fait]) done = DONE[q.fait]
     return kit.render(reply, 'referrals.hbs', {
-      title, ...data, isSecretary: ownFilings, isAdmin: wholeNetwork, live: !ownFilings,
+      title, ...data, done, isSecretary: ownFilings, isAdmin: wholeNetwork, live: !ownFilings,
       filters: { ...filters, vue: view, retard: q.retard === '1' },
       statuses: REFERRAL_STATUSES.map((s) => ({ value: s, label: statusLabel(s), selected: s === status })),
     })
@@ -145,7 +190,7 @@ export async function referralPages(app: FastifyInstance) {
     return kit.render(reply, 'referral-new.hbs', {
       title: errors && Object.keys(errors).length ? 'Erreur : nouvelle saisine' : 'Nouvelle saisine',
       ...data, values: v, errors, formError, hasErrors: Object.keys(errors).length > 0,
-      errorList: Object.entries(errors).map(([field, message]) => ({ field, message })),
+      errorList: errorItems(errors, FILE_LABELS),
       themes: data.themes.map((t) => ({ ...t, selected: t.code === v.themeCode })),
       communes: data.communes.map((c) => ({ ...c, selected: c.insee === v.communeInsee })),
       channels: Object.entries(CHANNEL_LABELS).map(([value, label]) => ({ value, label, checked: value === v.preferredChannel })),
@@ -160,7 +205,8 @@ export async function referralPages(app: FastifyInstance) {
     // « Chercher dans les fiches » (and the live suggestions): the form comes back with the fiches, nothing is filed.
     if (body.chercher !== undefined) return renderNew(request, reply, values)
     const input = fileInput(body)
-    const invalid = schemaErrors(FileBody, input)
+    // The schema's and the service's field rules together: one round of corrections, not two.
+    const invalid = [...schemaErrors(FileBody, input), ...filingFieldIssues(input)]
     if (invalid.length) return renderNew(request, reply, values, formErrors(invalid, FILE_FIELDS), undefined, 400)
     const p = request.principal! as Principal
     let filed: { id: string; reference: string; holderId: string }
@@ -178,7 +224,7 @@ export async function referralPages(app: FastifyInstance) {
     return reply.redirect(`/saisines/${filed.id}?fait=deposee`, 303)
   })
 
-  async function renderDetail(request: FastifyRequest, reply: Parameters<typeof kit.render>[0], id: string, extra: { errors?: Record<string, Record<string, string>>; values?: Record<string, Record<string, string>>; formError?: string; status?: number } = {}) {
+  async function renderDetail(request: FastifyRequest, reply: Parameters<typeof kit.render>[0], id: string, extra: { failed?: ReferralAction; errors?: Record<string, Record<string, string>>; values?: Record<string, Record<string, string>>; formError?: string; status?: number } = {}) {
     const p = request.principal! as Principal
     const now = app.clock()
     const data = await app.tx(request, async (trx) => {
@@ -196,13 +242,19 @@ export async function referralPages(app: FastifyInstance) {
     const allowed = allowedActions(r.status as ReferralStatus, p.role)
     const can = Object.fromEntries(allowed.map((a) => [a, true]))
     const q = request.query as Record<string, string | undefined>
+    // After an answer the same form corrects it: say so on the button.
+    const answered = r.answers.length > 0
+    // The error sits in the failed action's form when the page still shows it; otherwise at the top (the state moved on).
+    const failed = extra.failed && allowed.includes(extra.failed) ? extra.failed : undefined
     return kit.render(reply, 'referral.hbs', {
       title: `${extra.formError || extra.errors ? 'Erreur : ' : ''}Saisine ${r.reference}`, me: data.me, r,
-      statusLabel: statusLabel(r.status), deadline: deadline(r, now), filed: longDate(r.filedAt), due: longDate(r.dueAt), closed: longDate(r.closedAt),
+      statusLabel: statusLabel(r.status), deadline: deadline(r, now), printedOn: longDate(now), filed: longDate(r.filedAt), due: longDate(r.dueAt), closed: longDate(r.closedAt),
       channel: CHANNEL_LABELS[r.citizen.preferredChannel] ?? r.citizen.preferredChannel,
       answers: r.answers.map((a) => ({ ...a, atText: longDate(a.at) })),
       timeline: r.timeline.filter((e) => e.kind !== 'mail_sent').map((e) => timelineEntry(e, names)),
-      can, hasActions: allowed.length > 0, buttons: ACTION_BUTTONS, canDraftFiche: mayAttempt(p.role, 'fiche.write'),
+      can, hasActions: allowed.length > 0, answered, buttons: answered ? { ...ACTION_BUTTONS, answer: 'Corriger la réponse' } : ACTION_BUTTONS, canDraftFiche: mayAttempt(p.role, 'fiche.write'),
+      failed, failedTitle: failed ? FAILED_TITLES[failed] : undefined,
+      summaryItems: failed ? errorItems(extra.errors?.[failed] ?? {}, ACTION_FIELDS[failed]) : [],
       partners: orgs.filter((o) => (o.kind === 'partner' || o.kind === 'mission_tic') && o.status === 'active' && o.id !== r.holder.organisation.id),
       places: orgs.filter((o) => o.kind === 'msap'),
       done: q.fait ? DONE[q.fait] : undefined,
@@ -222,15 +274,17 @@ export async function referralPages(app: FastifyInstance) {
       if (!isUuid(id)) return app.tx(request, async (trx) => kit.notFound(request, reply, await kit.me(trx, request)))
       const raw = Object.fromEntries(Object.entries(request.body ?? {}).filter(([k, v]) => k !== '_csrf' && typeof v === 'string' && v !== '')) as Record<string, string>
       const values = { [a.action]: raw }
-      const input: Record<string, unknown> = { ...raw }
+      const { confirm: _confirm, ...input }: Record<string, unknown> = { ...raw }
+      const issues = pageIssues(a.action, raw)
       if (a.action === 'propose_appointment' && typeof raw.at === 'string') {
         const at = parisLocal(raw.at)
-        if (!at) return renderDetail(request, reply, id, { errors: { [a.action]: { at: 'Date et heure invalides.' } }, values, status: 400 })
-        input.at = at.toISOString()
+        if (at) input.at = at.toISOString()
+        else { issues.push({ path: 'at', message: 'Date et heure invalides.' }); delete input.at }
       }
       if (input.toRouting !== undefined) input.toRouting = input.toRouting === '1'
-      const invalid = schemaErrors(a.body, input)
-      if (invalid.length) return renderDetail(request, reply, id, { errors: { [a.action]: fieldErrors(invalid) }, values, status: 400 })
+      // Every problem at once (the page's own first: their wording is the form's), each next to its field.
+      const invalid = [...issues, ...schemaErrors(a.body, input).filter((e) => !(a.action === 'propose_appointment' && e.path === 'at' && raw.at))]
+      if (invalid.length) return renderDetail(request, reply, id, { failed: a.action, errors: { [a.action]: fieldErrors(invalid) }, values, status: 400 })
       const p = request.principal! as Principal
       try {
         await app.tx(request, (trx) => act(trx, p, id, a.action, input as Record<string, string>, app.clock()))
@@ -238,17 +292,25 @@ export async function referralPages(app: FastifyInstance) {
         if (err instanceof NotFound) throw err
         if (err instanceof DomainError && httpError(err).status < 500) {
           const fields = fieldErrors(err.details)
-          return renderDetail(request, reply, id, { errors: { [a.action]: fields }, values, formError: Object.keys(fields).length ? undefined : err.message, status: httpError(err).status })
+          return renderDetail(request, reply, id, { failed: a.action, errors: { [a.action]: fields }, values, formError: Object.keys(fields).length ? undefined : err.message, status: httpError(err).status })
         }
         throw err
       }
+      let holder: { organisationId: string; reference: string } | undefined
       if (a.action === 'transfer' || a.action === 'assign' || a.action === 'reopen') {
-        const r = await app.tx(request, (trx) => currentHolder(trx, p, id))
-        if (r) await app.live.publish({ tenantId: p.tenantId, organisationId: r.organisationId, id, reference: r.reference })
+        holder = await app.tx(request, (trx) => currentHolder(trx, p, id)) ?? undefined
+        if (holder) await app.live.publish({ tenantId: p.tenantId, organisationId: holder.organisationId, id, reference: holder.reference })
       }
-      // Transferred away: the referent no longer sees it; back to the inbox rather than to a 404.
+      // Transferred away: the referent no longer sees it; back to the inbox rather than to a 404, saying where it went.
       const stillVisible = await app.tx(request, (trx) => getReferral(trx, p, id).then(() => true, () => false))
-      return reply.redirect(stillVisible ? `/saisines/${id}?fait=${a.action}#resultat` : `/saisines?fait=${a.action}`, 303)
+      if (stillVisible) return reply.redirect(`/saisines/${id}?fait=${a.action}#resultat`, 303)
+      const where = holder ? `&ref=${encodeURIComponent(holder.reference)}&vers=${holder.organisationId}` : ''
+      return reply.redirect(`/saisines?fait=${a.action}${where}#resultat`, 303)
+    })
+    // The address of an action opened again (a reload, a bookmark): back to the referral, never a bare error.
+    app.get<{ Params: { id: string } }>(`/saisines/:id/${a.path}`, { config: { access: 'referral.read' } }, async (request, reply) => {
+      if (!isUuid(request.params.id)) return app.tx(request, async (trx) => kit.notFound(request, reply, await kit.me(trx, request)))
+      return reply.redirect(`/saisines/${request.params.id}`, 303)
     })
   }
 }

@@ -30,6 +30,20 @@ export function fieldPath(issue: AjvIssue, context: string): string {
   return [context === 'body' ? '' : context, base, missing].filter(Boolean).join('.') || context
 }
 
+/**
+ * A schema's errors on a form's value as {path, message}, every field at once. TypeBox names all the missing
+ * properties of an object in one `required` error (`requiredProperties`): each becomes its own field's error.
+ */
+export function schemaIssues(errors: Iterable<AjvIssue & { params?: { requiredProperties?: unknown } }>): { path: string; message: string }[] {
+  const out: { path: string; message: string }[] = []
+  for (const e of errors) {
+    const missing = e.keyword === 'required' && Array.isArray(e.params?.requiredProperties) ? e.params.requiredProperties as string[] : null
+    if (missing) for (const m of missing) out.push({ path: fieldPath({ ...e, params: { missingProperty: m } }, 'body'), message: frenchMessage(e) })
+    else out.push({ path: fieldPath(e, 'body'), message: frenchMessage(e) })
+  }
+  return out
+}
+
 /** The HTTP status of each kind of domain error: the only place where the domain meets HTTP. */
 const STATUS: [new (...args: never[]) => DomainError, number][] = [
   [InvalidInput, 400], [Unauthenticated, 401], [Forbidden, 403], [NotFound, 404], [Conflict, 409], [TooManyRequests, 429], [Unavailable, 503],

@@ -48,7 +48,7 @@ export const ACTIONS: { path: string; action: ReferralAction; summary: string; b
   { path: 'provide-info', action: 'provide_info', summary: 'Apporter un complément (l’horloge repart)', body: Body(true) },
   { path: 'close', action: 'close', summary: 'Clore la saisine', body: Body(false) },
   { path: 'reopen', action: 'reopen', summary: 'Rouvrir dans les 30 jours', body: Body(false) },
-  { path: 'cancel', action: 'cancel', summary: 'Annuler la saisine', body: Body(false) },
+  { path: 'cancel', action: 'cancel', summary: 'Annuler la saisine (motif obligatoire ; l’organisme qui la traite est prévenu)', body: Body(true) },
   {
     path: 'transfer', action: 'transfer', summary: 'Transférer (« pas pour nous ») vers un autre organisme, ou le renvoyer au routage',
     body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 2000 }), organisationId: Type.Optional(Uuid), personId: Type.Optional(Uuid), toRouting: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),

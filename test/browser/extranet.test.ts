@@ -1,0 +1,130 @@
+// Issue 12 in a real browser: a failed action's errors are where the eye and the focus are; long words never widen
+// the page; lists reflow on a 390 px phone; a referral prints as a letter; axe finds nothing in these states.
+import t from 'tap'
+import { existsSync } from 'node:fs'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import axe from 'axe-core'
+import { buildApp } from '@relais/api/app'
+import { createTestEnv } from '../helpers/db.ts'
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+if (!existsSync(CHROMIUM)) {
+  t.fail(`Chromium introuvable à ${CHROMIUM} : installez-le (apt-get install -y chromium) ou indiquez CHROMIUM_PATH.`)
+  process.exit(1)
+}
+const env = await createTestEnv()
+// A Tuesday 10:00 in Paris, at the real pace.
+const start = Date.parse('2026-11-24T09:00:00Z')
+const t0 = Date.now()
+const app = await buildApp(env.config, { logger: false, clock: () => new Date(start + (Date.now() - t0)) })
+await app.listen({ port: 0, host: '127.0.0.1' })
+const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+const browser: Browser = await chromium.launch({
+  executablePath: CHROMIUM, headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+})
+t.teardown(async () => { await browser.close(); await app.close(); await env.drop() })
+
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.evaluate(axe.source)
+  const result = await page.evaluate(`axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })`) as axe.AxeResults
+  if (!result.passes.length) throw new Error('axe-core did not run any rule')
+  return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`)
+}
+const widths = (page: Page) => page.evaluate('[document.documentElement.scrollWidth, window.innerWidth]') as Promise<[number, number]>
+
+async function newPage(width = 1280) {
+  const context = await browser.newContext({ locale: 'fr-FR', timezoneId: 'Europe/Paris', viewport: { width, height: 800 } })
+  context.setDefaultTimeout(10_000)
+  return context.newPage()
+}
+async function login(page: Page, email: string) {
+  await page.goto(`${base}/connexion`)
+  await page.fill('#email', email)
+  await page.fill('#password', 'relais-demo')
+  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/connexion')), page.click('button[type=submit]')])
+}
+
+const longWord = `https://www.service-public.fr/particuliers/vosdroits/${'TresLongCheminSansEspaceNiTiret'.repeat(60)}`
+let referralUrl = ''
+
+t.test('a long unbroken word in a question does not widen the page', async (t) => {
+  const sec = await newPage()
+  await login(sec, 'secretaire@ardentes.demo')
+  await sec.goto(`${base}/saisines/nouvelle`)
+  await sec.selectOption('#themeCode', 'aides-caf')
+  await sec.fill('#question', `Voir ${longWord} et dire si la démarche s’applique.`)
+  await sec.fill('#citizenName', 'Jeanne Longmot')
+  await sec.fill('#citizenEmail', 'jeanne@example.org')
+  await sec.fill('#internalNote', 'Note que seule la mairie voit')
+  await Promise.all([sec.waitForURL(/fait=deposee/), sec.getByRole('button', { name: 'Déposer la saisine' }).click()])
+  referralUrl = sec.url().split('?')[0]
+  const [scroll, inner] = await widths(sec)
+  t.ok(scroll <= inner, `the page stays ${inner} px wide (${scroll})`)
+  await sec.setViewportSize({ width: 390, height: 800 })
+  const [scroll390] = await widths(sec)
+  t.ok(scroll390 <= 390, `and 390 px on a phone (${scroll390})`)
+  t.same(await axeViolations(sec), [], 'axe: the referral at 390 px')
+  await sec.context().close()
+})
+
+t.test('a failed action: the summary sits in its form, focused, its links naming the fields', async (t) => {
+  const ref = await newPage()
+  await login(ref, 'referent@caf36.demo')
+  await ref.goto(referralUrl)
+  await ref.getByRole('button', { name: 'Transférer' }).click()
+  await ref.waitForLoadState('domcontentloaded')
+  t.equal(await ref.evaluate('document.activeElement && document.activeElement.id'), 'erreurs-transfer', 'focus on the summary')
+  const box = await ref.locator('#erreurs-transfer').boundingBox()
+  t.ok(box && box.y >= 0 && box.y < 800, `the summary is in view (y = ${box?.y})`)
+  const link = ref.locator('#erreurs-transfer a')
+  t.equal((await link.textContent())?.trim(), 'Pourquoi : Ce champ est obligatoire.')
+  await link.click()
+  t.equal(await ref.evaluate('document.activeElement && document.activeElement.id'), 'transfert-motif', 'the link leads to the field')
+  t.same(await axeViolations(ref), [], 'axe: the referral with a failed transfer')
+  await ref.setViewportSize({ width: 390, height: 800 })
+  t.same(await axeViolations(ref), [], 'axe: the same at 390 px')
+
+  await ref.goto(`${base}/nulle-part`)
+  t.equal(await ref.locator('h1').textContent(), 'Page introuvable')
+  t.same(await axeViolations(ref), [], 'axe: the 404 page')
+  await ref.context().close()
+})
+
+t.test('lists reflow on a 390 px phone: no sideways scrolling, each value under its column’s name', async (t) => {
+  const tic = await newPage(390)
+  await login(tic, 'tic@indre.demo')
+  for (const url of ['/saisines?vue=toutes', '/annuaire/organisations', '/annuaire/personnes', '/annuaire/regles', '/courriels', '/tableau-de-bord']) {
+    await tic.goto(`${base}${url}`)
+    const [scroll] = await widths(tic)
+    t.ok(scroll <= 390, `${url}: ${scroll} px wide`)
+    t.same(await axeViolations(tic), [], `axe at 390 px: ${url}`)
+  }
+  await tic.goto(`${base}/saisines?vue=toutes`)
+  t.equal(await tic.locator('#liste-saisines tbody tr td').first().getAttribute('data-label'), 'Échéance')
+  await tic.context().close()
+})
+
+t.test('a referral prints as a letter: mairie, reference, question, answer; no menu, form nor internal note', async (t) => {
+  const ref = await newPage()
+  await login(ref, 'referent@caf36.demo')
+  await ref.goto(referralUrl)
+  await ref.fill('#answer-body', 'Oui, la démarche s’applique.')
+  await Promise.all([ref.waitForURL(/fait=answer/), ref.getByRole('button', { name: 'Répondre', exact: true }).click()])
+  const sec = await newPage()
+  await login(sec, 'secretaire@ardentes.demo')
+  await sec.goto(referralUrl)
+  await sec.emulateMedia({ media: 'print' })
+  const shown = (sel: string) => sec.locator(sel).first().isVisible()
+  t.ok(await shown('.letterhead'), 'the mairie’s header')
+  t.match(await sec.locator('.letterhead').textContent(), /Mairie d’Ardentes/)
+  t.ok(await shown('h1'), 'the reference')
+  t.ok(await shown('.question'), 'the question')
+  t.ok(await shown('.answer-body'), 'the answer')
+  for (const sel of ['.site-header', 'nav', 'form', '.internal-note', '.site-footer']) t.notOk(await shown(sel), `${sel} is not printed`)
+  await sec.emulateMedia({ media: 'screen' })
+  t.notOk(await shown('.letterhead'), 'the letterhead is for paper only')
+  t.ok(await shown('.internal-note'), 'the internal note is on screen')
+  await ref.context().close()
+  await sec.context().close()
+})

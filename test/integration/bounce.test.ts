@@ -19,6 +19,7 @@ t.test('a permanent bounce flags the address, tells the mission TIC and hands th
   const filed = (await app.inject({ method: 'POST', url: '/api/v1/referrals', headers: await bearer(app, 'secretaire@ardentes.demo'), payload: sampleReferral })).json()
   const toBackup = await sink.waitFor((m) => m.to.includes('referent2@caf36.demo') && m.subject.includes(filed.reference))
   t.equal(toBackup.headers['x-relais-kind'], 'referral_new')
+  t.match(toBackup.subject, /^Saisine qui vous est confiée \(adresse du référent en échec\)/, 'says why, not « nouvelle saisine »')
   const alert = await sink.waitFor((m) => m.to.includes('tic@indre.demo') && m.headers['x-relais-kind'] === 'delivery_failed')
   t.match(alert.text, 'referent@caf36.demo')
 

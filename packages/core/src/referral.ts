@@ -7,7 +7,8 @@
  *               request_info│  │provide_info
  *                           ▼  │
  *                        awaiting_info ──answer / propose_appointment──▶ …
- *   transfer: assigned stays assigned (the holder changes), or goes back to submitted (triage queue).
+ *   transfer (from submitted, assigned or awaiting_info): to another organisation, or back to submitted (triage queue).
+ *   reassign: another person of the holding organisation; the status stays.
  *   cancel: from any open status. closed (but for reopen) and cancelled are final.
  */
 import { Conflict, Forbidden, InvalidInput } from './errors.ts'
@@ -15,11 +16,11 @@ import { referralActionSubjects, type Subject } from './access.ts'
 import type { Pause } from './sla.ts'
 
 export type ReferralStatus = 'submitted' | 'assigned' | 'awaiting_info' | 'answered' | 'appointment_proposed' | 'closed' | 'cancelled'
-export type ReferralAction = 'assign' | 'answer' | 'request_info' | 'provide_info' | 'propose_appointment' | 'transfer' | 'close' | 'reopen' | 'cancel'
+export type ReferralAction = 'assign' | 'answer' | 'request_info' | 'provide_info' | 'propose_appointment' | 'transfer' | 'reassign' | 'close' | 'reopen' | 'cancel'
 export type ActorRole = Subject
 
 export const REFERRAL_STATUSES: readonly ReferralStatus[] = ['submitted', 'assigned', 'awaiting_info', 'answered', 'appointment_proposed', 'closed', 'cancelled']
-export const REFERRAL_ACTIONS: readonly ReferralAction[] = ['assign', 'answer', 'request_info', 'provide_info', 'propose_appointment', 'transfer', 'close', 'reopen', 'cancel']
+export const REFERRAL_ACTIONS: readonly ReferralAction[] = ['assign', 'answer', 'request_info', 'provide_info', 'propose_appointment', 'transfer', 'reassign', 'close', 'reopen', 'cancel']
 /**
  * The holder still owes an answer: the SLA clock may run (it pauses while awaiting_info), reminders and
  * escalations may fire, and the referral counts in its holder's load.
@@ -51,6 +52,7 @@ export const ACTION_LABELS: Record<ReferralAction, string> = {
   provide_info: 'apporter un complément à',
   propose_appointment: 'proposer un rendez-vous pour',
   transfer: 'transférer',
+  reassign: 'réaffecter',
   close: 'clôturer',
   reopen: 'rouvrir',
   cancel: 'annuler',
@@ -69,7 +71,10 @@ const TRANSITIONS: Record<ReferralAction, Partial<Record<ReferralStatus, Referra
   request_info: { assigned: 'awaiting_info' },
   provide_info: { awaiting_info: 'assigned' },
   propose_appointment: { assigned: 'appointment_proposed', awaiting_info: 'appointment_proposed', answered: 'appointment_proposed', appointment_proposed: 'appointment_proposed' },
-  transfer: { assigned: 'assigned' },
+  // From the triage queue too, and while awaiting information (the new holder waits for it in turn).
+  transfer: { submitted: 'assigned', assigned: 'assigned', awaiting_info: 'awaiting_info' },
+  // Within the holding organisation: the status stays, only the person changes.
+  reassign: { assigned: 'assigned', awaiting_info: 'awaiting_info' },
   close: { answered: 'closed', appointment_proposed: 'closed' },
   reopen: { closed: 'assigned' },
   cancel: { submitted: 'cancelled', assigned: 'cancelled', awaiting_info: 'cancelled', answered: 'cancelled', appointment_proposed: 'cancelled' },

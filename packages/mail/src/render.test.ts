@@ -258,3 +258,21 @@ t.test('formatDuration', async (t) => {
   for (const [minutes, want] of cases) t.equal(formatDuration(minutes), want, String(minutes))
   t.throws(() => formatDuration(Number.NaN), /Not a valid duration/)
 })
+
+t.test('a referral reaching someone says why: new, triage, reopened, rerouted, reassigned', async (t) => {
+  const cases: [string | undefined, RegExp, RegExp][] = [
+    [undefined, /^Nouvelle saisine 36-2026-000042/, /Une nouvelle saisine vous est adressée/],
+    ['triage', /^Saisine à orienter \(file de tri\) 36-2026-000042/, /Aucune règle de routage ne désigne d’organisme/],
+    ['reopened', /^Saisine rouverte par la mairie : 36-2026-000042/, /La mairie a rouvert cette saisine[\s\S]*Motif de la réouverture :\nRien reçu <b>/],
+    ['rerouted', /^Saisine qui vous est confiée \(adresse du référent en échec\)/, /n’a pas pu lui être remis/],
+    ['reassigned', /^Saisine qui vous est confiée dans votre organisation/, /Philippe Moreau vous a confié cette saisine\./],
+  ]
+  for (const [occasion, subject, text] of cases) {
+    const mail = renderMail('referral_new', { ...fixtures.referral_new, ...(occasion ? { occasion: occasion as 'triage' } : {}), note: 'Rien reçu <b>', reassignedBy: 'Philippe Moreau' })
+    t.match(mail.subject, subject, `${occasion ?? 'new'}: subject`)
+    t.match(mail.text, text, `${occasion ?? 'new'}: text`)
+    t.notMatch(mail.html, /<b>/, `${occasion ?? 'new'}: HTML escaped`)
+    if (occasion) t.notMatch(mail.subject, /Nouvelle saisine/)
+  }
+  t.throws(() => renderMail('referral_new', { ...fixtures.referral_new, occasion: 'autre' as 'triage' }), /field "occasion"/)
+})

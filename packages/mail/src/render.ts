@@ -24,6 +24,13 @@ export const MAIL_KINDS: readonly MailKind[] = [
   'referral_new', 'reminder', 'escalation', 'info_requested', 'answer_received', 'transferred', 'appointment_proposed', 'info_provided', 'cancelled', 'delivery_failed', 'chain_heads', 'fiche_review',
 ]
 
+export const REFERRAL_OCCASIONS = ['new', 'triage', 'reopened', 'rerouted', 'reassigned'] as const
+export type ReferralOccasion = (typeof REFERRAL_OCCASIONS)[number]
+/** The mail's heading (HTML title) for each occasion. */
+const OCCASION_HEADLINES: Record<ReferralOccasion, string> = {
+  new: 'Nouvelle saisine', triage: 'Saisine à orienter', reopened: 'Saisine rouverte', rerouted: 'Saisine qui vous est confiée', reassigned: 'Saisine qui vous est confiée',
+}
+
 export interface RenderedMail { subject: string; text: string; html: string }
 
 export const DEFAULT_TIME_ZONE = 'Europe/Paris'
@@ -131,6 +138,14 @@ export const ReferralNewData = Type.Object({
     preferredChannel: Text(40),
   }),
   dueAt: Instant,
+  /**
+   * Why the recipient receives it: a new referral (default), one no rule routes (the mission TIC's triage queue),
+   * one the mairie reopened, one moved to them because the holder's address failed, one their admin gave them.
+   */
+  occasion: Type.Optional(Type.Union(REFERRAL_OCCASIONS.map((o) => Type.Literal(o)))),
+  /** reopened: what the mairie wrote; reassigned: who gave it. */
+  note: Type.Optional(Text()),
+  reassignedBy: Type.Optional(Text(200)),
 })
 
 export const ReminderData = Type.Object({
@@ -173,6 +188,8 @@ export const AnswerReceivedData = Type.Object({
 export const TransferredData = Type.Object({
   ...ReferralFields,
   reason: Text(),
+  /** It went back to routing and no other rule applied: the mission TIC's triage queue receives it. */
+  triage: Type.Optional(Type.Boolean()),
   /** Who held it before. */
   from: Type.Object({ name: Type.Optional(Text(200)), organisation: Text(300) }),
   /** The deadline (a transfer does not restart the clock). */
@@ -316,6 +333,11 @@ function engine(): typeof Handlebars {
   // Escape first, then turn line breaks into <br>: people's text keeps its shape and cannot inject markup.
   h.registerHelper('nl2br', (text: unknown) =>
     new h.SafeString(h.escapeExpression(String(text ?? '')).replace(/\r\n|\r|\n/g, '<br>\n')))
+  // Why a referral reaches its recipient, written once: the text as it is, the HTML escaped with its line breaks.
+  const occasion = readTemplate('partials/occasion.text.hbs')
+  h.registerPartial('occasionText', occasion)
+  const occasionText = h.compile(occasion, { noEscape: true })
+  h.registerHelper('occasionLine', (options: Handlebars.HelperOptions) => occasionText(options.data?.root ?? {}).trim())
   for (const p of PARTIALS) {
     const file = p === 'footer' ? 'partials/footer.text.hbs' : `partials/${p}.html.hbs`
     h.registerPartial(p, readTemplate(file))
@@ -364,6 +386,11 @@ export function renderMail(kind: MailKind, data: Record<string, unknown>): Rende
 
   const t = templatesFor(kind)
   const context: Record<string, unknown> = { ...data, timeZone: data.timeZone ?? DEFAULT_TIME_ZONE }
+  if (kind === 'referral_new') {
+    const occasion = (data.occasion as ReferralOccasion | undefined) ?? 'new'
+    context.occ = { [occasion]: true }
+    context.headline = OCCASION_HEADLINES[occasion]
+  }
   if (typeof data.referralId === 'string') {
     context.referralUrl = `${String(data.publicUrl).replace(/\/+$/, '')}/saisines/${encodeURIComponent(data.referralId)}`
   }

@@ -20,6 +20,11 @@ export async function organisationChoices(trx: TenantTx, p: Scope) {
   return parties.nonMairieOrganisations(trx, p.tenantId)
 }
 
+/** The people of an organisation who may hold its referrals: the choices of « Réaffecter ». */
+export async function reassignChoices(trx: TenantTx, p: Scope, holderOrganisationId: string) {
+  return parties.holdingPeople(trx, p.tenantId, holderOrganisationId)
+}
+
 /** Who holds a referral now (after a transfer, an assignment): the inbox to tell. */
 export async function currentHolder(trx: TenantTx, p: Scope, referralId: string) {
   return holderOf(trx, p.tenantId, referralId)

@@ -32,8 +32,17 @@ async function mailData(trx: TenantTx, row: OutboxRow, publicUrl: string): Promi
   }
   const citizen = { name: r.citizen_name, email: r.citizen_email ?? undefined, phone: r.citizen_phone ?? undefined, preferredChannel: r.citizen_preferred_channel }
   switch (row.kind as MailKind) {
-    case 'referral_new':
-      return { ...base, mairie: r.mairie_name, question: r.question, citizen, dueAt }
+    case 'referral_new': {
+      // Each way a referral reaches someone has its own words: a reopened one is not a new one.
+      const occasion = payload.triage ? 'triage' : payload.reopened ? 'reopened' : payload.rerouted ? 'rerouted' : payload.reassigned ? 'reassigned' : 'new'
+      const extra: Record<string, unknown> = { occasion }
+      if ((occasion === 'reopened' || occasion === 'reassigned') && payload.eventSeq !== undefined) {
+        const e = await event(Number(payload.eventSeq))
+        if (occasion === 'reopened' && e.data.body) extra.note = String(e.data.body)
+        if (occasion === 'reassigned' && e.actor) extra.reassignedBy = e.actor
+      }
+      return { ...base, mairie: r.mairie_name, question: r.question, citizen, dueAt, ...extra }
+    }
     case 'reminder':
       return { ...base, dueAt }
     case 'escalation':
@@ -51,7 +60,7 @@ async function mailData(trx: TenantTx, row: OutboxRow, publicUrl: string): Promi
       // The transfer that caused the mail, not the latest one (older rows carry no eventSeq).
       const e = await event(payload.eventSeq === undefined ? 'transferred' : Number(payload.eventSeq))
       const from = await organisationName(trx, tenantId, String(e.data.fromOrganisationId))
-      return { ...base, reason: String(payload.reason ?? e.data.reason), from: { name: e.actor ?? undefined, organisation: from ?? e.person.organisation }, dueAt, question: r.question }
+      return { ...base, reason: String(payload.reason ?? e.data.reason), triage: payload.triage === true, from: { name: e.actor ?? undefined, organisation: from ?? e.person.organisation }, dueAt, question: r.question }
     }
     case 'appointment_proposed': {
       const e = await event(Number(payload.eventSeq))

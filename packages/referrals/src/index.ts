@@ -7,5 +7,5 @@ export { changeSlaPolicy, loadPolicy, saveSlaPolicy, slaPolicyOf, type PolicyInp
 export { runSlaStepJob, sweepSla } from './sla-steps.ts'
 export { deliverOutbox, relayOutbox, type DeliverArgs } from './delivery.ts'
 export { listMails, resendMail } from './mails.ts'
-export { currentHolder, filingChoices, organisationChoices, ownCommune } from './choices.ts'
+export { currentHolder, filingChoices, organisationChoices, ownCommune, reassignChoices } from './choices.ts'
 export { networkGlance } from './glance.ts'

@@ -5,7 +5,7 @@ import type { Updateable } from 'kysely'
 import * as referrals from '@relais/db/repositories/referrals'
 import { clockEvents, insertEvents, lastEventAt, transferredFrom } from '@relais/db/repositories/timeline'
 import { insertOutbox } from '@relais/db/repositories/outbox'
-import { activeMember, appointmentPlace, organisationFacts } from '@relais/db/repositories/parties'
+import { activeMember, appointmentPlace, holdingPeople, organisationFacts } from '@relais/db/repositories/parties'
 import { appendEvent, chainEvents, GENESIS_HASH, SYSTEM, type Actor } from './timeline.ts'
 import { enqueueMail, outboxRows } from './outbox.ts'
 import { holderRecipients, networkAdmins, personRecipient } from './recipients.ts'
@@ -25,7 +25,7 @@ export interface FileInput {
 
 const actorOf = (p: Principal): Actor => ({ personId: p.personId, organisationId: p.organisationId })
 
-type Assignment = Pick<RoutingDecision, 'organisationId' | 'personId' | 'reason' | 'viaBackupOf'> & { mode: 'automatic' | 'manual' | 'transfer' | 'triage' }
+type Assignment = Pick<RoutingDecision, 'organisationId' | 'personId' | 'reason' | 'viaBackupOf'> & { mode: 'automatic' | 'manual' | 'transfer' | 'triage' | 'reassigned' }
 
 /** Every assignment on the timeline says how it was made and who held the referral before. */
 function assignmentData(d: Assignment, previous: { organisationId: string; personId: string | null } | null) {
@@ -172,9 +172,24 @@ export async function act(trx: TenantTx, p: Principal, referralId: string, actio
       }
       const transferred = await appendEvent(trx, r.tenant_id, r.id, 'transferred', actor, now, { fromOrganisationId: r.holder_organisation_id, fromPersonId: r.holder_person_id, toOrganisationId: decision.organisationId, reason, heldMinutes })
       await assign(trx, { tenantId: r.tenant_id, referralId: r.id, decision, previous: { organisationId: r.holder_organisation_id, personId: r.holder_person_id }, actor, now })
-      Object.assign(update, { holder_organisation_id: decision.organisationId, holder_person_id: decision.personId, status: decision.mode === 'triage' ? 'submitted' : 'assigned' })
+      // Awaiting information stays so with the new holder: the mairie still owes the complement.
+      Object.assign(update, { holder_organisation_id: decision.organisationId, holder_person_id: decision.personId, status: decision.mode === 'triage' ? 'submitted' : r.status === 'awaiting_info' ? 'awaiting_info' : 'assigned' })
       const recipients = decision.mode === 'triage' ? await networkAdmins(trx, r.tenant_id) : await holderRecipients(trx, r.tenant_id, decision.organisationId, decision.personId)
-      await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'transferred', recipients, payload: { reason, eventSeq: transferred.seq }, now })
+      await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'transferred', recipients, payload: { reason, eventSeq: transferred.seq, triage: decision.mode === 'triage' }, now })
+      break
+    }
+    case 'reassign': {
+      const personId = need('personId', 'La personne')
+      const member = (await holdingPeople(trx, r.tenant_id, r.holder_organisation_id)).find((x) => x.id === personId)
+      if (!member) throw badRequest('validation_failed', 'Choisissez un référent ou un administrateur actif de l’organisme qui détient la saisine.', [{ path: 'personId', message: 'Personne inconnue dans cet organisme.' }])
+      if (member.id === r.holder_person_id) throw badRequest('validation_failed', 'Cette personne détient déjà la saisine.', [{ path: 'personId', message: 'Choisissez une autre personne.' }])
+      const why = input.reason?.trim()
+      const ev = await appendEvent(trx, r.tenant_id, r.id, 'assigned', actor, now, assignmentData({
+        organisationId: r.holder_organisation_id, personId: member.id, viaBackupOf: null, mode: 'reassigned',
+        reason: `Réaffectée au sein de l’organisme à ${member.name}${why ? ` : ${why}` : '.'}`,
+      }, { organisationId: r.holder_organisation_id, personId: r.holder_person_id }))
+      Object.assign(update, { holder_person_id: member.id })
+      await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'referral_new', recipients: await holderRecipients(trx, r.tenant_id, r.holder_organisation_id, member.id), payload: { reassigned: true, eventSeq: ev.seq }, now })
       break
     }
     case 'assign': {
@@ -199,10 +214,10 @@ export async function act(trx: TenantTx, p: Principal, referralId: string, actio
       update.closed_at = now
       break
     case 'reopen': {
-      await appendEvent(trx, r.tenant_id, r.id, 'reopened', actor, now, { body: input.body?.trim() || null })
+      const reopened = await appendEvent(trx, r.tenant_id, r.id, 'reopened', actor, now, { body: input.body?.trim() || null })
       // A reopened referral is a new question for its holder: a new clock cycle starts.
       Object.assign(update, { closed_at: null, sla_met_at: null, sla_minutes_taken: null, sla_minutes_vs_target: null, clock_started_at: now })
-      await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'referral_new', recipients: await holderRecipients(trx, r.tenant_id, r.holder_organisation_id, r.holder_person_id), payload: { reopened: true }, now })
+      await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'referral_new', recipients: await holderRecipients(trx, r.tenant_id, r.holder_organisation_id, r.holder_person_id), payload: { reopened: true, eventSeq: reopened.seq }, now })
       break
     }
     case 'cancel': {

@@ -70,7 +70,8 @@ export function timelineEntry(e: { kind: string; at: string; data: Record<string
   const d = e.data
   let detail = ''
   switch (e.kind) {
-    case 'assigned': detail = `à ${names.get(String(d.organisationId)) ?? 'un organisme'}${d.mode === 'triage' ? ' (file de tri)' : ''}`; break
+    // The reason says how: which rule, which fallback (a colleague, an admin), who reassigned it.
+    case 'assigned': detail = `à ${names.get(String(d.organisationId)) ?? 'un organisme'}${d.mode === 'triage' ? ' (file de tri)' : ''}${d.reason ? ` — ${String(d.reason)}` : ''}`; break
     case 'transferred': detail = `vers ${names.get(String(d.toOrganisationId)) ?? 'un autre organisme'} — motif : ${String(d.reason ?? '')}`; break
     case 'answered': case 'info_requested': case 'info_provided': case 'reopened': case 'cancelled': detail = d.body ? String(d.body) : ''; break
     case 'appointment_proposed': detail = `${String(d.placeName ?? '')}, ${longDate(String(d.at))}${d.body ? ` — ${String(d.body)}` : ''}`; break

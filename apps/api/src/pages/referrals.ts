@@ -5,7 +5,7 @@ import Value from 'typebox/value'
 import type { TSchema } from 'typebox'
 import { DomainError, InvalidInput, NotFound, filingFieldIssues, isInsee, isUuid, mayAttempt, parseReference, reachOf, ACTION_LABELS, CLOCK_STATUSES, REFERRAL_STATUSES, UNFINISHED_STATUSES, allowedActions, type ReferralAction, type ReferralStatus } from '@relais/core'
 import { fromLocalMs } from '@relais/core/sla/time-zone'
-import { act, currentHolder, fileReferralSummary, filingChoices, getReferral, listReferrals, organisationChoices, ownCommune, type FileInput, type Principal } from '@relais/referrals'
+import { act, reassignChoices, currentHolder, fileReferralSummary, filingChoices, getReferral, listReferrals, organisationChoices, ownCommune, type FileInput, type Principal } from '@relais/referrals'
 import { ACTIONS, FileBody } from '../schemas/referrals.ts'
 import { httpError, schemaIssues } from '../plugins/errors.ts'
 import { CHANNEL_LABELS, deadline, errorItems, fieldErrors, longDate, shortDate, statusLabel, timelineEntry } from './format.ts'
@@ -15,7 +15,7 @@ import { ficheSuggestions } from './fiches.ts'
 /** Button and heading of each action, as the issue names them. */
 export const ACTION_BUTTONS: Record<ReferralAction, string> = {
   answer: 'Répondre', request_info: 'Demander un complément', provide_info: 'Apporter un complément', close: 'Clore', reopen: 'Rouvrir',
-  cancel: 'Annuler la saisine', transfer: 'Transférer', propose_appointment: 'Proposer un rendez-vous', assign: 'Affecter',
+  cancel: 'Annuler la saisine', transfer: 'Transférer', reassign: 'Réaffecter', propose_appointment: 'Proposer un rendez-vous', assign: 'Affecter',
 }
 
 const DONE: Record<string, string> = {
@@ -27,6 +27,7 @@ const DONE: Record<string, string> = {
   reopen: 'La saisine est rouverte.',
   cancel: 'La saisine est annulée.',
   transfer: 'La saisine a été transférée.',
+  reassign: 'La saisine a été réaffectée : la personne choisie est prévenue par courriel.',
   propose_appointment: 'Le rendez-vous a été proposé à la mairie.',
   assign: 'La saisine a été affectée.',
 }
@@ -87,6 +88,7 @@ const ACTION_FIELDS: Record<ReferralAction, Record<string, { id: string; label: 
   request_info: { body: { id: 'info-body', label: 'Ce qu’il vous manque' } },
   provide_info: { body: { id: 'complement-body', label: 'Le complément' } },
   transfer: { organisationId: { id: 'transfert-organisme', label: 'Vers l’organisme' }, reason: { id: 'transfert-motif', label: 'Pourquoi' } },
+  reassign: { personId: { id: 'reaffecter-personne', label: 'À une autre personne de l’organisme' }, reason: { id: 'reaffecter-motif', label: 'Motif' } },
   assign: { organisationId: { id: 'affecter-organisme', label: 'Organisme' } },
   close: {},
   reopen: { body: { id: 'rouvrir-body', label: 'Pourquoi' } },
@@ -95,7 +97,7 @@ const ACTION_FIELDS: Record<ReferralAction, Record<string, { id: string; label: 
 
 const FAILED_TITLES: Record<ReferralAction, string> = {
   answer: 'La réponse n’a pas été envoyée', propose_appointment: 'Le rendez-vous n’a pas été proposé', request_info: 'La demande n’a pas été envoyée',
-  provide_info: 'Le complément n’a pas été transmis', transfer: 'La saisine n’a pas été transférée', assign: 'La saisine n’a pas été affectée',
+  provide_info: 'Le complément n’a pas été transmis', transfer: 'La saisine n’a pas été transférée', reassign: 'La saisine n’a pas été réaffectée', assign: 'La saisine n’a pas été affectée',
   close: 'La saisine n’a pas été close', reopen: 'La saisine n’a pas été rouverte', cancel: 'La saisine n’a pas été annulée',
 }
 
@@ -232,7 +234,8 @@ export async function referralPages(app: FastifyInstance) {
       let r
       try { r = await getReferral(trx, p, id) } catch (err) { if (err instanceof NotFound) return { me, r: null }; throw err }
       const orgs = await organisationChoices(trx, p)
-      return { me, r, orgs }
+      const colleagues = allowedActions(r.status as ReferralStatus, p.role).includes('reassign') ? await reassignChoices(trx, p, r.holder.organisation.id) : []
+      return { me, r, orgs, colleagues }
     })
     if (!data.r) return kit.notFound(request, reply, data.me)
     const r = data.r
@@ -257,6 +260,7 @@ export async function referralPages(app: FastifyInstance) {
       summaryItems: failed ? errorItems(extra.errors?.[failed] ?? {}, ACTION_FIELDS[failed]) : [],
       partners: orgs.filter((o) => (o.kind === 'partner' || o.kind === 'mission_tic') && o.status === 'active' && o.id !== r.holder.organisation.id),
       places: orgs.filter((o) => o.kind === 'msap'),
+      colleagues: (data.colleagues ?? []).filter((c) => c.id !== r.holder.person?.id),
       done: q.fait ? DONE[q.fait] : undefined,
       errors: extra.errors ?? {}, values: extra.values ?? {}, formError: extra.formError,
     }, extra.status ?? 200)

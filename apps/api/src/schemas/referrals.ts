@@ -54,6 +54,10 @@ export const ACTIONS: { path: string; action: ReferralAction; summary: string; b
     body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 2000 }), organisationId: Type.Optional(Uuid), personId: Type.Optional(Uuid), toRouting: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
   },
   {
+    path: 'reassign', action: 'reassign', summary: 'Réaffecter à une autre personne de l’organisme qui la détient (ses administrateurs, la mission TIC)',
+    body: Type.Object({ personId: Uuid, reason: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false }),
+  },
+  {
     path: 'appointment', action: 'propose_appointment', summary: 'Proposer un rendez-vous dans une maison de services au public',
     body: Type.Object({ placeOrganisationId: Uuid, at: Type.String({ format: 'date-time' }), body: Type.Optional(Type.String({ maxLength: 10000 })) }, { additionalProperties: false }),
   },

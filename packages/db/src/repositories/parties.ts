@@ -51,6 +51,12 @@ export async function organisationFacts(trx: TenantTx, tenantId: string, id: str
   return trx.selectFrom('organisation').select(['id', 'kind', 'status']).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()
 }
 
+/** Who may hold a referral for an organisation: its active referents and admins, by name. */
+export async function holdingPeople(trx: TenantTx, tenantId: string, organisationId: string): Promise<{ id: string; name: string; role: string }[]> {
+  return trx.selectFrom('person').select(['id', 'name', 'role']).where('tenant_id', '=', tenantId).where('organisation_id', '=', organisationId)
+    .where('active', '=', true).where('role', 'in', ['referent', 'org_admin']).orderBy('name').orderBy('id').execute()
+}
+
 /** The person if she is active in that organisation. */
 export async function activeMember(trx: TenantTx, tenantId: string, personId: string, organisationId: string): Promise<string | undefined> {
   const p = await trx.selectFrom('person').select('id').where('tenant_id', '=', tenantId).where('id', '=', personId)

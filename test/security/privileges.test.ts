@@ -10,6 +10,7 @@ import { createTestEnv } from '../helpers/db.ts'
 const EXPECTED: Record<string, string[]> = {
   chain_head_digest: ['INSERT', 'SELECT'],
   commune: ['SELECT'],
+  commune_former_code: ['SELECT'],
   coverage: ['INSERT', 'SELECT', 'UPDATE'],
   deflection: ['INSERT', 'SELECT'],
   fiche: ['INSERT', 'SELECT', 'UPDATE'],

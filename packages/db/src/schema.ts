@@ -22,6 +22,15 @@ export interface CommuneTable {
   departement: string
   epci_code: string | null
   epci_name: string | null
+  /** current; merged (into merged_into); removed from the official list without a successor. Kept either way. */
+  status: Generated<'current' | 'merged' | 'removed'>
+  merged_into: string | null
+}
+
+/** Old INSEE codes (of merged communes) → the commune that carries them now. */
+export interface CommuneFormerCodeTable {
+  code: string
+  commune_insee: string
 }
 
 export interface OrganisationTable {
@@ -283,6 +292,7 @@ export interface Database {
   chain_head_digest: ChainHeadDigestTable
   tenant: TenantTable
   commune: CommuneTable
+  commune_former_code: CommuneFormerCodeTable
   organisation: OrganisationTable
   person: PersonTable
   theme: ThemeTable

@@ -56,13 +56,15 @@ export async function fileReferralSummary(trx: TenantTx, p: Principal, input: Fi
   details.push(...filingFieldIssues(input))
   if (details.length || !theme || !commune) throw invalidFields(details)
 
+  const given = input.communeInsee ?? snap.mairieCommune
   const decision = route(routingInput(snap, now))
   const triage = decision.mode === 'triage'
   const policy = mergePolicy(snap.tenant, snap.policies, theme)
   const { dueAt, steps } = plannedSteps(now, policy, [])
   const id = randomUUID()
   const events = chainEvents(p.tenantId, id, 0, GENESIS_HASH, [
-    { kind: 'filed', actor: actorOf(p), at: now, data: { themeCode: theme.code, communeInsee: commune.insee } },
+    // A merged commune's old code was given: the timeline keeps what was typed next to where it landed.
+    { kind: 'filed', actor: actorOf(p), at: now, data: { themeCode: theme.code, communeInsee: commune.insee, ...(given && given !== commune.insee ? { communeInseeGiven: given } : {}) } },
     { kind: 'assigned', actor: SYSTEM, at: now, data: assignmentData({ ...decision, mode: triage ? 'triage' : 'automatic' }, null) },
   ])
   const chosen = snap.people.find((x) => x.id === decision.personId)

@@ -68,10 +68,10 @@ export async function activeThemes(trx: TenantTx, tenantId: string): Promise<{ c
   return trx.selectFrom('theme').select(['code', 'label']).where('tenant_id', '=', tenantId).where('active', '=', true).orderBy('label').execute()
 }
 
-/** The communes of the tenant's département, by name. */
+/** The communes of the tenant's département as they are today (no merged ones), by name. */
 export async function communesOfTenant(trx: TenantTx, tenantId: string): Promise<{ insee: string; name: string }[]> {
   return trx.selectFrom('commune').innerJoin('tenant', 'tenant.code', 'commune.departement').select(['commune.insee', 'commune.name'])
-    .where('tenant.id', '=', tenantId).orderBy('commune.name').execute()
+    .where('tenant.id', '=', tenantId).where('commune.status', '=', 'current').orderBy('commune.name').execute()
 }
 
 /** Every organisation but the mairies, by name: transfer targets, appointment places, names on the timeline. */

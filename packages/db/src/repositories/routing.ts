@@ -34,9 +34,13 @@ export async function loadRoutingSnapshot(trx: TenantTx, tenantId: string, args:
       where tenant_id = ${tenantId} and active and (code = ${args.themeCode ?? null} or id = ${args.themeId ?? null}::uuid) limit 1
     ), mairie as (
       select commune_insee from organisation where tenant_id = ${tenantId} and id = ${args.mairieOrganisationId ?? null}::uuid
+    ), given as (
+      select coalesce(${args.communeInsee ?? null}, (select commune_insee from mairie)) as insee
     ), com as (
+      -- An old INSEE code (a merged commune) lands on the commune that carries it now.
       select insee, name, epci_code, departement from commune
-      where insee = coalesce(${args.communeInsee ?? null}, (select commune_insee from mairie))
+      where insee = coalesce((select f.commune_insee from commune_former_code f where f.code = (select insee from given)),
+        (select c.merged_into from commune c where c.insee = (select insee from given)), (select insee from given))
     ), rules as (
       select r.id, r.theme_id, r.territory_kind, r.territory_code, r.organisation_id, r.person_id, o.status as organisation_status
       from routing_rule r join organisation o on o.id = r.organisation_id

@@ -5,7 +5,8 @@ import type { TenantTx } from '../index.ts'
 
 export async function tenantTerritory(trx: TenantTx, tenantId: string): Promise<TenantTerritory> {
   const tenant = await trx.selectFrom('tenant').select('code').where('id', '=', tenantId).executeTakeFirstOrThrow()
-  const rows = await trx.selectFrom('commune').select(['insee', 'epci_code']).where('departement', '=', tenant.code).execute()
+  // A merged or removed commune can no longer be named by a new rule.
+  const rows = await trx.selectFrom('commune').select(['insee', 'epci_code']).where('departement', '=', tenant.code).where('status', '=', 'current').execute()
   return {
     departement: tenant.code,
     communes: new Set(rows.map((r) => r.insee)),

@@ -97,6 +97,8 @@ export const ACCESS = {
   'fiche.write': { who: { referent: 'own_organisation', org_admin: 'own_organisation', network_admin: 'tenant' }, refusal: 'Seuls les référents et les administrateurs de l’organisme qui rédige la fiche, et la mission TIC, peuvent la modifier.', outOfReach: 'forbidden' },
   /** « Cette fiche répond à la question »: the secretary who would have filed records it, for her mairie. */
   'deflection.record': { who: { secretary: 'own_mairie' }, refusal: 'Seul le secrétariat d’une mairie enregistre une question résolue par une fiche.' },
+  /** Import and export of fiches as a bundle: the mission TIC for any organisation, an org admin for her own. */
+  'fiche.bundle': { who: { org_admin: 'own_organisation', network_admin: 'tenant' }, refusal: 'Seuls la mission TIC et les administrateurs d’un organisme importent ou exportent des fiches.', outOfReach: 'forbidden' },
   /** What the base answers and where it is missing. */
   'knowledge.stats': { who: MISSION_TIC, refusal: TIC_PAGE },
   /** An org admin's page of her organisation's people. */

@@ -6,12 +6,13 @@ import { InvalidInput, authorize, isUuid, mayAttempt, type PersonRole } from '@r
 import { FICHE_STATUS_LABELS, FICHE_TERRITORY_KINDS, type FicheTerritoryKind } from '@relais/core/knowledge'
 import type { TenantTx } from '@relais/db'
 import {
-  archiveFiche, createFiche, draftFicheFromAnswer, ficheHistory, ficheThemes, ficheOwnersFor, ficheVersion, getFiche, knowledgeFigures, listFiches, publishFiche, recordDeflection,
+  archiveFiche, createFiche, draftFicheFromAnswer, exportFiches, ficheHistory, importFiches, ficheThemes, ficheOwnersFor, ficheVersion, getFiche, knowledgeFigures, listFiches, publishFiche, recordDeflection,
   searchFiches, updateFiche, type FicheInput, type Principal,
 } from '@relais/knowledge'
 import { FicheBody } from '../schemas/fiches.ts'
 import { schemaIssues } from '../plugins/errors.ts'
 import { errorItems, fieldErrors, longDate, shortDate } from './format.ts'
+import fastifyMultipart from '@fastify/multipart'
 
 const TERRITORY_LABELS: Record<FicheTerritoryKind, string> = { departement: 'Tout le département', epci: 'Des intercommunalités (EPCI)', commune: 'Des communes' }
 
@@ -96,7 +97,7 @@ export async function fichePages(app: FastifyInstance) {
     const organisations = [...new Map(data.owners.map((i) => [i.organisation.id, i.organisation])).values()].sort((a, b) => a.name.localeCompare(b.name, 'fr'))
     return kit.render(reply, 'fiches.hbs', {
       title: q ? `Recherche « ${q.slice(0, 60)} » — Base de connaissance` : 'Base de connaissance',
-      me: data.me, q, writer, isAdmin: p.role === 'network_admin',
+      me: data.me, q, writer, isAdmin: p.role === 'network_admin', bundles: mayAttempt(p.role as PersonRole, 'fiche.bundle'),
       themes: data.themes.map((t) => ({ ...t, selected: t.code === theme })),
       organisations: organisations.map((o) => ({ ...o, selected: o.id === organisationId })),
       results: data.results, list: data.list?.items.map((i) => ({ ...i, reviewByText: dayText(i.reviewBy) })),
@@ -225,6 +226,50 @@ export async function fichePages(app: FastifyInstance) {
     const s = (k: string) => (typeof body[k] === 'string' ? (body[k] as string) : '')
     await app.tx(request, (trx) => recordDeflection(trx, principal(request), { ficheId: request.params.id, themeCode: s('themeCode'), communeInsee: s('communeInsee') }, app.clock()))
     return reply.redirect(`/fiches/${request.params.id}?fait=repondu`, 303)
+  })
+
+  // ---------------------------------------------------------------- import and export (mission TIC, org admins)
+  // The file comes as multipart/form-data, kept in memory (at most 20 Mio) with the form's fields, CSRF token included.
+  await app.register(fastifyMultipart, { attachFieldsToBody: 'keyValues', limits: { fileSize: 20 * 1024 * 1024, files: 1, fields: 10 } })
+
+  async function renderExchange(request: FastifyRequest, reply: FastifyReply, opts: { done?: string; refused?: { message: string; items: { message: string }[] }; fileError?: string; organisationId?: string; status?: number } = {}) {
+    const p = principal(request)
+    const data = await app.tx(request, async (trx) => ({ me: await kit.me(trx, request), owners: await ficheOwnersFor(trx, p) }))
+    return kit.render(reply, 'fiches-exchange.hbs', {
+      title: `${opts.refused || opts.fileError ? 'Erreur : ' : ''}Importer ou exporter des fiches`, me: data.me, isAdmin: p.role === 'network_admin',
+      owners: data.owners.map((o) => ({ ...o, selected: o.id === (opts.organisationId ?? p.organisationId) })),
+      done: opts.done, refused: opts.refused, fileError: opts.fileError,
+    }, opts.status ?? 200)
+  }
+
+  app.get<{ Querystring: { importees?: string; publiees?: string } }>('/fiches/echange', { config: { access: 'fiche.bundle' } }, async (request, reply) => {
+    const n = Number(request.query.importees)
+    const published = Number(request.query.publiees)
+    const done = Number.isInteger(n) && n >= 0 ? `${n} fiche(s) importée(s)${published > 0 ? ` et publiée(s)` : ' en brouillon : relisez-les, puis publiez-les'}.` : undefined
+    return renderExchange(request, reply, { done })
+  })
+
+  app.get<{ Querystring: { format?: string; organisme?: string } }>('/fiches/echange/export', { config: { access: 'fiche.bundle' } }, async (request, reply) => {
+    const format = request.query.format === 'zip' ? 'zip' : 'json'
+    const organisationId = isUuid(request.query.organisme) ? request.query.organisme : undefined
+    const out = await app.tx(request, (trx) => exportFiches(trx, principal(request), { format, organisationId }, app.clock()))
+    return reply.header('content-type', out.contentType).header('content-disposition', `attachment; filename="${out.filename}"`).header('cache-control', 'no-store')
+      .send(typeof out.content === 'string' ? Buffer.from(out.content, 'utf8') : Buffer.from(out.content))
+  })
+
+  app.post<{ Body: Record<string, unknown> }>('/fiches/echange', { config: { access: 'fiche.bundle' }, preHandler: app.csrfProtection }, async (request, reply) => {
+    const body = request.body ?? {}
+    const organisationId = typeof body.organisme === 'string' && isUuid(body.organisme) ? body.organisme : undefined
+    const file = body.fichier
+    if (!Buffer.isBuffer(file) || !file.length) return renderExchange(request, reply, { fileError: 'Choisissez le fichier à importer.', organisationId, status: 400 })
+    try {
+      const r = await app.tx(request, (trx) => importFiches(trx, principal(request), file, { organisationId, publish: body.publier === '1' }, app.clock()))
+      return reply.redirect(`/fiches/echange?importees=${r.imported}&publiees=${r.published}`, 303)
+    } catch (err) {
+      if (!(err instanceof InvalidInput)) throw err
+      const items = Array.isArray(err.details) ? (err.details as { message: string }[]).map((d) => ({ message: d.message })) : []
+      return renderExchange(request, reply, { refused: { message: err.message, items }, organisationId, status: 400 })
+    }
   })
 
   // ---------------------------------------------------------------- figures for the mission TIC

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { archiveFiche, createFiche, draftFicheFromAnswer, ficheHistory, ficheVersion, getFiche, listFiches, publishFiche, recordDeflection, searchFiches, updateFiche } from '@relais/knowledge'
+import { archiveFiche, createFiche, draftFicheFromAnswer, exportFiches, ficheHistory, importFiches, ficheVersion, getFiche, listFiches, publishFiche, recordDeflection, searchFiches, updateFiche } from '@relais/knowledge'
 import { IdParams, errorResponses } from '../schemas/common.ts'
-import { Deflection, DeflectionBody, DraftFromAnswer, DraftFromAnswerBody, FicheBody, FicheDetail, FicheListItem, FicheListQuery, FichePatchBody, SearchQuery, SearchResult, VersionDetail, VersionList, VersionParams } from '../schemas/fiches.ts'
+import { BundleExportQuery, BundleImportQuery, BundleImported, Deflection, DeflectionBody, DraftFromAnswer, DraftFromAnswerBody, FicheBody, FicheDetail, FicheListItem, FicheListQuery, FichePatchBody, SearchQuery, SearchResult, VersionDetail, VersionList, VersionParams } from '../schemas/fiches.ts'
 import Type from 'typebox'
 
 // The knowledge base: fiches (drafts, immutable published versions), search, and the questions they answered.
@@ -17,6 +17,31 @@ export async function ficheRoutes(fastify: FastifyInstance) {
   }, async (request) => {
     const { q, theme, organisationId, communeInsee, limit } = request.query
     return app.tx(request, (trx) => searchFiches(trx, request.principal!, { q, themeCode: theme, organisationId, communeInsee, limit, recordMiss: true }, app.clock()))
+  })
+
+  app.get('/fiches/export', {
+    config: { access: 'fiche.bundle' },
+    schema: { tags, security, summary: 'Exporter les fiches (hors archivées) : JSON, ou zip de fichiers Markdown avec en-tête YAML. Mission TIC : tout le réseau ou un organisme ; administrateur : son organisme', querystring: BundleExportQuery, response: { ...errorResponses } },
+  }, async (request, reply) => {
+    const out = await app.tx(request, (trx) => exportFiches(trx, request.principal!, { organisationId: request.query.organisationId, format: request.query.format ?? 'json' }, app.clock()))
+    return reply.header('content-type', out.contentType).header('content-disposition', `attachment; filename="${out.filename}"`).send((typeof out.content === 'string' ? Buffer.from(out.content, 'utf8') : Buffer.from(out.content)) as never)
+  })
+
+  // The bundle travels as the file itself (JSON, zip or Markdown), read as bytes in this scope only.
+  await app.register(async (scope) => {
+    scope.removeContentTypeParser('application/json')
+    scope.addContentTypeParser(['application/json', 'application/zip', 'application/octet-stream', 'text/markdown', 'text/plain'], { parseAs: 'buffer', bodyLimit: 25 * 1024 * 1024 }, (_req, body, done) => done(null, body))
+    scope.withTypeProvider<TypeBoxTypeProvider>().post('/fiches/import', {
+      config: { access: 'fiche.bundle' },
+      bodyLimit: 25 * 1024 * 1024,
+      schema: {
+        tags, security, querystring: BundleImportQuery, response: { 200: BundleImported, ...errorResponses },
+        summary: 'Importer des fiches (le fichier en corps : application/json, application/zip ou text/markdown). Tout est vérifié d’abord : une entrée refusée et rien n’est importé ; chaque refus est nommé avec sa place (details)',
+      },
+    }, async (request) => {
+      const bytes = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
+      return app.tx(request, (trx) => importFiches(trx, request.principal!, bytes, { organisationId: request.query.organisationId, publish: request.query.publish }, app.clock()))
+    })
   })
 
   app.get('/fiches', {

@@ -81,3 +81,13 @@ export const VersionList = Type.Object({
   versions: Type.Array(Type.Object({ version: Type.Integer(), title: Type.String(), publishedAt: Type.String(), publishedBy: Type.Union([Type.String(), Type.Null()]), themeCodes: Type.Array(Type.String()), territory: Type.Object({ kind: Type.String(), codes: Type.Array(Type.String()) }) })),
 })
 export const VersionDetail = Type.Object({ ficheId: Type.String(), version: Type.Integer(), title: Type.String(), body: Type.String(), bodyHtml: Type.String(), publishedAt: Type.String(), publishedBy: Type.Union([Type.String(), Type.Null()]) })
+
+export const BundleExportQuery = Type.Object({
+  format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('zip')], { default: 'json', description: 'json, ou zip de fichiers Markdown avec en-tête YAML' })),
+  organisationId: Type.Optional(Uuid),
+})
+export const BundleImportQuery = Type.Object({
+  organisationId: Type.Optional(Uuid),
+  publish: Type.Optional(Type.Boolean({ default: false, description: 'Publier les fiches importées (brouillons sinon)' })),
+})
+export const BundleImported = Type.Object({ imported: Type.Integer(), published: Type.Integer(), ids: Type.Array(Type.String()) })

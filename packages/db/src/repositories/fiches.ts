@@ -350,3 +350,18 @@ export async function markReviewReminded(trx: TenantTx, tenantId: string, id: st
       o.name as organisation_name, o.kind as organisation_kind`.execute(trx)
   return rows[0]
 }
+
+// ---------------------------------------------------------------- bundles
+
+export interface ExportRow { id: string; title: string; body: string; status: FicheStatusColumn; territory_kind: TerritoryKind; territory_codes: string[]; review_by: string; organisation_name: string; theme_codes: string[] }
+
+/** The working copies of the tenant's fiches (one organisation's when given), archived ones left out, oldest first. */
+export async function fichesForExport(trx: TenantTx, tenantId: string, organisationId: string | null): Promise<ExportRow[]> {
+  const { rows } = await sql<ExportRow>`
+    select f.id, f.title, f.body, f.status, f.territory_kind, f.territory_codes, f.review_by::text as review_by, o.name as organisation_name,
+      coalesce((select array_agg(t.code order by t.code) from fiche_theme ft join theme t on t.id = ft.theme_id where ft.fiche_id = f.id), '{}') as theme_codes
+    from fiche f join organisation o on o.id = f.organisation_id
+    where f.tenant_id = ${tenantId} and f.status <> 'archived' ${organisationId ? sql`and f.organisation_id = ${organisationId}` : sql``}
+    order by f.created_at, f.id`.execute(trx)
+  return rows
+}

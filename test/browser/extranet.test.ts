@@ -78,7 +78,7 @@ t.test('a failed action: the summary sits in its form, focused, its links naming
   const box = await ref.locator('#erreurs-transfer').boundingBox()
   t.ok(box && box.y >= 0 && box.y < 800, `the summary is in view (y = ${box?.y})`)
   const link = ref.locator('#erreurs-transfer a')
-  t.equal((await link.textContent())?.trim(), 'Pourquoi : Ce champ est obligatoire.')
+  t.equal((await link.textContent())?.trim(), 'Motif : Ce champ est obligatoire.')
   await link.click()
   t.equal(await ref.evaluate('document.activeElement && document.activeElement.id'), 'transfert-motif', 'the link leads to the field')
   t.same(await axeViolations(ref), [], 'axe: the referral with a failed transfer')
@@ -101,7 +101,7 @@ t.test('lists reflow on a 390 px phone: no sideways scrolling, each value under 
     t.same(await axeViolations(tic), [], `axe at 390 px: ${url}`)
   }
   await tic.goto(`${base}/saisines?vue=toutes`)
-  t.equal(await tic.locator('#liste-saisines tbody tr td').first().getAttribute('data-label'), 'Échéance')
+  t.equal(await tic.locator('#liste-saisines tbody tr td').first().getAttribute('data-label'), 'Réponse au plus tard le')
   await tic.context().close()
 })
 

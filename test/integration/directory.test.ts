@@ -62,7 +62,7 @@ t.test('organisations: the mission TIC creates, reads, updates and suspends; eve
   t.same((await call(tic, 'GET', '/organisations?q=100%25')).json().items, [], 'a % typed by the user is literal')
 
   const msap = await call(tic, 'POST', '/organisations', {
-    kind: 'msap', name: 'Maison de services au public d’Éguzon', communeInsee: '36070', address: 'Place du Marché',
+    kind: 'msap', name: 'France services d’Éguzon', communeInsee: '36070', address: 'Place du Marché',
     openingHours: { mon: [{ opens: '09:00', closes: '12:00' }], thu: [{ opens: '14:00', closes: '17:30' }] },
   })
   t.equal(msap.statusCode, 201)

@@ -50,7 +50,7 @@ t.test('missing fields of an action are shown next to their fields, with a summa
   t.equal(fieldError(transfer.body, 'transfert-motif'), 'Ce champ est obligatoire.', 'transfer without a reason')
   const s = summary(transfer.body)
   t.ok(s, 'an error summary')
-  t.same(s!.links, [['transfert-motif', 'Pourquoi : Ce champ est obligatoire.']], 'its link names the field')
+  t.same(s!.links, [['transfert-motif', 'Motif : Ce champ est obligatoire.']], 'its link names the field')
   t.match(s!.tag, /tabindex="-1"/)
   t.match(s!.tag, /autofocus/, 'focused when the page loads')
   t.ok(transfer.body.indexOf(`id="${s!.id}"`) > transfer.body.indexOf('action="/saisines/'), 'the summary sits where the action was, in its form')
@@ -78,7 +78,7 @@ t.test('the filing form is validated at once: format errors and blank fields tog
   const res = await sec.post('/saisines/nouvelle', { ...form, citizenEmail: '', citizenPhone: 'abc', question: '   ', citizenName: '  ' })
   t.equal(res.statusCode, 400)
   t.equal(fieldError(res.body, 'citizenPhone'), 'Format invalide.')
-  t.match(fieldError(res.body, 'citizenEmail'), /obligatoire quand le citoyen préfère être contacté par courriel/)
+  t.match(fieldError(res.body, 'citizenEmail'), /obligatoire quand l’usager préfère être contacté par courriel/)
   t.equal(fieldError(res.body, 'question'), 'Ce champ ne peut pas être vide.')
   t.equal(fieldError(res.body, 'citizenName'), 'Ce champ ne peut pas être vide.')
   const s = summary(res.body)!

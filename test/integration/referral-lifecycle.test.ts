@@ -76,12 +76,12 @@ t.test('no routing rule: the mission TIC triage queue, then a manual assignment'
   t.equal(assigned.json().timeline.filter((e: { kind: string }) => e.kind === 'assigned').pop().data.mode, 'manual')
 })
 
-t.test('appointment at a maison de services au public meets the SLA', async (t) => {
+t.test('appointment at a France services site meets the SLA', async (t) => {
   clock.set('2026-11-24T09:00:00Z')
   const r = await file()
   const msap = (await app.inject({ url: '/api/v1/organisations?kind=msap', headers: tic })).json()
   const place = msap.items?.[0]?.id
-  t.ok(place, 'a maison de services au public is listed')
+  t.ok(place, 'a France services site is listed')
   clock.set('2026-11-24T13:00:00Z')
   const past = await post(r.id, 'appointment', caf, { placeOrganisationId: place, at: '2026-11-20T09:00:00Z' })
   t.equal(past.statusCode, 400)

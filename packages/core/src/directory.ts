@@ -83,7 +83,7 @@ export interface AssignmentInput {
 /**
  * Checks one routing rule or coverage entry once its references are resolved (undefined = not found):
  * the theme is active, the territory belongs to the tenant, the organisation is an active partner,
- * maison de services or mission TIC, and the referent, if any, is an active referent of it.
+ * France services site or mission TIC, and the referent, if any, is an active referent of it.
  */
 export function assignmentIssues(
   input: AssignmentInput,
@@ -104,7 +104,7 @@ export function assignmentIssues(
   } else if (!refs.organisation) {
     issues.push({ field: 'organisation', message: `Organisation introuvable : « ${input.organisation} ».` })
   } else if (refs.organisation.kind === 'mairie') {
-    issues.push({ field: 'organisation', message: 'Une mairie ne peut pas recevoir de saisines : choisissez un organisme partenaire, une maison de services au public ou la mission TIC.' })
+    issues.push({ field: 'organisation', message: 'Une mairie ne peut pas recevoir de saisines : choisissez un organisme partenaire, un espace France services ou la mission TIC.' })
   } else if (refs.organisation.status !== 'active') {
     issues.push({ field: 'organisation', message: `L’organisation « ${refs.organisation.name} » n’est pas active.` })
   }

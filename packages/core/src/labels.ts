@@ -16,7 +16,7 @@ export const CHANNEL_LABELS: Record<Channel, string> = { email: 'Courriel', phon
 export const CHANNEL_PHRASES: Record<Channel, string> = { email: 'par courriel', phone: 'par téléphone', post: 'par courrier', counter: 'à l’accueil de la mairie' }
 
 export const ORGANISATION_KIND_LABELS: Record<OrganisationKind, string> = {
-  mairie: 'Mairie', partner: 'Organisme partenaire', msap: 'Maison de services au public', mission_tic: 'Mission TIC',
+  mairie: 'Mairie', partner: 'Organisme partenaire', msap: 'France services', mission_tic: 'Mission TIC',
 }
 export const ORGANISATION_STATUS_LABELS: Record<OrganisationStatus, string> = { onboarding: 'en préparation', active: 'active', suspended: 'suspendue' }
 

@@ -38,7 +38,7 @@ export const STATUS_LABELS: Record<ReferralStatus, string> = {
   submitted: 'en file de tri',
   assigned: 'en cours de traitement',
   awaiting_info: 'en attente d’informations',
-  answered: 'répondue',
+  answered: 'réponse apportée',
   appointment_proposed: 'avec rendez-vous proposé',
   closed: 'clôturée',
   cancelled: 'annulée',
@@ -191,8 +191,8 @@ export function pausesFromStatusChanges(changes: { at: Date; status: ReferralSta
 export function filingFieldIssues(input: { question: string; citizen: { name: string; email?: string; phone?: string; preferredChannel: string } }): { path: string; message: string }[] {
   const c = input.citizen
   const out: { path: string; message: string }[] = []
-  if (c.preferredChannel === 'email' && !c.email) out.push({ path: 'citizen.email', message: 'L’adresse électronique est obligatoire quand le citoyen préfère être contacté par courriel.' })
-  if (c.preferredChannel === 'phone' && !c.phone) out.push({ path: 'citizen.phone', message: 'Le téléphone est obligatoire quand le citoyen préfère être contacté par téléphone.' })
+  if (c.preferredChannel === 'email' && !c.email) out.push({ path: 'citizen.email', message: 'L’adresse électronique est obligatoire quand l’usager préfère être contacté par courriel.' })
+  if (c.preferredChannel === 'phone' && !c.phone) out.push({ path: 'citizen.phone', message: 'Le téléphone est obligatoire quand l’usager préfère être contacté par téléphone.' })
   if (!input.question.trim()) out.push({ path: 'question', message: 'Ce champ ne peut pas être vide.' })
   if (!c.name.trim()) out.push({ path: 'citizen.name', message: 'Ce champ ne peut pas être vide.' })
   return out

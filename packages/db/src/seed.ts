@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module'
-import { DEMO_PASSWORD, type WeeklyHours } from '@relais/core'
-import type { OrganisationKind, Role } from './schema.ts'
+import { DEMO_PASSWORD, mairieOf, type WeeklyHours } from '@relais/core'
+import type { Kysely } from 'kysely'
+import type { Database, OrganisationKind, Role } from './schema.ts'
 import type { OwnerDb } from './index.ts'
 import { hashPassword } from './credentials.ts'
 import { DEMO_FICHES, seedFiches } from './seed-fiches.ts'
@@ -22,11 +23,13 @@ export const DEMO_THEMES: [code: string, label: string][] = [
   ['autre', 'Autre question'],
 ]
 
-interface OrgSpec { key: string; kind: OrganisationKind; name: string; shortName?: string; email?: string; address?: string; communeInsee?: string; themes?: string[] }
-interface PersonSpec { email: string; name: string; org: string; role: Role; backup?: string; /** a backup only: no coverage of their own */ backupOnly?: boolean }
-interface TenantSpec {
+export interface OrgSpec { key: string; kind: OrganisationKind; name: string; shortName?: string; email?: string; address?: string; communeInsee?: string; themes?: string[] }
+export interface PersonSpec { email: string; name: string; org: string; role: Role; backup?: string; /** a backup only: no coverage of their own */ backupOnly?: boolean }
+export interface TenantSpec {
   code: string
   name: string
+  /** IANA zone; Europe/Paris unless overseas (America/Martinique for 972). */
+  timeZone?: string
   mairies: 'all' | string[]
   orgs: OrgSpec[]
   people: PersonSpec[]
@@ -52,9 +55,9 @@ const INDRE: TenantSpec = {
     { key: 'opac', kind: 'partner', name: 'OPAC de l’Indre', shortName: 'OPAC', email: 'contact@opac36.demo', themes: ['logement-social'] },
     { key: 'cpam', kind: 'partner', name: 'CPAM de l’Indre', shortName: 'CPAM', email: 'contact@cpam36.demo', themes: ['assurance-maladie'] },
     { key: 'region', kind: 'partner', name: 'Région Centre-Val de Loire – transports scolaires', shortName: 'Région', email: 'transports@region.demo', themes: ['transports-scolaires'] },
-    { key: 'msap-aigurande', kind: 'msap', name: 'Maison de services au public d’Aigurande', communeInsee: '36001', address: 'Place du Champ de Foire, 36140 Aigurande' },
-    { key: 'msap-valencay', kind: 'msap', name: 'Maison de services au public de Valençay', communeInsee: '36228', address: '2 rue de la Tour, 36600 Valençay' },
-    { key: 'msap-vatan', kind: 'msap', name: 'Maison de services au public de Vatan', communeInsee: '36230', address: 'Place de la République, 36150 Vatan' },
+    { key: 'msap-aigurande', kind: 'msap', name: 'France services d’Aigurande', communeInsee: '36001', address: 'Place du Champ de Foire, 36140 Aigurande' },
+    { key: 'msap-valencay', kind: 'msap', name: 'France services de Valençay', communeInsee: '36228', address: '2 rue de la Tour, 36600 Valençay' },
+    { key: 'msap-vatan', kind: 'msap', name: 'France services de Vatan', communeInsee: '36230', address: 'Place de la République, 36150 Vatan' },
   ],
   people: [
     { email: 'tic@indre.demo', name: 'Claire Martin', org: 'tic', role: 'network_admin' },
@@ -103,61 +106,71 @@ export async function seedDemo(db: OwnerDb, opts: { production?: boolean } = {})
   const now = new Date()
   await db.transaction().execute(async (trx) => {
     for (const spec of DEMO_TENANTS) {
-      const tenant = await trx.insertInto('tenant').values({ code: spec.code, name: spec.name }).returning('id').executeTakeFirstOrThrow()
+      const r = await seedTenant(trx, spec, passwordHash, now)
       result.tenants++
-      const tenant_id = tenant.id
-      const orgIds = new Map<string, string>()
-      const communes = etalabCommunes.filter((c) => c.type === 'commune-actuelle' && c.departement === spec.code &&
-        (spec.mairies === 'all' || spec.mairies.includes(c.code)))
-      const mairies = await trx.insertInto('organisation').values(communes.map((c) => ({
-        tenant_id, kind: 'mairie' as const, name: `Mairie ${/^[AEIOUYÉÈÂÎ]/u.test(c.nom) ? 'd’' : 'de '}${c.nom}`,
-        commune_insee: c.code, status: 'active' as const, email: `mairie@${c.code}.demo`,
-      }))).returning(['id', 'commune_insee']).execute()
-      for (const m of mairies) orgIds.set(`mairie:${m.commune_insee}`, m.id)
-      for (const o of spec.orgs) {
-        const row = await trx.insertInto('organisation').values({
-          tenant_id, kind: o.kind, name: o.name, short_name: o.shortName ?? null, email: o.email ?? null,
-          address: o.address ?? null, commune_insee: o.communeInsee ?? null, status: 'active',
-          opening_hours: o.kind === 'msap' ? JSON.stringify(weekdays) : null,
-        }).returning('id').executeTakeFirstOrThrow()
-        orgIds.set(o.key, row.id)
-      }
-      result.organisations += mairies.length + spec.orgs.length
-      const themeIds = new Map<string, string>()
-      for (const [code, label] of DEMO_THEMES) {
-        const row = await trx.insertInto('theme').values({ tenant_id, code, label }).returning('id').executeTakeFirstOrThrow()
-        themeIds.set(code, row.id)
-      }
-      const personIds = new Map<string, string>()
-      for (const p of spec.people) {
-        const organisation_id = orgIds.get(p.org)
-        if (!organisation_id) throw new Error(`seed: unknown organisation ${p.org}`)
-        const row = await trx.insertInto('person').values({
-          tenant_id, organisation_id, email: p.email, name: p.name, role: p.role, password_hash: passwordHash,
-          backup_person_id: p.backup ? personIds.get(p.backup) ?? null : null,
-        }).returning('id').executeTakeFirstOrThrow()
-        personIds.set(p.email, row.id)
-        result.people++
-      }
-      for (const o of spec.orgs) {
-        for (const theme of o.themes ?? []) {
-          const theme_id = themeIds.get(theme)!
-          const organisation_id = orgIds.get(o.key)!
-          await trx.insertInto('routing_rule').values({ tenant_id, theme_id, territory_kind: 'departement', territory_code: spec.code, organisation_id }).execute()
-          const referents = spec.people.filter((p) => p.org === o.key && p.role === 'referent' && !p.backupOnly)
-          for (const r of referents) {
-            await trx.insertInto('coverage').values({ tenant_id, organisation_id, person_id: personIds.get(r.email)!, theme_id, territory_kind: 'departement', territory_code: spec.code }).execute()
-          }
-        }
-      }
-      for (const r of spec.communeRules ?? []) {
-        await trx.insertInto('routing_rule').values({
-          tenant_id, theme_id: themeIds.get(r.theme)!, territory_kind: 'commune', territory_code: r.commune,
-          organisation_id: orgIds.get(r.org)!, person_id: r.person ? personIds.get(r.person)! : null,
-        }).execute()
-      }
-      result.fiches += await seedFiches(trx, tenant_id, DEMO_FICHES[spec.code] ?? [], { orgs: orgIds, themes: themeIds, people: personIds }, now)
+      result.organisations += r.organisations
+      result.people += r.people
+      result.fiches += r.fiches
     }
   })
   return result
+}
+
+/** One tenant of a network: its mairies (every commune of the list, or those named), organisations, themes, people, rules. */
+export async function seedTenant(trx: Kysely<Database>, spec: TenantSpec, passwordHash: string, now: Date): Promise<Omit<SeedResult, 'tenants'> & { tenantId: string }> {
+  const result = { organisations: 0, people: 0, fiches: 0 }
+  const tenant = await trx.insertInto('tenant').values({ code: spec.code, name: spec.name, ...(spec.timeZone ? { time_zone: spec.timeZone } : {}) }).returning('id').executeTakeFirstOrThrow()
+  const tenant_id = tenant.id
+  const orgIds = new Map<string, string>()
+  const communes = etalabCommunes.filter((c) => c.type === 'commune-actuelle' && c.departement === spec.code &&
+    (spec.mairies === 'all' || spec.mairies.includes(c.code)))
+  const mairies = await trx.insertInto('organisation').values(communes.map((c) => ({
+    tenant_id, kind: 'mairie' as const, name: mairieOf(c.nom),
+    commune_insee: c.code, status: 'active' as const, email: `mairie@${c.code}.demo`,
+  }))).returning(['id', 'commune_insee']).execute()
+  for (const m of mairies) orgIds.set(`mairie:${m.commune_insee}`, m.id)
+  for (const o of spec.orgs) {
+    const row = await trx.insertInto('organisation').values({
+      tenant_id, kind: o.kind, name: o.name, short_name: o.shortName ?? null, email: o.email ?? null,
+      address: o.address ?? null, commune_insee: o.communeInsee ?? null, status: 'active',
+      opening_hours: o.kind === 'msap' ? JSON.stringify(weekdays) : null,
+    }).returning('id').executeTakeFirstOrThrow()
+    orgIds.set(o.key, row.id)
+  }
+  result.organisations += mairies.length + spec.orgs.length
+  const themeIds = new Map<string, string>()
+  for (const [code, label] of DEMO_THEMES) {
+    const row = await trx.insertInto('theme').values({ tenant_id, code, label }).returning('id').executeTakeFirstOrThrow()
+    themeIds.set(code, row.id)
+  }
+  const personIds = new Map<string, string>()
+  for (const p of spec.people) {
+    const organisation_id = orgIds.get(p.org)
+    if (!organisation_id) throw new Error(`seed: unknown organisation ${p.org}`)
+    const row = await trx.insertInto('person').values({
+      tenant_id, organisation_id, email: p.email, name: p.name, role: p.role, password_hash: passwordHash,
+      backup_person_id: p.backup ? personIds.get(p.backup) ?? null : null,
+    }).returning('id').executeTakeFirstOrThrow()
+    personIds.set(p.email, row.id)
+    result.people++
+  }
+  for (const o of spec.orgs) {
+    for (const theme of o.themes ?? []) {
+      const theme_id = themeIds.get(theme)!
+      const organisation_id = orgIds.get(o.key)!
+      await trx.insertInto('routing_rule').values({ tenant_id, theme_id, territory_kind: 'departement', territory_code: spec.code, organisation_id }).execute()
+      const referents = spec.people.filter((p) => p.org === o.key && p.role === 'referent' && !p.backupOnly)
+      for (const r of referents) {
+        await trx.insertInto('coverage').values({ tenant_id, organisation_id, person_id: personIds.get(r.email)!, theme_id, territory_kind: 'departement', territory_code: spec.code }).execute()
+      }
+    }
+  }
+  for (const r of spec.communeRules ?? []) {
+    await trx.insertInto('routing_rule').values({
+      tenant_id, theme_id: themeIds.get(r.theme)!, territory_kind: 'commune', territory_code: r.commune,
+      organisation_id: orgIds.get(r.org)!, person_id: r.person ? personIds.get(r.person)! : null,
+    }).execute()
+  }
+  result.fiches += await seedFiches(trx, tenant_id, DEMO_FICHES[spec.code] ?? [], { orgs: orgIds, themes: themeIds, people: personIds }, now)
+  return { ...result, tenantId: tenant_id }
 }

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { formatDateTimeFr, formatDuration, MAIL_KINDS, MailRenderError, renderMail, type MailData, type MailKind } from './render.ts'
 
-const due = new Date('2026-05-25T07:00:00Z') // lundi 25 mai 2026, 09 h 00 in Paris (summer time)
+const due = new Date('2026-05-25T07:00:00Z') // lundi 25 mai 2026, 9 h 00 in Paris (summer time)
 const base = {
   publicUrl: 'https://relais.indre.example/',
   referralId: '7f1c2a9e-0b1d-4c55-9b9f-0e0c6f1a2b3c',
@@ -31,7 +31,7 @@ const fixtures: { [K in MailKind]: MailData[K] } = {
   transferred: { ...base, reason: 'Relève de la CPAM, pas de la CAF.', from: { name: 'Isabelle Fournier', organisation: 'DDT de l’Indre' }, dueAt: due, question: 'Question initiale' },
   appointment_proposed: {
     ...base,
-    place: { name: 'Maison de services au public de Vatan', address: 'Place de la République\n36150 Vatan' },
+    place: { name: 'France services de Vatan', address: 'Place de la République\n36150 Vatan' },
     startsAt: new Date('2026-06-02T12:30:00Z'),
     durationMinutes: 45,
     proposedBy: caf,
@@ -76,12 +76,12 @@ const expected: Record<MailKind, { subject: string[]; body: string[] }> = {
   referral_new: {
     subject: ['Nouvelle saisine', '36-2026-000042', 'Aides CAF', 'Ardentes'],
     body: ['Bonjour Nathalie Roux,', '36-2026-000042', 'Aides CAF', 'Ardentes', 'Mairie d’Ardentes', 'Sophie Bernard', 'Mon allocation logement a baissé en avril.',
-      'Jeanne Durand', 'jeanne.durand@example.org', '02 54 36 00 00', 'par téléphone', 'lundi 25 mai 2026 à 09 h 00', link],
+      'Jeanne Durand', 'jeanne.durand@example.org', '02 54 36 00 00', 'par téléphone', 'lundi 25 mai 2026 à 9 h 00', link],
   },
-  reminder: { subject: ['Rappel', '36-2026-000042', 'lundi 25 mai 2026 à 09 h 00'], body: ['attend toujours votre réponse', 'lundi 25 mai 2026 à 09 h 00', '1 j', link] },
+  reminder: { subject: ['Rappel', '36-2026-000042', 'lundi 25 mai 2026 à 9 h 00'], body: ['attend toujours votre réponse', 'lundi 25 mai 2026 à 9 h 00', '1 j', link] },
   escalation: {
     subject: ['Saisine en retard', 'niveau 2', '36-2026-000042'],
-    body: ['niveau d’escalade 2', 'lundi 25 mai 2026 à 09 h 00', '1 j 4 h', 'Nathalie Roux, CAF de l’Indre', link],
+    body: ['niveau d’escalade 2', 'lundi 25 mai 2026 à 9 h 00', '1 j 4 h', 'Nathalie Roux, CAF de l’Indre', link],
   },
   info_requested: {
     subject: ['Complément d’information demandé', '36-2026-000042'],
@@ -93,11 +93,11 @@ const expected: Record<MailKind, { subject: string[]; body: string[] }> = {
   },
   transferred: {
     subject: ['Saisine transférée', '36-2026-000042'],
-    body: ['Relève de la CPAM, pas de la CAF.', 'Isabelle Fournier, DDT de l’Indre', 'lundi 25 mai 2026 à 09 h 00', 'ne relance pas le délai', 'Question initiale', link],
+    body: ['Relève de la CPAM, pas de la CAF.', 'Isabelle Fournier, DDT de l’Indre', 'lundi 25 mai 2026 à 9 h 00', 'ne relance pas le délai', 'Question initiale', link],
   },
   appointment_proposed: {
     subject: ['Rendez-vous proposé', 'mardi 2 juin 2026 à 14 h 30', '36-2026-000042'],
-    body: ['Maison de services au public de Vatan', 'Place de la République', '36150 Vatan', 'mardi 2 juin 2026 à 14 h 30', '45 min', 'Jeanne Durand',
+    body: ['France services de Vatan', 'Place de la République', '36150 Vatan', 'mardi 2 juin 2026 à 14 h 30', '45 min', 'Jeanne Durand',
       'Apportez votre dernier avis d’imposition.', 'Nathalie Roux (CAF de l’Indre)', link],
   },
   info_provided: {
@@ -110,11 +110,11 @@ const expected: Record<MailKind, { subject: string[]; body: string[] }> = {
   },
   delivery_failed: {
     subject: ['Adresse en échec', 'referent@caf36.demo'],
-    body: ['Bonjour Claire Martin,', 'referent@caf36.demo', 'Nathalie Roux (CAF de l’Indre)', '550 5.1.1 User unknown', 'lundi 25 mai 2026 à 09 h 00', 'suppléant', '36-2026-000042', link],
+    body: ['Bonjour Claire Martin,', 'referent@caf36.demo', 'Nathalie Roux (CAF de l’Indre)', '550 5.1.1 User unknown', 'lundi 25 mai 2026 à 9 h 00', 'suppléant', '36-2026-000042', link],
   },
   chain_heads: {
     subject: ['Empreinte signée', '2026-05-25', '42 saisines'],
-    body: ['Bonjour Claire Martin,', 'lundi 25 mai 2026 à 09 h 00', '2026-05-25', 'a'.repeat(64), 'b'.repeat(64), 'k2026', 'verify-chain'],
+    body: ['Bonjour Claire Martin,', 'lundi 25 mai 2026 à 9 h 00', '2026-05-25', 'a'.repeat(64), 'b'.repeat(64), 'k2026', 'verify-chain'],
   },
   fiche_review: {
     subject: ['Fiche à relire', 'Chèque énergie', '24/05/2026'],
@@ -206,7 +206,7 @@ t.test('the link opens the referral whatever the trailing slash of publicUrl', a
 
 t.test('dates follow the tenant time zone when given', async (t) => {
   const mail = renderMail('reminder', { ...fixtures.reminder, timeZone: 'America/Guadeloupe' })
-  t.match(mail.text, 'lundi 25 mai 2026 à 03 h 00')
+  t.match(mail.text, 'lundi 25 mai 2026 à 3 h 00')
   t.throws(() => renderMail('reminder', { ...fixtures.reminder, timeZone: 'Europe/Nulle-Part' }), /timeZone/)
 })
 
@@ -238,13 +238,13 @@ t.test('rendering twice gives the same mail (templates compiled once and reused)
 
 t.test('formatDateTimeFr', async (t) => {
   const cases: [Date | string, string, string?][] = [
-    [due, 'lundi 25 mai 2026 à 09 h 00'],
+    [due, 'lundi 25 mai 2026 à 9 h 00'],
     ['2026-05-01T12:30:00Z', 'vendredi 1er mai 2026 à 14 h 30'],
-    ['2026-01-15T08:05:00Z', 'jeudi 15 janvier 2026 à 09 h 05'], // winter time, UTC+1
-    ['2026-03-29T00:59:00Z', 'dimanche 29 mars 2026 à 01 h 59'], // just before the spring change
-    ['2026-03-29T01:00:00Z', 'dimanche 29 mars 2026 à 03 h 00'], // just after it
-    ['2026-12-31T23:00:00Z', 'vendredi 1er janvier 2027 à 00 h 00'],
-    ['2026-05-25T07:00:00Z', 'lundi 25 mai 2026 à 07 h 00', 'UTC'],
+    ['2026-01-15T08:05:00Z', 'jeudi 15 janvier 2026 à 9 h 05'], // winter time, UTC+1
+    ['2026-03-29T00:59:00Z', 'dimanche 29 mars 2026 à 1 h 59'], // just before the spring change
+    ['2026-03-29T01:00:00Z', 'dimanche 29 mars 2026 à 3 h 00'], // just after it
+    ['2026-12-31T23:00:00Z', 'vendredi 1er janvier 2027 à 0 h 00'],
+    ['2026-05-25T07:00:00Z', 'lundi 25 mai 2026 à 7 h 00', 'UTC'],
   ]
   for (const [input, want, zone] of cases) t.equal(formatDateTimeFr(input, zone), want, String(input))
   t.throws(() => formatDateTimeFr('pas une date'), /Not a valid date/)

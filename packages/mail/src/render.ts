@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 import Handlebars from 'handlebars'
 import Type, { type Static, type TSchema } from 'typebox'
 import Value from 'typebox/value'
-import { CHANNEL_PHRASES, labelOf } from '@relais/core'
+import { CHANNEL_PHRASES, dateTimeFr, labelOf } from '@relais/core'
 
 export type MailKind =
   | 'referral_new'
@@ -38,31 +38,9 @@ export const DEFAULT_TIME_ZONE = 'Europe/Paris'
 // ---------------------------------------------------------------------------------------------
 // Date and duration formatting for people
 
-const formatters = new Map<string, Intl.DateTimeFormat>()
-
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone)
-  if (!f) {
-    f = new Intl.DateTimeFormat('fr-FR', {
-      weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone,
-    })
-    formatters.set(timeZone, f)
-  }
-  return f
-}
-
-function toDate(value: Date | string | number): Date {
-  const date = value instanceof Date ? value : new Date(value)
-  if (Number.isNaN(date.getTime())) throw new Error(`Not a valid date: ${JSON.stringify(value)}`)
-  return date
-}
-
-/** "lundi 25 mai 2026 à 09 h 00" (and "vendredi 1er mai 2026 à 14 h 30"), in the given time zone. */
+/** "lundi 25 mai 2026 à 9 h 00" (and "vendredi 1er mai 2026 à 14 h 30"), in the given time zone. */
 export function formatDateTimeFr(date: Date | string | number, timeZone: string = DEFAULT_TIME_ZONE): string {
-  const parts: Record<string, string> = {}
-  for (const p of formatterFor(timeZone).formatToParts(toDate(date))) parts[p.type] = p.value
-  const day = parts.day === '1' ? '1er' : parts.day
-  return `${parts.weekday} ${day} ${parts.month} ${parts.year} à ${parts.hour} h ${parts.minute}`
+  return dateTimeFr(date, timeZone)
 }
 
 /**
@@ -97,7 +75,7 @@ const Instant = Type.Refine(
 
 const TimeZone = Type.Refine(Type.String(), (v: string) => {
   try {
-    formatterFor(v)
+    dateTimeFr(0, v)
     return true
   } catch {
     return false
@@ -127,6 +105,8 @@ export const ReferralNewData = Type.Object({
   ...ReferralFields,
   /** The mairie that filed it, e.g. "Mairie d’Ardentes". */
   mairie: Text(300),
+  /** The promise in the clock's own unit, e.g. "3 jours ouvrés". */
+  promise: Type.Optional(Text(100)),
   /** The secretary who filed it, when known. */
   secretaryName: Type.Optional(Text(200)),
   question: Text(),
@@ -199,7 +179,7 @@ export const TransferredData = Type.Object({
 
 export const AppointmentProposedData = Type.Object({
   ...ReferralFields,
-  /** A maison de services au public: its name and postal address (line breaks kept). */
+  /** A France services site: its name and postal address (line breaks kept). */
   place: Type.Object({ name: Text(300), address: Text(1000) }),
   startsAt: Instant,
   durationMinutes: Type.Optional(Type.Integer({ minimum: 1 })),

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
-import { clockMayRun } from '@relais/core'
+import { clockMayRun, slaPromise } from '@relais/core'
 import { crossTenant, withTenant, type DB, type TenantTx } from '@relais/db'
 import * as outbox from '@relais/db/repositories/outbox'
 import { lockReferral, referralForMail, updateReferral } from '@relais/db/repositories/referrals'
 import { eventWithActor, hasEventAfter, hasEventBefore } from '@relais/db/repositories/timeline'
-import { flagBounced, organisationName, personName } from '@relais/db/repositories/parties'
+import { flagBounced, organisationName, personName, tenantTimeZone } from '@relais/db/repositories/parties'
 import { MailRenderError, renderMail, type MailKind, type MailTransport } from '@relais/mail'
 import { appendEvent, SYSTEM } from './timeline.ts'
+import { loadPolicy } from './policy.ts'
 import { enqueueMail } from './outbox.ts'
 import { backupOf, holderRecipients, networkAdmins } from './recipients.ts'
 
@@ -21,10 +22,10 @@ async function mailData(trx: TenantTx, row: OutboxRow, publicUrl: string): Promi
   const tenantId = row.tenant_id
   const payload = row.payload as Record<string, unknown>
   const recipientName = row.recipient_person_id ? await personName(trx, tenantId, row.recipient_person_id) : undefined
-  const base: Record<string, unknown> = { publicUrl, recipientName, timeZone: 'Europe/Paris' }
-  if (row.kind === 'delivery_failed' || row.kind === 'chain_heads' || row.kind === 'fiche_review') return { ...base, ...payload }
+  const base: Record<string, unknown> = { publicUrl, recipientName }
+  if (row.kind === 'delivery_failed' || row.kind === 'chain_heads' || row.kind === 'fiche_review') return { ...base, timeZone: await tenantTimeZone(trx, tenantId), ...payload }
   const r = await referralForMail(trx, tenantId, row.referral_id!)
-  Object.assign(base, { referralId: r.id, reference: r.reference, theme: r.theme_label, commune: r.commune_name })
+  Object.assign(base, { referralId: r.id, reference: r.reference, theme: r.theme_label, commune: r.commune_name, timeZone: r.time_zone })
   const dueAt = r.due_at ?? row.created_at
   const event = async (kindOrSeq: string | number) => {
     const e = await eventWithActor(trx, tenantId, r.id, typeof kindOrSeq === 'number' ? { seq: kindOrSeq } : { kind: kindOrSeq })
@@ -41,7 +42,7 @@ async function mailData(trx: TenantTx, row: OutboxRow, publicUrl: string): Promi
         if (occasion === 'reopened' && e.data.body) extra.note = String(e.data.body)
         if (occasion === 'reassigned' && e.actor) extra.reassignedBy = e.actor
       }
-      return { ...base, mairie: r.mairie_name, question: r.question, citizen, dueAt, ...extra }
+      return { ...base, mairie: r.mairie_name, question: r.question, citizen, dueAt, promise: slaPromise(await loadPolicy(trx, tenantId, r.theme_id)), ...extra }
     }
     case 'reminder':
       return { ...base, dueAt }

@@ -112,7 +112,7 @@ export async function act(trx: TenantTx, p: Principal, referralId: string, actio
     const policy = await loadPolicy(trx, r.tenant_id, r.theme_id)
     const taken = countedMinutes(r.clock_started_at, now, policy, pausesFrom(events, r.clock_started_at))
     Object.assign(update, { sla_met_at: now, sla_minutes_taken: taken, sla_minutes_vs_target: taken - policy.responseMinutes })
-    await appendEvent(trx, r.tenant_id, r.id, 'sla_met', SYSTEM, now, { minutesTaken: taken, minutesVsTarget: taken - policy.responseMinutes })
+    await appendEvent(trx, r.tenant_id, r.id, 'sla_met', SYSTEM, now, { minutesTaken: taken, minutesVsTarget: taken - policy.responseMinutes, clockMode: policy.clockMode })
   }
   const secretary = () => personRecipient(trx, r.tenant_id, r.filed_by_person_id)
 
@@ -130,7 +130,7 @@ export async function act(trx: TenantTx, p: Principal, referralId: string, actio
       const when = new Date(at)
       if (Number.isNaN(when.getTime()) || when <= now || when.getTime() > now.getTime() + 366 * 86400_000) throw badRequest('validation_failed', 'La date du rendez-vous doit être dans l’année qui vient.', [{ path: 'at', message: 'Date invalide ou passée.' }])
       const place = await appointmentPlace(trx, r.tenant_id, placeId)
-      if (!place) throw badRequest('validation_failed', 'Le lieu doit être une maison de services au public du département.', [{ path: 'placeOrganisationId', message: 'Lieu inconnu.' }])
+      if (!place) throw badRequest('validation_failed', 'Le lieu doit être un espace France services du département.', [{ path: 'placeOrganisationId', message: 'Lieu inconnu.' }])
       const ev = await appendEvent(trx, r.tenant_id, r.id, 'appointment_proposed', actor, now, { placeOrganisationId: place.id, placeName: place.name, placeAddress: place.address, at: when.toISOString(), body: input.body?.trim() || null })
       await slaMet()
       await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'appointment_proposed', recipients: await secretary(), payload: { eventSeq: ev.seq }, now })

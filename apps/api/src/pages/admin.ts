@@ -34,17 +34,18 @@ export async function adminPages(app: FastifyInstance) {
     const data = await app.tx(request, async (trx) => {
       const me = await kit.me(trx, request)
       const list = await listReferrals(trx, request.principal!, { status: 'submitted', limit: 500 }, now)
-      return { me, items: list.items.map((i) => ({ ...i, statusLabel: statusLabel(i.status), deadline: deadline(i, now), filed: shortDate(i.filedAt), due: shortDate(i.dueAt) })) }
+      return { me, items: list.items.map((i) => ({ ...i, statusLabel: statusLabel(i.status), deadline: deadline(i, now), filed: shortDate(i.filedAt, me.timeZone), due: shortDate(i.dueAt, me.timeZone) })) }
     })
     return kit.render(reply, 'triage.hbs', { title: 'File de tri', ...data, isAdmin: true })
   })
 
   app.get<{ Querystring: { fait?: string } }>('/courriels', { config: { access: 'mails.read' } }, async (request, reply) => {
-    const data = await app.tx(request, async (trx) => ({
-      me: await kit.me(trx, request),
-      items: (await listMails(trx, request.principal!.tenantId, { state: 'failed', limit: 200 })).items
-        .map((m) => ({ ...m, kindLabel: MAIL_KIND_LABELS[m.kind] ?? m.kind, created: shortDate(m.createdAt) })),
-    }))
+    const data = await app.tx(request, async (trx) => {
+      const me = await kit.me(trx, request)
+      const items = (await listMails(trx, request.principal!.tenantId, { state: 'failed', limit: 200 })).items
+        .map((m) => ({ ...m, kindLabel: MAIL_KIND_LABELS[m.kind] ?? m.kind, created: shortDate(m.createdAt, me.timeZone) }))
+      return { me, items }
+    })
     return kit.render(reply, 'mails.hbs', { title: 'Courriels en échec', ...data, resent: request.query.fait === 'renvoye' })
   })
 
@@ -74,7 +75,8 @@ export async function adminPages(app: FastifyInstance) {
       const actor = request.principal!
       const people = (await listPeople(trx, actor, { role, organisationId, q }, undefined, 500)).slice(0, 500)
       const orgs = (await listOrganisations(trx, actor, {}, undefined, 2000)).filter((o) => o.kind !== 'mairie' || people.some((p) => p.organisationId === o.id))
-      return { me: await kit.me(trx, request), people: peopleRows(people, app.clock()), orgs: orgs.map((o) => ({ id: o.id, name: o.name, selected: o.id === organisationId })) }
+      const me = await kit.me(trx, request)
+      return { me, people: peopleRows(people, app.clock(), me.timeZone), orgs: orgs.map((o) => ({ id: o.id, name: o.name, selected: o.id === organisationId })) }
     })
     return kit.render(reply, 'directory-people.hbs', {
       title: 'Annuaire : personnes', ...data, section: 'personnes', filters: { q },
@@ -129,19 +131,19 @@ export async function adminPages(app: FastifyInstance) {
 
   app.get('/organisation/personnes', { config: { access: 'organisation.people' } }, async (request, reply) => {
     const p = request.principal!
-    const data = await app.tx(request, async (trx) => ({
-      me: await kit.me(trx, request),
-      people: peopleRows(await listPeople(trx, p, { organisationId: p.organisationId }, undefined, 500), app.clock()),
-    }))
+    const data = await app.tx(request, async (trx) => {
+      const me = await kit.me(trx, request)
+      return { me, people: peopleRows(await listPeople(trx, p, { organisationId: p.organisationId }, undefined, 500), app.clock(), me.timeZone) }
+    })
     return kit.render(reply, 'org-people.hbs', { title: 'Personnes de l’organisme', ...data })
   })
 }
 
-function peopleRows(people: Awaited<ReturnType<typeof listPeople>>, now: Date) {
+function peopleRows(people: Awaited<ReturnType<typeof listPeople>>, now: Date, timeZone: string) {
   const names = new Map(people.map((p) => [p.id, p.name]))
   return people.map((p) => {
     const absentNow = !!p.absentFrom && p.absentFrom <= now && (!p.absentUntil || p.absentUntil > now)
-    const absence = p.absentFrom ? `${absentNow ? 'absent' : 'absence prévue'} du ${shortDate(p.absentFrom)}${p.absentUntil ? ` au ${shortDate(p.absentUntil)}` : ''}` : ''
+    const absence = p.absentFrom ? `${absentNow ? 'absent' : 'absence prévue'} du ${shortDate(p.absentFrom, timeZone)}${p.absentUntil ? ` au ${shortDate(p.absentUntil, timeZone)}` : ''}` : ''
     return { ...p, roleLabel: ROLE_LABELS[p.role], absence, absentNow, backupName: p.backupPersonId ? names.get(p.backupPersonId) ?? 'une personne d’un autre organisme' : '', bounced: !!p.emailBouncedAt }
   })
 }

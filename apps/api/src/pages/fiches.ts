@@ -193,7 +193,7 @@ export async function fichePages(app: FastifyInstance) {
     return kit.render(reply, 'fiche.hbs', {
       title: f.title, me: data.me, f, done: DONE[request.query.fait ?? ''],
       territoryLabel: f.territory.kind === 'departement' ? TERRITORY_LABELS.departement : `${TERRITORY_LABELS[f.territory.kind]} : ${f.territory.codes.join(', ')}`,
-      published: longDate(f.publishedAt), reviewByText: dayText(f.reviewBy), updated: longDate(f.updatedAt),
+      published: longDate(f.publishedAt, data.me.timeZone), reviewByText: dayText(f.reviewBy), updated: longDate(f.updatedAt, data.me.timeZone),
       canPublish: f.canEdit && f.status !== 'archived' && f.unpublishedChanges, canArchive: f.canEdit && f.status !== 'archived',
     })
   })
@@ -203,7 +203,7 @@ export async function fichePages(app: FastifyInstance) {
     const data = await app.tx(request, async (trx) => ({ me: await kit.me(trx, request), h: await ficheHistory(trx, principal(request), request.params.id) }))
     return kit.render(reply, 'fiche-history.hbs', {
       title: `Historique — ${data.h.fiche.title}`, me: data.me, fiche: data.h.fiche,
-      versions: data.h.versions.map((v) => ({ ...v, at: longDate(v.publishedAt) })),
+      versions: data.h.versions.map((v) => ({ ...v, at: longDate(v.publishedAt, data.me.timeZone) })),
     })
   })
 
@@ -214,7 +214,7 @@ export async function fichePages(app: FastifyInstance) {
     return kit.render(reply, 'fiche.hbs', {
       title: `${data.v.title} (version ${n})`, me: data.me, archivedVersion: true,
       f: { id: data.v.ficheId, title: data.v.title, bodyHtml: data.v.bodyHtml, version: n, statusLabel: `Version ${n}` },
-      published: longDate(data.v.publishedAt), publishedBy: data.v.publishedBy,
+      published: longDate(data.v.publishedAt, data.me.timeZone), publishedBy: data.v.publishedBy,
     })
   })
 
@@ -279,7 +279,7 @@ export async function fichePages(app: FastifyInstance) {
     return kit.render(reply, 'fiches-stats.hbs', {
       title: 'Base de connaissance : ce qu’elle résout, ce qui lui manque', me: data.me, ...f,
       deflections: f.deflectionsByTheme.reduce((n, r) => n + r.count, 0), misses: f.missesByTheme.reduce((n, r) => n + r.count, 0),
-      neverOpened: f.neverOpened.map((r) => ({ ...r, at: shortDate(r.published_at) })), stale: f.stale.map((r) => ({ ...r, at: dayText(r.review_by) })),
+      neverOpened: f.neverOpened.map((r) => ({ ...r, at: shortDate(r.published_at, data.me.timeZone) })), stale: f.stale.map((r) => ({ ...r, at: dayText(r.review_by) })),
       statusLabels: FICHE_STATUS_LABELS,
     })
   })

@@ -1,21 +1,14 @@
 // How the pages say things to people: deadlines, dates, timeline events, field errors. Pure, no I/O.
-import { STATUS_LABELS, type ReferralStatus } from '@relais/core'
+import { CLOCK_MODES, dateTimeFr, shortDateTimeFr, slaDuration, STATUS_LABELS, type ClockMode, type ReferralStatus } from '@relais/core'
 
-const TZ = 'Europe/Paris'
-
-const dateTimeFormat = new Intl.DateTimeFormat('fr-FR', { timeZone: TZ, weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit' })
-const shortFormat = new Intl.DateTimeFormat('fr-FR', { timeZone: TZ, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit' })
-
-/** « mardi 24 novembre 2026 à 10:00 » */
-export function longDate(iso: string | Date | null | undefined): string {
-  if (!iso) return ''
-  return dateTimeFormat.format(new Date(iso)).replace(' ', ' ')
+/** « mardi 24 novembre 2026 à 10 h 00 », in the tenant's time zone (Me.timeZone). */
+export function longDate(iso: string | Date | null | undefined, timeZone: string): string {
+  return iso ? dateTimeFr(iso, timeZone) : ''
 }
 
-/** « 24/11/2026 10:00 » */
-export function shortDate(iso: string | Date | null | undefined): string {
-  if (!iso) return ''
-  return shortFormat.format(new Date(iso)).replace(' ', ' ')
+/** « 24/11/2026 à 10 h 00 », for lists. */
+export function shortDate(iso: string | Date | null | undefined, timeZone: string): string {
+  return iso ? shortDateTimeFr(iso, timeZone) : ''
 }
 
 /** A duration in minutes as people say it: « 40 min », « 5 h », « 31 h ». Hours are rounded down past the first. */
@@ -66,7 +59,7 @@ const EVENT_LABELS: Record<string, string> = {
 }
 
 /** One line of the timeline: a label and, where there is one, a text to show (answer, reason…). */
-export function timelineEntry(e: { kind: string; at: string; data: Record<string, unknown>; actor: { name: string; organisation: string } | null }, names: Map<string, string>) {
+export function timelineEntry(e: { kind: string; at: string; data: Record<string, unknown>; actor: { name: string; organisation: string } | null }, names: Map<string, string>, timeZone: string) {
   const d = e.data
   let detail = ''
   switch (e.kind) {
@@ -74,16 +67,18 @@ export function timelineEntry(e: { kind: string; at: string; data: Record<string
     case 'assigned': detail = `à ${names.get(String(d.organisationId)) ?? 'un organisme'}${d.mode === 'triage' ? ' (file de tri)' : ''}${d.reason ? ` — ${String(d.reason)}` : ''}`; break
     case 'transferred': detail = `vers ${names.get(String(d.toOrganisationId)) ?? 'un autre organisme'} — motif : ${String(d.reason ?? '')}`; break
     case 'answered': case 'info_requested': case 'info_provided': case 'reopened': case 'cancelled': detail = d.body ? String(d.body) : ''; break
-    case 'appointment_proposed': detail = `${String(d.placeName ?? '')}, ${longDate(String(d.at))}${d.body ? ` — ${String(d.body)}` : ''}`; break
+    case 'appointment_proposed': detail = `${String(d.placeName ?? '')}, ${longDate(String(d.at), timeZone)}${d.body ? ` — ${String(d.body)}` : ''}`; break
     case 'sla_met': {
+      // Events before the clock mode was recorded were counted on the default clock, in working days.
+      const mode: ClockMode = CLOCK_MODES.includes(d.clockMode as ClockMode) ? d.clockMode as ClockMode : 'working_days'
       const vs = Number(d.minutesVsTarget)
-      detail = `réponse en ${duration(Number(d.minutesTaken))} ouvrées, ${vs <= 0 ? 'dans le délai' : `avec ${duration(vs)} de retard`}`
+      detail = `réponse en ${slaDuration(Number(d.minutesTaken), mode)}, ${vs <= 0 ? 'dans le délai' : `avec ${slaDuration(vs, mode)} de retard`}`
       break
     }
     case 'mail_sent': case 'mail_failed': detail = d.kind ? String(d.kind).replace(/_/g, ' ') : ''; break
   }
   return {
-    label: EVENT_LABELS[e.kind] ?? e.kind, detail, at: longDate(e.at), iso: e.at,
+    label: EVENT_LABELS[e.kind] ?? e.kind, detail, at: longDate(e.at, timeZone), iso: e.at,
     actor: e.actor ? `${e.actor.name} (${e.actor.organisation})` : 'Relais',
   }
 }

@@ -30,7 +30,11 @@ declare module 'fastify' {
   }
 }
 
-export interface Me { name: string; organisation: string; role: string; roleLabel: string; nav: { href: string; label: string; current: boolean }[] }
+export interface Me {
+  name: string; organisation: string; role: string; roleLabel: string; nav: { href: string; label: string; current: boolean }[]
+  /** The tenant's time zone, for every time shown or read, and its promise (« 3 jours ouvrés ») for the footer. */
+  timeZone: string; promise: string
+}
 
 // Who may open a page is its route's `config.access` (an action of the access table); the auth plugin's hook checks it.
 export interface PageKit {
@@ -108,6 +112,7 @@ export async function pagesPlugin(app: FastifyInstance) {
       const url = request.url.split('?')[0]
       return {
         name: who.person.name, organisation: who.organisation.name, role: p.role, roleLabel: ROLE_LABELS[p.role] ?? p.role,
+        timeZone: who.tenant.timeZone, promise: who.tenant.promise,
         nav: NAV.filter(([, action]) => mayAttempt(p.role, action)).map(([href, , label]) => ({ href, label: label(p.role), current: url === href })),
       }
     },
@@ -186,6 +191,16 @@ async function authPages(app: FastifyInstance) {
     }
     return reply.redirect(retour ?? '/', 303)
   })
+
+  // The legal pages every public site carries, linked from the footer, readable without an account.
+  const legal: [path: string, template: string, title: string][] = [
+    ['/mentions-legales', 'legal/mentions.hbs', 'Mentions légales'],
+    ['/donnees-personnelles', 'legal/data.hbs', 'Données personnelles'],
+    ['/accessibilite', 'legal/accessibility.hbs', 'Déclaration d’accessibilité'],
+  ]
+  for (const [url, template, title] of legal) {
+    app.get(url, { config: { access: 'public' } }, async (_request, reply) => kit.render(reply, template, { title }))
+  }
 
   app.get('/deconnexion', { config: { access: 'me.read' } }, async (request, reply) => {
     const me = await app.tx(request, (trx) => kit.me(trx, request))

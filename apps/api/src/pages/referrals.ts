@@ -14,7 +14,7 @@ import { ficheSuggestions } from './fiches.ts'
 
 /** Button and heading of each action, as the issue names them. */
 export const ACTION_BUTTONS: Record<ReferralAction, string> = {
-  answer: 'Répondre', request_info: 'Demander un complément', provide_info: 'Apporter un complément', close: 'Clore', reopen: 'Rouvrir',
+  answer: 'Répondre', request_info: 'Demander un complément', provide_info: 'Apporter un complément', close: 'Clôturer', reopen: 'Rouvrir',
   cancel: 'Annuler la saisine', transfer: 'Transférer', reassign: 'Réaffecter', propose_appointment: 'Proposer un rendez-vous', assign: 'Affecter',
 }
 
@@ -45,9 +45,9 @@ export function sortForList(items: Item[], ownFilings: boolean): Item[] {
   return [...items].sort((a, b) => rank(a) - rank(b) || (rank(a) === 0 ? due(a) - due(b) : filed(b) - filed(a)) || filed(b) - filed(a))
 }
 
-function rows(items: Item[], now: Date) {
+function rows(items: Item[], now: Date, timeZone: string) {
   return items.map((i) => ({
-    ...i, statusLabel: statusLabel(i.status), deadline: deadline(i, now), filed: shortDate(i.filedAt), due: shortDate(i.dueAt),
+    ...i, statusLabel: statusLabel(i.status), deadline: deadline(i, now), filed: shortDate(i.filedAt, timeZone), due: shortDate(i.dueAt, timeZone),
   }))
 }
 
@@ -76,22 +76,22 @@ function schemaErrors(schema: TSchema, value: unknown): { path: string; message:
 
 // The filing form's fields as its error summary names them (the labels people see next to them).
 const FILE_LABELS: Record<string, { id: string; label: string }> = {
-  themeCode: { id: 'themeCode', label: 'Thème' }, communeInsee: { id: 'communeInsee', label: 'Commune concernée' }, question: { id: 'question', label: 'Question du citoyen' },
+  themeCode: { id: 'themeCode', label: 'Thème' }, communeInsee: { id: 'communeInsee', label: 'Commune concernée' }, question: { id: 'question', label: 'Question de l’usager' },
   citizenName: { id: 'citizenName', label: 'Nom et prénom' }, citizenEmail: { id: 'citizenEmail', label: 'Adresse électronique' }, citizenPhone: { id: 'citizenPhone', label: 'Téléphone' },
-  preferredChannel: { id: 'canal-email', label: 'Le citoyen préfère être contacté par' }, internalNote: { id: 'internalNote', label: 'Note interne' },
+  preferredChannel: { id: 'canal-email', label: 'L’usager préfère être contacté par' }, internalNote: { id: 'internalNote', label: 'Note interne' },
 }
 
 // Each action form's fields: the element to link to and the label it shows.
 const ACTION_FIELDS: Record<ReferralAction, Record<string, { id: string; label: string }>> = {
   answer: { body: { id: 'answer-body', label: 'Votre réponse' } },
-  propose_appointment: { placeOrganisationId: { id: 'rdv-lieu', label: 'Maison de services au public' }, at: { id: 'rdv-date', label: 'Date et heure' }, body: { id: 'rdv-message', label: 'Message' } },
+  propose_appointment: { placeOrganisationId: { id: 'rdv-lieu', label: 'Espace France services' }, at: { id: 'rdv-date', label: 'Date et heure' }, body: { id: 'rdv-message', label: 'Message' } },
   request_info: { body: { id: 'info-body', label: 'Ce qu’il vous manque' } },
   provide_info: { body: { id: 'complement-body', label: 'Le complément' } },
-  transfer: { organisationId: { id: 'transfert-organisme', label: 'Vers l’organisme' }, reason: { id: 'transfert-motif', label: 'Pourquoi' } },
+  transfer: { organisationId: { id: 'transfert-organisme', label: 'Vers l’organisme' }, reason: { id: 'transfert-motif', label: 'Motif' } },
   reassign: { personId: { id: 'reaffecter-personne', label: 'À une autre personne de l’organisme' }, reason: { id: 'reaffecter-motif', label: 'Motif' } },
   assign: { organisationId: { id: 'affecter-organisme', label: 'Organisme' } },
   close: {},
-  reopen: { body: { id: 'rouvrir-body', label: 'Pourquoi' } },
+  reopen: { body: { id: 'rouvrir-body', label: 'Motif' } },
   cancel: { body: { id: 'annuler-body', label: 'Motif de l’annulation' }, confirm: { id: 'annuler-confirmer', label: 'Confirmation' } },
 }
 
@@ -122,12 +122,12 @@ function formErrors(details: unknown, fields: Record<string, string>): Record<st
   return out
 }
 
-/** « 2026-11-26T14:30 » typed in Paris → an instant; null if it is not a date. */
-export function parisLocal(value: string): Date | null {
+/** « 2026-11-26T14:30 » typed in the tenant's time zone → an instant; null if it is not a date. */
+export function localInstant(value: string, timeZone: string): Date | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(value)
   if (!m) return null
   const local = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]))
-  return new Date(fromLocalMs(local, 'Europe/Paris'))
+  return new Date(fromLocalMs(local, timeZone))
 }
 
 export async function referralPages(app: FastifyInstance) {
@@ -157,7 +157,7 @@ export async function referralPages(app: FastifyInstance) {
       let items = list.items
       if (!status && view === 'ouvertes') items = items.filter((i) => CLOCK_STATUSES.includes(i.status as ReferralStatus))
       return {
-        me, items: rows(sortForList(items, ownFilings), now), truncated: !!list.nextCursor,
+        me, items: rows(sortForList(items, ownFilings), now, me.timeZone), truncated: !!list.nextCursor,
         ...await filingChoices(trx, p),
         ...await (async () => {
           const all = await organisationChoices(trx, p)
@@ -249,12 +249,13 @@ export async function referralPages(app: FastifyInstance) {
     const answered = r.answers.length > 0
     // The error sits in the failed action's form when the page still shows it; otherwise at the top (the state moved on).
     const failed = extra.failed && allowed.includes(extra.failed) ? extra.failed : undefined
+    const tz = data.me.timeZone
     return kit.render(reply, 'referral.hbs', {
       title: `${extra.formError || extra.errors ? 'Erreur : ' : ''}Saisine ${r.reference}`, me: data.me, r,
-      statusLabel: statusLabel(r.status), deadline: deadline(r, now), printedOn: longDate(now), filed: longDate(r.filedAt), due: longDate(r.dueAt), closed: longDate(r.closedAt),
+      statusLabel: statusLabel(r.status), deadline: deadline(r, now), printedOn: longDate(now, tz), filed: longDate(r.filedAt, tz), due: longDate(r.dueAt, tz), closed: longDate(r.closedAt, tz),
       channel: CHANNEL_LABELS[r.citizen.preferredChannel] ?? r.citizen.preferredChannel,
-      answers: r.answers.map((a) => ({ ...a, atText: longDate(a.at) })),
-      timeline: r.timeline.filter((e) => e.kind !== 'mail_sent').map((e) => timelineEntry(e, names)),
+      answers: r.answers.map((a) => ({ ...a, atText: longDate(a.at, tz) })),
+      timeline: r.timeline.filter((e) => e.kind !== 'mail_sent').map((e) => timelineEntry(e, names, tz)),
       can, hasActions: allowed.length > 0, answered, buttons: answered ? { ...ACTION_BUTTONS, answer: 'Corriger la réponse' } : ACTION_BUTTONS, canDraftFiche: mayAttempt(p.role, 'fiche.write'),
       failed, failedTitle: failed ? FAILED_TITLES[failed] : undefined,
       summaryItems: failed ? errorItems(extra.errors?.[failed] ?? {}, ACTION_FIELDS[failed]) : [],
@@ -281,7 +282,8 @@ export async function referralPages(app: FastifyInstance) {
       const { confirm: _confirm, ...input }: Record<string, unknown> = { ...raw }
       const issues = pageIssues(a.action, raw)
       if (a.action === 'propose_appointment' && typeof raw.at === 'string') {
-        const at = parisLocal(raw.at)
+        const { timeZone } = await app.tx(request, (trx) => kit.me(trx, request))
+        const at = localInstant(raw.at, timeZone)
         if (at) input.at = at.toISOString()
         else { issues.push({ path: 'at', message: 'Date et heure invalides.' }); delete input.at }
       }

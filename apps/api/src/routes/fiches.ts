@@ -97,7 +97,7 @@ export async function ficheRoutes(fastify: FastifyInstance) {
 
   app.post('/deflections', {
     config: { access: 'deflection.record' },
-    schema: { tags, security, summary: '« Cette fiche répond à la question » : compté sans saisine (thème, commune, fiche ; rien sur le citoyen)', body: DeflectionBody, response: { 201: Deflection, ...errorResponses } },
+    schema: { tags, security, summary: '« Cette fiche répond à la question » : compté sans saisine (thème, commune, fiche ; rien sur l’usager)', body: DeflectionBody, response: { 201: Deflection, ...errorResponses } },
   }, async (request, reply) => {
     const d = await app.tx(request, (trx) => recordDeflection(trx, request.principal!, request.body, app.clock()))
     return reply.code(201).send(d)

@@ -9,7 +9,7 @@ export async function referralRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   app.post('/referrals', {
     config: { access: 'referral.file' },
-    schema: { tags: ['saisines'], summary: 'Déposer une saisine pour un citoyen', security: [{ bearer: [] }], body: FileBody, response: { 201: Filed, ...errorResponses } },
+    schema: { tags: ['saisines'], summary: 'Déposer une saisine pour un usager', security: [{ bearer: [] }], body: FileBody, response: { 201: Filed, ...errorResponses } },
   }, async (request, reply) => {
     const filed = await app.tx(request, (trx) => fileReferralSummary(trx, request.principal!, request.body, app.clock()))
     // After the commit, best effort: the partner's open inbox page shows it without a reload.

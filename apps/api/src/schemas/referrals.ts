@@ -46,7 +46,7 @@ export const ACTIONS: { path: string; action: ReferralAction; summary: string; b
   { path: 'answer', action: 'answer', summary: 'Répondre par écrit (une réponse envoyée n’est jamais modifiée)', body: Body(true) },
   { path: 'request-info', action: 'request_info', summary: 'Demander un complément (l’horloge s’arrête)', body: Body(true) },
   { path: 'provide-info', action: 'provide_info', summary: 'Apporter un complément (l’horloge repart)', body: Body(true) },
-  { path: 'close', action: 'close', summary: 'Clore la saisine', body: Body(false) },
+  { path: 'close', action: 'close', summary: 'Clôturer la saisine', body: Body(false) },
   { path: 'reopen', action: 'reopen', summary: 'Rouvrir dans les 30 jours', body: Body(false) },
   { path: 'cancel', action: 'cancel', summary: 'Annuler la saisine (motif obligatoire ; l’organisme qui la traite est prévenu)', body: Body(true) },
   {
@@ -58,7 +58,7 @@ export const ACTIONS: { path: string; action: ReferralAction; summary: string; b
     body: Type.Object({ personId: Uuid, reason: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false }),
   },
   {
-    path: 'appointment', action: 'propose_appointment', summary: 'Proposer un rendez-vous dans une maison de services au public',
+    path: 'appointment', action: 'propose_appointment', summary: 'Proposer un rendez-vous dans un espace France services',
     body: Type.Object({ placeOrganisationId: Uuid, at: Type.String({ format: 'date-time' }), body: Type.Optional(Type.String({ maxLength: 10000 })) }, { additionalProperties: false }),
   },
   {

@@ -42,7 +42,7 @@ export async function flagBounced(trx: TenantTx, tenantId: string, personId: str
   return trx.updateTable('person').set({ email_bounced_at: at }).where('tenant_id', '=', tenantId).where('id', '=', personId).returning(['name']).executeTakeFirst()
 }
 
-/** A maison de services au public of the tenant, where an appointment may take place. */
+/** A France services site of the tenant, where an appointment may take place. */
 export async function appointmentPlace(trx: TenantTx, tenantId: string, id: string) {
   return trx.selectFrom('organisation').select(['id', 'name', 'address']).where('tenant_id', '=', tenantId).where('id', '=', id).where('kind', '=', 'msap').executeTakeFirst()
 }
@@ -85,10 +85,17 @@ export async function organisationCommune(trx: TenantTx, tenantId: string, organ
 }
 
 /** The logged-in person with her organisation and tenant. */
+/** The tenant's time zone: every time mailed or shown is written in it. */
+export async function tenantTimeZone(trx: TenantTx, tenantId: string): Promise<string> {
+  return (await trx.selectFrom('tenant').select('time_zone').where('id', '=', tenantId).executeTakeFirstOrThrow()).time_zone
+}
+
 export async function profile(trx: TenantTx, tenantId: string, personId: string) {
   return trx.selectFrom('person as p')
     .innerJoin('organisation as o', 'o.id', 'p.organisation_id')
     .innerJoin('tenant as t', 't.id', 'p.tenant_id')
-    .select(['p.id', 'p.email', 'p.name', 'p.role', 'o.id as org_id', 'o.name as org_name', 'o.kind', 'o.commune_insee', 't.id as tenant_id', 't.code', 't.name as tenant_name'])
+    .leftJoin('sla_policy as sp', (j) => j.onRef('sp.tenant_id', '=', 't.id').on('sp.theme_id', 'is', null))
+    .select(['p.id', 'p.email', 'p.name', 'p.role', 'o.id as org_id', 'o.name as org_name', 'o.kind', 'o.commune_insee', 't.id as tenant_id', 't.code', 't.name as tenant_name',
+      't.time_zone', 'sp.response_minutes', 'sp.clock_mode'])
     .where('p.tenant_id', '=', tenantId).where('p.id', '=', personId).executeTakeFirstOrThrow()
 }

@@ -88,7 +88,8 @@ export async function referralForMail(trx: TenantTx, tenantId: string, id: strin
   return trx.selectFrom('referral as r').innerJoin('theme as t', 't.id', 'r.theme_id').innerJoin('commune as c', 'c.insee', 'r.commune_insee')
     .innerJoin('organisation as m', 'm.id', 'r.mairie_organisation_id').innerJoin('organisation as h', 'h.id', 'r.holder_organisation_id')
     .leftJoin('person as hp', 'hp.id', 'r.holder_person_id')
-    .selectAll('r').select(['t.label as theme_label', 'c.name as commune_name', 'm.name as mairie_name', 'h.name as holder_org', 'hp.name as holder_name'])
+    .innerJoin('tenant as tn', 'tn.id', 'r.tenant_id')
+    .selectAll('r').select(['t.label as theme_label', 'c.name as commune_name', 'm.name as mairie_name', 'h.name as holder_org', 'hp.name as holder_name', 'tn.time_zone'])
     .where('r.tenant_id', '=', tenantId).where('r.id', '=', id).executeTakeFirstOrThrow()
 }
 

@@ -113,6 +113,21 @@ t.test('changing a draft one cannot see answers 404 like a missing fiche, whatev
   t.equal((await call(secretary, 'PATCH', '/fiches/00000000-0000-4000-8000-000000000000', { title: 'x' })).statusCode, 404)
 })
 
+t.test('a theme filter follows the fiche’s themes as they change (fiche.theme_ids kept in step with fiche_theme)', async (t) => {
+  const f = (await call(cafReferent, 'POST', '/fiches', { title: 'Quotient familial et cantine', body: 'Le quotient familial de la CAF fixe le tarif de la cantine.', themeCodes: ['aides-caf'] })).json()
+  await call(cafReferent, 'POST', `/fiches/${f.id}/publish`)
+  const found = async (theme: string) => (await call(secretary, 'GET', `/fiches/search?q=quotient+cantine&theme=${theme}`)).json().items.some((i: { id: string }) => i.id === f.id)
+  t.ok(await found('aides-caf'))
+  t.notOk(await found('logement-social'))
+  t.equal((await call(cafReferent, 'PATCH', `/fiches/${f.id}`, { themeCodes: ['logement-social', 'rsa-insertion'] })).statusCode, 200)
+  await call(cafReferent, 'POST', `/fiches/${f.id}/publish`)
+  t.ok(await found('logement-social'), 'found under its new theme')
+  t.ok(await found('rsa-insertion'))
+  t.notOk(await found('aides-caf'), 'no longer under the old one')
+  const ids = (await owner.query(`select (select array_agg(t.code order by t.code) from theme t where t.id = any(f.theme_ids)) as codes from fiche f where f.id = $1`, [f.id])).rows[0].codes
+  t.same(ids, ['logement-social', 'rsa-insertion'])
+})
+
 t.test('bad input is a French 400, never a 500', async (t) => {
   const cases: [string, unknown, RegExp][] = [
     ['unknown theme', { ...draft, themeCodes: ['inconnu'] }, /Thème inconnu/],

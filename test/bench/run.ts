@@ -1,5 +1,6 @@
 // `npm run bench`: figures for filing, delivery latency, the SLA sweep and knowledge-base search, each beside a baseline
-// measured in the same run. BENCH_ONLY=knowledge runs the search benchmark alone.
+// measured in the same run. BENCH_ONLY=knowledge runs the search benchmark alone, BENCH_ONLY=size the network at size,
+// BENCH_ONLY=mail the worker's mail throughput.
 import autocannon from 'autocannon'
 import Fastify from 'fastify'
 import pino from 'pino'
@@ -10,6 +11,7 @@ import { MailSink } from '@relais/mail/sink'
 import { createTestEnv } from '../helpers/db.ts'
 import { bearer, sampleReferral } from '../helpers/journey.ts'
 import { benchKnowledge } from './knowledge.ts'
+import { benchMail, benchSize } from './size.ts'
 import '../setup.ts'
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5)
@@ -31,6 +33,10 @@ async function knowledge() {
   try { await benchKnowledge(env.config) } finally { await env.drop() }
 }
 if (process.env.BENCH_ONLY === 'knowledge') { await knowledge(); process.exit(0) }
+// A network at an installation's size (100 tenants, 1,000,000 referrals) in a database of its own: see size.ts.
+if (process.env.BENCH_ONLY === 'size') { await benchSize(); process.exit(0) }
+// The worker draining a backlog of mails to a local SMTP server, and a filing's mail latency.
+if (process.env.BENCH_ONLY === 'mail') { await benchMail(); process.exit(0) }
 
 const sink = new MailSink({ httpPort: null, smtpPort: 0 })
 const { smtpUrl } = await sink.start()

@@ -21,17 +21,19 @@ const EXPECTED: Record<string, string[]> = {
   organisation: ['INSERT', 'SELECT', 'UPDATE'],
   outbox: ['INSERT', 'SELECT', 'UPDATE'],
   person: ['INSERT', 'SELECT', 'UPDATE'],
+  person_open_count: ['SELECT'],
   referral: ['INSERT', 'SELECT', 'UPDATE'],
   referral_event: ['INSERT', 'SELECT'],
   refresh_session: ['INSERT', 'SELECT', 'UPDATE'],
   routing_rule: ['INSERT', 'SELECT', 'UPDATE'],
   search_miss: ['INSERT', 'SELECT'],
   sla_policy: ['INSERT', 'SELECT', 'UPDATE'],
+  sla_recompute: ['INSERT', 'SELECT', 'UPDATE'],
   tenant: ['SELECT'],
   theme: ['INSERT', 'SELECT', 'UPDATE'],
 }
 /** Definer functions (the only ways across tenants; fiche_candidates stays in the current one) and the helper the policies call. */
-const EXPECTED_FUNCTIONS = ['app_tenant_id', 'auth_candidates', 'auth_principal', 'chain_heads_due', 'fiche_candidates', 'fiche_reviews_due', 'outbox_claim', 'sla_claim', 'sla_due']
+const EXPECTED_FUNCTIONS = ['app_tenant_id', 'auth_candidates', 'auth_principal', 'chain_heads_due', 'fiche_candidates', 'fiche_reviews_due', 'outbox_claim', 'sla_claim', 'sla_due', 'sla_recompute_pending']
 
 const env = await createTestEnv()
 const owner = new pg.Client({ connectionString: env.config.DATABASE_URL })

@@ -2,7 +2,7 @@ import { Queue, Worker, type ConnectionOptions } from 'bullmq'
 import type { Logger } from 'pino'
 import { createKysely, createPool, type DB } from '@relais/db'
 import { timelineKeyring, type Config } from '@relais/config'
-import { deliverOutbox, publishChainHeads, relayOutbox, runSlaStepJob, sweepSla, useTimelineKeys } from '@relais/referrals'
+import { deliverOutbox, publishChainHeads, relayOutbox, runRecomputes, runSlaStepJob, sweepSla, useTimelineKeys } from '@relais/referrals'
 import { createMailTransport } from '@relais/mail/transport'
 import { remindStaleFiches } from '@relais/knowledge/review'
 
@@ -12,6 +12,8 @@ export interface WorkerOptions {
   relayIntervalMs?: number
   /** How often the SLA sweep looks for due reminders and escalations (and schedules the next ones). */
   sweepIntervalMs?: number
+  /** How often the worker looks for deadlines to recompute after a policy change (the request did the first batch). */
+  recomputeIntervalMs?: number
   /** How often the worker looks for tenants whose chain heads of the day are not published yet (once a day each). */
   headsIntervalMs?: number
   /** How often the worker looks for published fiches past their review-by date not yet reminded (once per period each). */
@@ -117,6 +119,11 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
     return publishChainHeads(db, clock())
   }
 
+  /** Deadlines of running clocks after a policy change, a batch (a few statements) at a time. */
+  function recomputeOnce(): Promise<number> {
+    return runRecomputes(db)
+  }
+
   function loop(name: string, fn: () => Promise<number>, intervalMs: number) {
     let timer: NodeJS.Timeout | undefined
     let running: Promise<void> | undefined
@@ -147,13 +154,14 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
     return n
   }
   const stopReviews = loop('fiche reviews', remindFichesOnce, opts.reviewIntervalMs ?? 3_600_000)
+  const stopRecompute = loop('recompute', recomputeOnce, opts.recomputeIntervalMs ?? 1_000)
   log.info('worker started')
 
   return {
-    relayOnce, sweepOnce, publishHeadsOnce, remindFichesOnce, db, stats,
+    relayOnce, sweepOnce, publishHeadsOnce, remindFichesOnce, recomputeOnce, db, stats,
     async close() {
       stopping = true
-      await Promise.all([stopRelay(), stopSweep(), stopHeads(), stopReviews()])
+      await Promise.all([stopRelay(), stopSweep(), stopHeads(), stopReviews(), stopRecompute()])
       await Promise.allSettled([mailWorker.close(), slaWorker.close()])
       await Promise.allSettled([mailQueue.close(), slaQueue.close()])
       transport.close()

@@ -127,6 +127,17 @@ export interface SlaPolicyTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>
 }
 
+/** A policy change's recomputation of running clocks, walked in id order by the worker (migration 0032). */
+export interface SlaRecomputeTable {
+  id: Generated<string>
+  tenant_id: string
+  theme_id: string | null
+  requested_at: Timestamp
+  after_id: string | null
+  done_count: Generated<number>
+  done_at: Timestamp | null
+}
+
 export interface ReferralTable {
   id: Generated<string>
   tenant_id: string
@@ -286,6 +297,7 @@ export interface Database {
   fiche_open_day: FicheOpenDayTable
   search_miss: SearchMissTable
   sla_policy: SlaPolicyTable
+  sla_recompute: SlaRecomputeTable
   referral: ReferralTable
   referral_event: ReferralEventTable
   outbox: OutboxTable

@@ -1,9 +1,8 @@
 import { DEFAULT_SLA_POLICY, assertValidSlaPolicy, fromMinuteRanges, invalidFields, notFound, slaPolicyChangeIssues, toMinuteRanges, type ClockMode, type SlaPolicy, type SlaPolicyChange, type OpeningHours, type EscalationTarget, type WeeklyHours } from '@relais/core'
 import type { TenantTx } from '@relais/db'
 import { hasOwnPolicy, policyInputs, savePolicy, type PolicyRow, type ThemePolicyRow } from '@relais/db/repositories/sla-policy'
-import { lockClockRunning } from '@relais/db/repositories/referrals'
 import { themeByCode } from '@relais/db/repositories/themes'
-import { refreshSchedule } from './schedule.ts'
+import { requestRecompute } from './recompute.ts'
 
 export type { PolicyRow }
 
@@ -54,11 +53,14 @@ export interface PolicyInput {
   escalations: { afterDueMinutes: number; notify: EscalationTarget[] }[]; openingHours: OpeningHours
 }
 
-/** Saves the tenant's (themeId null) or a theme's policy; deadlines of running clocks are recomputed at once. */
+/**
+ * Saves the tenant's (themeId null) or a theme's policy. The deadlines of running clocks are recomputed set-wise:
+ * the first batch now (a small network is done before the answer), the rest by the worker (runRecomputes).
+ */
 export async function saveSlaPolicy(trx: TenantTx, tenantId: string, themeId: string | null, v: PolicyInput, now: Date): Promise<void> {
   await savePolicy(trx, tenantId, themeId, { ...v, updatedAt: now })
   // Paused time comes from each referral's timeline, so recomputing is exact.
-  for (const id of await lockClockRunning(trx, tenantId, themeId)) await refreshSchedule(trx, tenantId, id)
+  await requestRecompute(trx, tenantId, themeId, now)
 }
 
 /** A policy as the API and the pages show it: opening hours in the product's one format. */

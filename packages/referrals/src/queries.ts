@@ -2,23 +2,67 @@ import type { TenantTx, ReferralStatus } from '@relais/db'
 import * as repo from '@relais/db/repositories/referrals'
 import { eventsWithActors } from '@relais/db/repositories/timeline'
 import { decodeCursor, page } from '@relais/db/paging'
-import { canReadNote, canSeeReferral, clockMayRun, notFound, referralListScope } from '@relais/core'
+import { CLOCK_STATUSES, REFERRAL_STATUSES, UNFINISHED_STATUSES, badRequest, canReadNote, canSeeReferral, clockMayRun, isUuid, notFound, referralListScope } from '@relais/core'
+import type { ListOrder } from '@relais/db/repositories/referrals'
 import type { Principal } from './service.ts'
 
 export interface ListFilters {
   status?: ReferralStatus; organisationId?: string; themeCode?: string; communeInsee?: string
   overdue?: boolean; dueBefore?: string; limit: number; cursor?: string
+  /** Only referrals whose clock runs (submitted, assigned, awaiting information). */
+  open?: boolean
+  /**
+   * newest: filed most recently first (the API's default). inbox: running clocks by deadline, soonest first, then
+   * the other unfinished ones, then the finished ones, newest first. follow_up (a mairie's): overdue ones by deadline,
+   * then the others newest first.
+   */
+  sort?: ListSort
 }
 
-/** Lists what the person may see, newest first. The visibility rule is canSeeReferral's, as a filter. */
+export type ListSort = 'newest' | 'inbox' | 'follow_up'
+
+/** One part of a list: its statuses and overdue-ness, read in one order. A list reads its segments one after the other. */
+interface Segment { statuses: readonly ReferralStatus[]; overdue?: boolean; order: ListOrder }
+
+const FINISHED: readonly ReferralStatus[] = REFERRAL_STATUSES.filter((s) => !UNFINISHED_STATUSES.includes(s))
+const WAITING: readonly ReferralStatus[] = UNFINISHED_STATUSES.filter((s) => !CLOCK_STATUSES.includes(s))
+
+const SEGMENTS: Record<ListSort, Segment[]> = {
+  newest: [{ statuses: REFERRAL_STATUSES, order: 'newest' }],
+  inbox: [{ statuses: CLOCK_STATUSES, order: 'due' }, { statuses: WAITING, order: 'newest' }, { statuses: FINISHED, order: 'newest' }],
+  follow_up: [{ statuses: CLOCK_STATUSES, overdue: true, order: 'due' }, { statuses: REFERRAL_STATUSES, overdue: false, order: 'newest' }],
+}
+
+/**
+ * Lists what the person may see, a page at a time, in SQL: each segment is one keyset query on an index, and the
+ * cursor names the segment, the sort key and the id of the last row shown. Nothing is cut: every row is on a page.
+ * The visibility rule is canSeeReferral's, as a filter.
+ */
 export async function listReferrals(trx: TenantTx, p: Principal, f: ListFilters, now: Date) {
-  const after = decodeCursor(f.cursor, 2)
-  const rows = await repo.listReferrals(trx, p.tenantId, {
-    ...referralListScope(p),
-    status: f.status, organisationId: f.organisationId, themeCode: f.themeCode, communeInsee: f.communeInsee, overdue: f.overdue,
-    dueBefore: f.dueBefore ? new Date(f.dueBefore) : undefined,
-  }, now, after ? { filedAt: new Date(String(after[0])), id: String(after[1]) } : null, f.limit + 1)
-  const result = page(rows, f.limit, (r) => [r.filed_at.toISOString(), r.id])
+  const cursor = decodeCursor(f.cursor, 3)
+  const segments = SEGMENTS[f.sort ?? 'newest']
+  const start = cursor ? Number(cursor[0]) : 0
+  // The key is PostgreSQL's own text of a timestamptz (or infinity): anything else was not made by us.
+  if (cursor && !(Number.isInteger(start) && start >= 0 && start < segments.length && typeof cursor[1] === 'string' && SORT_KEY.test(cursor[1]) && isUuid(cursor[2]))) {
+    throw badRequest('invalid_cursor', 'Le curseur de pagination est invalide : repartez de la première page.', [{ path: 'cursor', message: 'Curseur invalide.' }])
+  }
+  const wanted = f.status ? [f.status] : f.open ? CLOCK_STATUSES : REFERRAL_STATUSES
+  const rows: (Row & { segment: number })[] = []
+  for (let i = start; i < segments.length && rows.length <= f.limit; i++) {
+    const seg = segments[i]
+    if (seg.overdue !== undefined && f.overdue !== undefined && seg.overdue !== f.overdue) continue
+    const statuses = seg.statuses.filter((s) => wanted.includes(s))
+    if (!statuses.length) continue
+    const after = cursor && i === start ? { key: String(cursor[1]), id: String(cursor[2]) } : null
+    const got = await repo.listReferrals(trx, p.tenantId, {
+      ...referralListScope(p),
+      statuses: statuses.length === REFERRAL_STATUSES.length ? undefined : statuses,
+      organisationId: f.organisationId, themeCode: f.themeCode, communeInsee: f.communeInsee, overdue: seg.overdue ?? f.overdue,
+      dueBefore: f.dueBefore ? new Date(f.dueBefore) : undefined,
+    }, now, seg.order, after, f.limit + 1 - rows.length)
+    rows.push(...got.map((r) => ({ ...r, segment: i })))
+  }
+  const result = page(rows, f.limit, (r) => [r.segment, r.sort_key, r.id])
   return {
     nextCursor: result.nextCursor,
     items: result.items.map((r) => ({
@@ -29,6 +73,10 @@ export async function listReferrals(trx: TenantTx, p: Principal, f: ListFilters,
     })),
   }
 }
+
+const SORT_KEY = /^(infinity|\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2})$/
+
+type Row = Awaited<ReturnType<typeof repo.listReferrals>>[number]
 
 /** afterOwnAction: the person just acted on it (e.g. transferred it away) and may see the outcome once. */
 export async function getReferral(trx: TenantTx, p: Principal, id: string, opts: { afterOwnAction?: boolean } = {}) {

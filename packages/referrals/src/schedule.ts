@@ -39,19 +39,22 @@ export function plannedSteps(clockStartedAt: Date, policy: SlaPolicy, pauses: Pa
   return { dueAt: s.dueAt, steps }
 }
 
+export interface ScheduleFacts { status: string; clock_started_at: Date; sla_met_at: Date | null }
+
+/** Pure: the deadline and the next step of a referral from its timeline and policy (due_at undefined: kept, the SLA is met). */
+export function scheduleOf(r: ScheduleFacts, events: TimelineEvent[], policy: SlaPolicy): { due_at: Date | null | undefined; next_step: string | null; next_step_at: Date | null } {
+  const pauses = pausesFrom(events, r.clock_started_at)
+  const { dueAt, steps } = plannedSteps(r.clock_started_at, policy, pauses)
+  const done = new Set(events.filter((e) => e.at >= r.clock_started_at && (e.kind === 'reminder_sent' || e.kind === 'escalated')).map((e) => String(e.data.step)))
+  const running = clockMayRun(r.status as never) && r.status !== 'awaiting_info' && !r.sla_met_at
+  const next = running ? steps.find((s) => !done.has(s.name)) : undefined
+  return { due_at: r.sla_met_at ? undefined : dueAt, next_step: next?.name ?? null, next_step_at: next?.sendAt ?? null }
+}
+
 /** Recomputes due_at and the next step of one referral (locked by the caller) from its timeline and policy. */
 export async function refreshSchedule(trx: TenantTx, tenantId: string, referralId: string): Promise<void> {
   const r = await scheduleFacts(trx, tenantId, referralId)
   const events = await clockEvents(trx, tenantId, referralId)
   const policy = await loadPolicy(trx, tenantId, r.theme_id)
-  const pauses = pausesFrom(events, r.clock_started_at)
-  const { dueAt, steps } = plannedSteps(r.clock_started_at, policy, pauses)
-  const done = new Set(events.filter((e) => e.at >= r.clock_started_at && (e.kind === 'reminder_sent' || e.kind === 'escalated')).map((e) => String(e.data.step)))
-  const running = clockMayRun(r.status) && r.status !== 'awaiting_info' && !r.sla_met_at
-  const next = running ? steps.find((s) => !done.has(s.name)) : undefined
-  await updateReferral(trx, tenantId, referralId, {
-    due_at: r.sla_met_at ? undefined : dueAt,
-    next_step: next?.name ?? null,
-    next_step_at: next?.sendAt ?? null,
-  })
+  await updateReferral(trx, tenantId, referralId, scheduleOf(r, events, policy))
 }

@@ -11,7 +11,7 @@ import { listOrganisations } from '@relais/directory/organisations'
 import { listPeople } from '@relais/directory/people'
 import { listThemes } from '@relais/directory/themes'
 import { listMails, listReferrals, loadPolicy, networkGlance, resendMail } from '@relais/referrals'
-import { deadline, duration, shortDate, statusLabel } from './format.ts'
+import { LIST_PAGE_SIZE, deadline, duration, shortDate, statusLabel } from './format.ts'
 
 
 const MAIL_KIND_LABELS: Record<string, string> = {
@@ -29,14 +29,17 @@ export async function adminPages(app: FastifyInstance) {
     return kit.render(reply, 'dashboard.hbs', { title: 'Tableau de bord du réseau', ...data })
   })
 
-  app.get('/triage', overview, async (request, reply) => {
+  app.get<{ Querystring: { apres?: string } }>('/triage', overview, async (request, reply) => {
     const now = app.clock()
+    const cursor = typeof request.query.apres === 'string' && request.query.apres.length <= 500 ? request.query.apres : undefined
     const data = await app.tx(request, async (trx) => {
       const me = await kit.me(trx, request)
-      const list = await listReferrals(trx, request.principal!, { status: 'submitted', limit: 500 }, now)
-      return { me, items: list.items.map((i) => ({ ...i, statusLabel: statusLabel(i.status), deadline: deadline(i, now), filed: shortDate(i.filedAt, me.timeZone), due: shortDate(i.dueAt, me.timeZone) })) }
+      // Paged in SQL like every list: the oldest waiting ones are on the later pages, never cut.
+      const list = await listReferrals(trx, request.principal!, { status: 'submitted', sort: 'inbox', limit: LIST_PAGE_SIZE, cursor }, now)
+      return { me, nextCursor: list.nextCursor, items: list.items.map((i) => ({ ...i, statusLabel: statusLabel(i.status), deadline: deadline(i, now), filed: shortDate(i.filedAt, me.timeZone), due: shortDate(i.dueAt, me.timeZone) })) }
     })
-    return kit.render(reply, 'triage.hbs', { title: 'File de tri', ...data, isAdmin: true })
+    const nextUrl = data.nextCursor ? `/triage?${new URLSearchParams({ apres: data.nextCursor })}` : null
+    return kit.render(reply, 'triage.hbs', { title: 'File de tri', ...data, nextUrl, firstUrl: cursor ? '/triage' : null, isAdmin: true })
   })
 
   app.get<{ Querystring: { fait?: string } }>('/courriels', { config: { access: 'mails.read' } }, async (request, reply) => {

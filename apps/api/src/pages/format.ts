@@ -107,3 +107,6 @@ export function errorItems(errors: Record<string, string>, fields: Record<string
     return f ? { field: f.id, label: f.label, message } : { field: '', label: '', message }
   })
 }
+
+/** Rows shown per page of a list; « Suivantes » reads the next ones. */
+export const LIST_PAGE_SIZE = 50

@@ -3,12 +3,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import Value from 'typebox/value'
 import type { TSchema } from 'typebox'
-import { DomainError, InvalidInput, NotFound, filingFieldIssues, isInsee, isUuid, mayAttempt, parseReference, reachOf, ACTION_LABELS, CLOCK_STATUSES, REFERRAL_STATUSES, UNFINISHED_STATUSES, allowedActions, type ReferralAction, type ReferralStatus } from '@relais/core'
+import { DomainError, InvalidInput, NotFound, filingFieldIssues, isInsee, isUuid, mayAttempt, parseReference, reachOf, ACTION_LABELS, REFERRAL_STATUSES, allowedActions, type ReferralAction, type ReferralStatus } from '@relais/core'
 import { fromLocalMs } from '@relais/core/sla/time-zone'
 import { act, reassignChoices, currentHolder, fileReferralSummary, filingChoices, getReferral, listReferrals, organisationChoices, ownCommune, type FileInput, type Principal } from '@relais/referrals'
 import { ACTIONS, FileBody } from '../schemas/referrals.ts'
 import { httpError, schemaIssues } from '../plugins/errors.ts'
-import { CHANNEL_LABELS, deadline, errorItems, fieldErrors, longDate, shortDate, statusLabel, timelineEntry } from './format.ts'
+import { CHANNEL_LABELS, LIST_PAGE_SIZE, deadline, errorItems, fieldErrors, longDate, shortDate, statusLabel, timelineEntry } from './format.ts'
 import { ficheSuggestions } from './fiches.ts'
 
 
@@ -33,17 +33,6 @@ const DONE: Record<string, string> = {
 }
 
 type Item = Awaited<ReturnType<typeof listReferrals>>['items'][number]
-
-/** A mairie's own filings: overdue first (most late first), then newest. Others: by deadline, soonest first, closed ones last. */
-export function sortForList(items: Item[], ownFilings: boolean): Item[] {
-  const due = (i: Item) => (i.dueAt ? new Date(i.dueAt).getTime() : Number.POSITIVE_INFINITY)
-  const filed = (i: Item) => new Date(i.filedAt).getTime()
-  if (ownFilings) {
-    return [...items].sort((a, b) => (Number(b.overdue) - Number(a.overdue)) || (a.overdue && b.overdue ? due(a) - due(b) : 0) || filed(b) - filed(a))
-  }
-  const rank = (i: Item) => (CLOCK_STATUSES.includes(i.status as ReferralStatus) ? 0 : UNFINISHED_STATUSES.includes(i.status as ReferralStatus) ? 1 : 2)
-  return [...items].sort((a, b) => rank(a) - rank(b) || (rank(a) === 0 ? due(a) - due(b) : filed(b) - filed(a)) || filed(b) - filed(a))
-}
 
 function rows(items: Item[], now: Date, timeZone: string) {
   return items.map((i) => ({
@@ -151,13 +140,13 @@ export async function referralPages(app: FastifyInstance) {
       organisationId: wholeNetwork && isUuid(q.organisme) ? q.organisme : undefined,
       overdue: q.retard === '1' ? true : undefined,
     }
+    // Sorted and paged by the database (see listReferrals): a mairie's overdue ones first, a holder's by deadline.
+    const cursor = typeof q.apres === 'string' && q.apres.length <= 500 ? q.apres : undefined
     const data = await app.tx(request, async (trx) => {
       const me = await kit.me(trx, request)
-      const list = await listReferrals(trx, p, { ...filters, limit: 500 }, now)
-      let items = list.items
-      if (!status && view === 'ouvertes') items = items.filter((i) => CLOCK_STATUSES.includes(i.status as ReferralStatus))
+      const list = await listReferrals(trx, p, { ...filters, open: !status && view === 'ouvertes', sort: ownFilings ? 'follow_up' : 'inbox', limit: LIST_PAGE_SIZE, cursor }, now)
       return {
-        me, items: rows(sortForList(items, ownFilings), now, me.timeZone), truncated: !!list.nextCursor,
+        me, items: rows(list.items, now, me.timeZone), nextCursor: list.nextCursor,
         ...await filingChoices(trx, p),
         ...await (async () => {
           const all = await organisationChoices(trx, p)
@@ -165,6 +154,12 @@ export async function referralPages(app: FastifyInstance) {
         })(),
       }
     })
+    // « Suivantes » keeps the filters; « Premières » goes back to the top.
+    const keep = new URLSearchParams()
+    keep.set('vue', view)
+    for (const [k, v] of [['statut', status], ['theme', filters.themeCode], ['commune', filters.communeInsee], ['organisme', filters.organisationId], ['retard', q.retard === '1' ? '1' : undefined]] as const) if (v) keep.set(k, v)
+    const nextUrl = data.nextCursor ? `/saisines?${new URLSearchParams([...keep, ['apres', data.nextCursor]])}` : null
+    const firstUrl = cursor ? `/saisines?${keep}` : null
     const title = ownFilings ? 'Saisines de la mairie' : wholeNetwork ? 'Saisines du réseau' : 'Saisines reçues'
     // Landed here after an action took the referral out of the person's sight (a transfer): say what happened.
     let done: string | undefined
@@ -174,7 +169,7 @@ export async function referralPages(app: FastifyInstance) {
       done = ref ? `La saisine ${ref} a été transférée${to ? ` à ${to}` : ''}.` : DONE.transfer
     } else if (q.fait && DONE[q.fait]) done = DONE[q.fait]
     return kit.render(reply, 'referrals.hbs', {
-      title, ...data, done, isSecretary: ownFilings, isAdmin: wholeNetwork, live: !ownFilings,
+      title, ...data, done, nextUrl, firstUrl, isSecretary: ownFilings, isAdmin: wholeNetwork, live: !ownFilings,
       filters: { ...filters, vue: view, retard: q.retard === '1' },
       statuses: REFERRAL_STATUSES.map((s) => ({ value: s, label: statusLabel(s), selected: s === status })),
     })

@@ -22,7 +22,11 @@ export async function referralRoutes(fastify: FastifyInstance) {
     schema: {
       tags: ['saisines'], summary: 'Les saisines visibles par la personne connectée', security: [{ bearer: [] }],
       querystring: Type.Object({ ...ListQuery, status: Type.Optional(Status), organisationId: Type.Optional(Uuid), themeCode: Type.Optional(Type.String({ maxLength: 50 })),
-        communeInsee: Type.Optional(Insee), overdue: Type.Optional(Type.Boolean()), dueBefore: Type.Optional(Type.String({ format: 'date-time' })) }),
+        communeInsee: Type.Optional(Insee), overdue: Type.Optional(Type.Boolean()), dueBefore: Type.Optional(Type.String({ format: 'date-time' })),
+        open: Type.Optional(Type.Boolean({ description: 'Seulement les saisines dont le délai court (déposée, affectée, en attente de complément).' })),
+        sort: Type.Optional(Type.Union([Type.Literal('newest'), Type.Literal('inbox'), Type.Literal('follow_up')], {
+          description: 'newest : les plus récentes d’abord (par défaut). inbox : délai en cours, échéance la plus proche d’abord, puis les autres non terminées, puis les terminées. follow_up : en retard d’abord (échéance la plus ancienne), puis les plus récentes.',
+        })) }),
       response: { 200: Type.Object({ items: Type.Array(ListItem), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses },
     },
   }, async (request) => app.tx(request, (trx) => listReferrals(trx, request.principal!, { ...request.query, limit: request.query.limit ?? 50 }, app.clock())))

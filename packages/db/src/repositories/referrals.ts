@@ -32,42 +32,66 @@ export async function scheduleFacts(trx: TenantTx, tenantId: string, id: string)
     .where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirstOrThrow()
 }
 
-/** Referrals whose clock runs and whose SLA is not met, locked: a policy change recomputes their deadlines. */
-export async function lockClockRunning(trx: TenantTx, tenantId: string, themeId: string | null): Promise<string[]> {
-  let q = trx.selectFrom('referral').select('id').where('tenant_id', '=', tenantId).where('status', 'in', [...CLOCK_STATUSES]).where('sla_met_at', 'is', null)
-  if (themeId) q = q.where('theme_id', '=', themeId)
-  return (await q.forUpdate().execute()).map((r) => r.id)
-}
-
 export interface ReferralListFilters {
   /** Visibility, as columns (see referralListScope in @relais/core). */
   mairieOrganisationId?: string; holderOrganisationId?: string
-  status?: ReferralStatus; organisationId?: string; themeCode?: string; communeInsee?: string
+  /** Any of these statuses (the caller intersects its segment's statuses with the status asked for). */
+  statuses?: readonly ReferralStatus[]; organisationId?: string; themeCode?: string; communeInsee?: string
+  /** Overdue: the clock runs, the SLA is not met and the deadline is past; false: everything else. */
   overdue?: boolean; dueBefore?: Date
 }
 
-/** Newest first, keyset-paged on (filed_at, id); reads limit rows. */
-export async function listReferrals(trx: TenantTx, tenantId: string, f: ReferralListFilters, now: Date, after: { filedAt: Date; id: string } | null, limit: number) {
+/** Newest first on (filed_at, id), or soonest deadline first on (coalesce(due_at, infinity), id) over running clocks. */
+export type ListOrder = 'newest' | 'due'
+
+// The running clocks' partial indexes name these statuses: literals, so that the planner sees the implication.
+const lits = (values: readonly string[]) => sql.join(values.map((v) => sql.lit(v)))
+const dueKey = sql<Date>`coalesce(r.due_at, 'infinity'::timestamptz)`
+
+/**
+ * One keyset page in SQL: rows after `after` (the last row's sort key as text, and its id) in `order`, at most `limit`.
+ * Each row carries its sort key (`sort_key`, text) for the next cursor. Every filter is a column test an index serves.
+ */
+export async function listReferrals(trx: TenantTx, tenantId: string, f: ReferralListFilters, now: Date, order: ListOrder, after: { key: string; id: string } | null, limit: number) {
+  if (f.statuses && f.statuses.length === 0) return []
+  const clock = lits(CLOCK_STATUSES)
+  // The page is chosen on the referral table alone (its index gives the order), then the names are joined to those
+  // rows only: joined first, the planner may start from the organisations and sort the whole tenant.
   let q = trx.selectFrom('referral as r')
-    .innerJoin('theme as t', 't.id', 'r.theme_id')
-    .innerJoin('commune as c', 'c.insee', 'r.commune_insee')
-    .innerJoin('organisation as h', 'h.id', 'r.holder_organisation_id')
-    .innerJoin('organisation as m', 'm.id', 'r.mairie_organisation_id')
     .select(['r.id', 'r.reference', 'r.status', 'r.filed_at', 'r.due_at', 'r.sla_met_at', 'r.closed_at', 'r.citizen_name',
-      't.code as theme_code', 't.label as theme_label', 'c.insee', 'c.name as commune_name', 'h.id as holder_id', 'h.name as holder_name',
-      'm.id as mairie_id', 'm.name as mairie_name'])
+      'r.theme_id', 'r.commune_insee', 'r.holder_organisation_id', 'r.mairie_organisation_id'])
+    .select(order === 'due' ? dueKey.as('sort_at') : sql<Date>`r.filed_at`.as('sort_at'))
     .where('r.tenant_id', '=', tenantId)
   if (f.mairieOrganisationId) q = q.where('r.mairie_organisation_id', '=', f.mairieOrganisationId)
   if (f.holderOrganisationId) q = q.where('r.holder_organisation_id', '=', f.holderOrganisationId)
-  if (f.status) q = q.where('r.status', '=', f.status)
+  if (f.statuses) q = q.where(sql<boolean>`r.status in (${lits(f.statuses)})`)
+  if (order === 'due') q = q.where(sql<boolean>`r.status in (${clock})`)
   if (f.organisationId) q = q.where('r.holder_organisation_id', '=', f.organisationId)
-  if (f.themeCode) q = q.where('t.code', '=', f.themeCode)
+  if (f.themeCode) q = q.where(sql<boolean>`r.theme_id = (select x.id from theme x where x.tenant_id = ${tenantId} and x.code = ${f.themeCode})`)
   if (f.communeInsee) q = q.where('r.commune_insee', '=', f.communeInsee)
-  if (f.overdue === true) q = q.where('r.due_at', '<', now).where('r.sla_met_at', 'is', null).where('r.status', 'in', [...CLOCK_STATUSES])
-  if (f.overdue === false) q = q.where((eb) => eb.or([eb('r.due_at', '>=', now), eb('r.due_at', 'is', null), eb('r.sla_met_at', 'is not', null)]))
+  const overdue = sql<boolean>`(r.status in (${clock}) and r.sla_met_at is null and ${dueKey} < ${now})`
+  if (f.overdue === true) q = q.where(overdue)
+  if (f.overdue === false) q = q.where(sql<boolean>`not ${overdue}`)
   if (f.dueBefore) q = q.where('r.due_at', '<', f.dueBefore)
-  if (after) q = q.where((eb) => eb.or([eb('r.filed_at', '<', after.filedAt), eb.and([eb('r.filed_at', '=', after.filedAt), eb('r.id', '<', after.id)])]))
-  return q.orderBy('r.filed_at', 'desc').orderBy('r.id', 'desc').limit(limit).execute()
+  if (order === 'due') {
+    if (after) q = q.where(sql<boolean>`(${dueKey}, r.id) > (${after.key}::timestamptz, ${after.id}::uuid)`)
+    q = q.orderBy(dueKey).orderBy('r.id').limit(limit)
+  } else {
+    if (after) q = q.where(sql<boolean>`(r.filed_at, r.id) < (${after.key}::timestamptz, ${after.id}::uuid)`)
+    q = q.orderBy('r.filed_at', 'desc').orderBy('r.id', 'desc').limit(limit)
+  }
+  const named = trx.selectFrom(q.as('p'))
+    .innerJoin('theme as t', 't.id', 'p.theme_id')
+    .innerJoin('commune as c', 'c.insee', 'p.commune_insee')
+    .innerJoin('organisation as h', 'h.id', 'p.holder_organisation_id')
+    .innerJoin('organisation as m', 'm.id', 'p.mairie_organisation_id')
+    .select(['p.id', 'p.reference', 'p.status', 'p.filed_at', 'p.due_at', 'p.sla_met_at', 'p.closed_at', 'p.citizen_name',
+      't.code as theme_code', 't.label as theme_label', 'c.insee', 'c.name as commune_name', 'h.id as holder_id', 'h.name as holder_name',
+      'm.id as mairie_id', 'm.name as mairie_name'])
+    .select(sql<string>`p.sort_at::text`.as('sort_key'))
+  return order === 'due'
+    ? named.orderBy('p.sort_at').orderBy('p.id').execute()
+    : named.orderBy('p.sort_at', 'desc').orderBy('p.id', 'desc').execute()
 }
 
 /** One referral with the names a reader needs (theme, commune, holder, mairie). */

@@ -1,13 +1,12 @@
 // What filing and routing read from the directory, in one round trip.
 import { sql } from 'kysely'
-import { CLOCK_STATUSES } from '@relais/core'
 import type { TenantTx } from '../index.ts'
 import type { Role, TerritoryKind } from '../schema.ts'
 import type { ThemePolicyRow } from './sla-policy.ts'
 
 /**
  * The theme, the commune and its EPCI, the rules and coverage of the theme, the people of the organisations
- * those rules name (with their open referrals), the mission TIC, the tenant and its SLA policies.
+ * those rules name (with their open referrals, kept by a trigger in person_open_count: migration 0031), the mission TIC, the tenant and its SLA policies.
  * Dates inside are JSON strings: the row type says so.
  */
 export interface RoutingSnapshot {
@@ -26,8 +25,6 @@ export interface RoutingSnapshot {
 export interface SnapshotArgs { themeCode?: string; themeId?: string; communeInsee?: string; mairieOrganisationId?: string }
 
 export async function loadRoutingSnapshot(trx: TenantTx, tenantId: string, args: SnapshotArgs): Promise<RoutingSnapshot> {
-  // Literals, not parameters: the partial index on open referrals per holder matches this very predicate.
-  const clock = sql.join(CLOCK_STATUSES.map((s) => sql.lit(s)))
   const { rows } = await sql<{ snapshot: RoutingSnapshot }>`
     with th as (
       select id, code, label, sla_response_minutes from theme
@@ -47,7 +44,7 @@ export async function loadRoutingSnapshot(trx: TenantTx, tenantId: string, args:
       where r.tenant_id = ${tenantId} and r.theme_id = (select id from th) and r.active and o.status = 'active'
     ), people as (
       select p.id, p.email, p.organisation_id, p.role, p.active, p.absent_from, p.absent_until, p.backup_person_id, p.email_bounced_at,
-        (select count(*) from referral x where x.tenant_id = ${tenantId} and x.holder_person_id = p.id and x.status in (${clock}))::int as open_referrals
+        (select coalesce(sum(n.open), 0) from person_open_count n where n.person_id = p.id)::int as open_referrals
       from person p
       where p.tenant_id = ${tenantId} and (p.organisation_id in (select organisation_id from rules)
          or p.id in (select q.backup_person_id from person q where q.organisation_id in (select organisation_id from rules)))

@@ -1,6 +1,6 @@
 // What filing and routing read from the directory, in one round trip.
 import { sql } from 'kysely'
-import type { TenantTx } from '../index.ts'
+import { preparedName, type TenantTx } from '../index.ts'
 import type { Role, TerritoryKind } from '../schema.ts'
 import type { ThemePolicyRow } from './sla-policy.ts'
 
@@ -25,7 +25,8 @@ export interface RoutingSnapshot {
 export interface SnapshotArgs { themeCode?: string; themeId?: string; communeInsee?: string; mairieOrganisationId?: string }
 
 export async function loadRoutingSnapshot(trx: TenantTx, tenantId: string, args: SnapshotArgs): Promise<RoutingSnapshot> {
-  const { rows } = await sql<{ snapshot: RoutingSnapshot }>`
+  // Named: prepared once per connection, not planned at every filing (see createKysely).
+  const { rows } = await sql<{ snapshot: RoutingSnapshot }>`${sql.raw(preparedName('routing_snapshot'))}
     with th as (
       select id, code, label, sla_response_minutes from theme
       where tenant_id = ${tenantId} and active and (code = ${args.themeCode ?? null} or id = ${args.themeId ?? null}::uuid) limit 1

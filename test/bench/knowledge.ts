@@ -123,8 +123,8 @@ export async function benchKnowledge(config: Config, opts: { generate?: boolean 
           select * from unnest($9::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::uuid[], $8::text[])
             as g(id, org, title, body, kind, codes, theme, theme_code)),
         f as (
-          insert into fiche (id, tenant_id, organisation_id, status, title, body, territory_kind, territory_codes, review_by, version, published_title, published_text, published_at)
-          select id, $1, org, 'published', title, body, kind, codes::text[], current_date + 365, 1, title, body, now() - interval '30 days' from g
+          insert into fiche (id, tenant_id, organisation_id, status, title, body, territory_kind, territory_codes, review_by, version, published_title, published_text, published_at, theme_ids)
+          select id, $1, org, 'published', title, body, kind, codes::text[], current_date + 365, 1, title, body, now() - interval '30 days', array[theme] from g
           returning id),
         ft as (insert into fiche_theme (tenant_id, fiche_id, theme_id) select $1, f.id, g.theme from f join g using (id))
         insert into fiche_version (tenant_id, fiche_id, version, title, body, theme_codes, territory_kind, territory_codes, published_at)

@@ -155,4 +155,7 @@ t.test('the filing form shows the fiches for the chosen theme, without JavaScrip
   t.equal(stats.statusCode, 200)
   t.match(stats.body, /Carte et permis de conduire|Carte grise et permis de conduire/)
   t.equal((await secretary.get('/fiches/statistiques')).statusCode, 403)
+  const dashboard = await tic.get('/tableau-de-bord')
+  t.match(dashboard.body, /<span class="figure">1<\/span> questions résolues par une fiche sans saisine \(90 jours\)/, 'the deflection counts on the network’s dashboard')
+  t.match(dashboard.body, /href="\/fiches\/statistiques"/)
 })

@@ -11,6 +11,7 @@ import { listOrganisations } from '@relais/directory/organisations'
 import { listPeople } from '@relais/directory/people'
 import { listThemes } from '@relais/directory/themes'
 import { listMails, listReferrals, loadPolicy, networkGlance, resendMail } from '@relais/referrals'
+import { knowledgeFigures, type Principal as KnowledgePrincipal } from '@relais/knowledge'
 import { LIST_PAGE_SIZE, deadline, duration, shortDate, statusLabel } from './format.ts'
 
 
@@ -25,8 +26,16 @@ export async function adminPages(app: FastifyInstance) {
   const directory = { config: { access: 'directory.browse' as const } }
 
   app.get('/tableau-de-bord', overview, async (request, reply) => {
-    const data = await app.tx(request, async (trx) => ({ me: await kit.me(trx, request), ...(await networkGlance(trx, request.principal!.tenantId, app.clock())) }))
-    return kit.render(reply, 'dashboard.hbs', { title: 'Tableau de bord du réseau', ...data })
+    const data = await app.tx(request, async (trx) => ({
+      me: await kit.me(trx, request), ...(await networkGlance(trx, request.principal!.tenantId, app.clock())),
+      knowledge: await knowledgeFigures(trx, request.principal! as KnowledgePrincipal, app.clock()),
+    }))
+    // The knowledge base's share: questions answered by a fiche instead of a referral, searches that found nothing.
+    const sum = (rows: { count: number }[]) => rows.reduce((n, r) => n + r.count, 0)
+    return kit.render(reply, 'dashboard.hbs', {
+      title: 'Tableau de bord du réseau', ...data,
+      knowledge: { deflections: sum(data.knowledge.deflectionsByTheme), misses: sum(data.knowledge.missesByTheme), stale: data.knowledge.stale.length },
+    })
   })
 
   app.get<{ Querystring: { apres?: string } }>('/triage', overview, async (request, reply) => {

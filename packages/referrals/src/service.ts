@@ -10,7 +10,7 @@ import { appendEvent, chainEvents, GENESIS_HASH, SYSTEM, type Actor } from './ti
 import { enqueueMail, outboxRows } from './outbox.ts'
 import { holderRecipients, networkAdmins, personRecipient } from './recipients.ts'
 import { decideRouting, loadRoutingSnapshot, routingInput } from './routing-input.ts'
-import { pausesFrom, plannedSteps, refreshSchedule } from './schedule.ts'
+import { pausesFrom, plannedSteps, scheduleOf } from './schedule.ts'
 import { loadPolicy, mergePolicy } from './policy.ts'
 
 export interface Principal { personId: string; tenantId: string; organisationId: string; role: Role }
@@ -106,20 +106,32 @@ export async function act(trx: TenantTx, p: Principal, referralId: string, actio
     return v.trim()
   }
   const update: Updateable<ReferralTable> = { status, updated_at: now }
+  // The timeline and the policy are read once: what this action appends is added in memory, and the new deadline and
+  // next step are computed from them and written with the rest (no second and third read of the timeline).
+  let timeline: { kind: string; at: Date; data: Record<string, unknown> }[] | undefined
+  const appended: { kind: string; at: Date; data: Record<string, unknown> }[] = []
+  const clockSoFar = async () => [...(timeline ??= await clockEvents(trx, r.tenant_id, r.id)), ...appended]
+  let policyOnce: Awaited<ReturnType<typeof loadPolicy>> | undefined
+  const policyOf = async () => (policyOnce ??= await loadPolicy(trx, r.tenant_id, r.theme_id))
+  const append = async (kind: string, who: Actor, at: Date, data: Record<string, unknown> = {}) => {
+    const ev = await appendEvent(trx, r.tenant_id, r.id, kind, who, at, data)
+    appended.push({ kind, at, data })
+    return ev
+  }
   const slaMet = async () => {
     if (r.sla_met_at) return
-    const events = await clockEvents(trx, r.tenant_id, r.id)
-    const policy = await loadPolicy(trx, r.tenant_id, r.theme_id)
+    const events = await clockSoFar()
+    const policy = await policyOf()
     const taken = countedMinutes(r.clock_started_at, now, policy, pausesFrom(events, r.clock_started_at))
     Object.assign(update, { sla_met_at: now, sla_minutes_taken: taken, sla_minutes_vs_target: taken - policy.responseMinutes })
-    await appendEvent(trx, r.tenant_id, r.id, 'sla_met', SYSTEM, now, { minutesTaken: taken, minutesVsTarget: taken - policy.responseMinutes, clockMode: policy.clockMode })
+    await append('sla_met', SYSTEM, now, { minutesTaken: taken, minutesVsTarget: taken - policy.responseMinutes, clockMode: policy.clockMode })
   }
   const secretary = () => personRecipient(trx, r.tenant_id, r.filed_by_person_id)
 
   switch (action) {
     case 'answer': {
       const body = need('body', 'La réponse')
-      const ev = await appendEvent(trx, r.tenant_id, r.id, 'answered', actor, now, { body })
+      const ev = await append('answered', actor, now, { body })
       await slaMet()
       await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'answer_received', recipients: await secretary(), payload: { eventSeq: ev.seq }, now })
       break
@@ -131,20 +143,20 @@ export async function act(trx: TenantTx, p: Principal, referralId: string, actio
       if (Number.isNaN(when.getTime()) || when <= now || when.getTime() > now.getTime() + 366 * 86400_000) throw badRequest('validation_failed', 'La date du rendez-vous doit être dans l’année qui vient.', [{ path: 'at', message: 'Date invalide ou passée.' }])
       const place = await appointmentPlace(trx, r.tenant_id, placeId)
       if (!place) throw badRequest('validation_failed', 'Le lieu doit être un espace France services du département.', [{ path: 'placeOrganisationId', message: 'Lieu inconnu.' }])
-      const ev = await appendEvent(trx, r.tenant_id, r.id, 'appointment_proposed', actor, now, { placeOrganisationId: place.id, placeName: place.name, placeAddress: place.address, at: when.toISOString(), body: input.body?.trim() || null })
+      const ev = await append('appointment_proposed', actor, now, { placeOrganisationId: place.id, placeName: place.name, placeAddress: place.address, at: when.toISOString(), body: input.body?.trim() || null })
       await slaMet()
       await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'appointment_proposed', recipients: await secretary(), payload: { eventSeq: ev.seq }, now })
       break
     }
     case 'request_info': {
       const body = need('body', 'La demande de complément')
-      const ev = await appendEvent(trx, r.tenant_id, r.id, 'info_requested', actor, now, { body })
+      const ev = await append('info_requested', actor, now, { body })
       await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'info_requested', recipients: await secretary(), payload: { eventSeq: ev.seq }, now })
       break
     }
     case 'provide_info': {
       const body = need('body', 'Le complément')
-      const ev = await appendEvent(trx, r.tenant_id, r.id, 'info_provided', actor, now, { body })
+      const ev = await append('info_provided', actor, now, { body })
       // The clock runs again: the holder must know the complement is there.
       await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'info_provided', recipients: await holderRecipients(trx, r.tenant_id, r.holder_organisation_id, r.holder_person_id), payload: { eventSeq: ev.seq }, now })
       break
@@ -172,7 +184,7 @@ export async function act(trx: TenantTx, p: Principal, referralId: string, actio
         }
         decision = { organisationId: org.id, personId, reason: 'Transfert manuel', viaBackupOf: null, mode: org.kind === 'mission_tic' ? 'triage' : 'transfer' }
       }
-      const transferred = await appendEvent(trx, r.tenant_id, r.id, 'transferred', actor, now, { fromOrganisationId: r.holder_organisation_id, fromPersonId: r.holder_person_id, toOrganisationId: decision.organisationId, reason, heldMinutes })
+      const transferred = await append('transferred', actor, now, { fromOrganisationId: r.holder_organisation_id, fromPersonId: r.holder_person_id, toOrganisationId: decision.organisationId, reason, heldMinutes })
       await assign(trx, { tenantId: r.tenant_id, referralId: r.id, decision, previous: { organisationId: r.holder_organisation_id, personId: r.holder_person_id }, actor, now })
       // Awaiting information stays so with the new holder: the mairie still owes the complement.
       Object.assign(update, { holder_organisation_id: decision.organisationId, holder_person_id: decision.personId, status: decision.mode === 'triage' ? 'submitted' : r.status === 'awaiting_info' ? 'awaiting_info' : 'assigned' })
@@ -186,7 +198,7 @@ export async function act(trx: TenantTx, p: Principal, referralId: string, actio
       if (!member) throw badRequest('validation_failed', 'Choisissez un référent ou un administrateur actif de l’organisme qui détient la saisine.', [{ path: 'personId', message: 'Personne inconnue dans cet organisme.' }])
       if (member.id === r.holder_person_id) throw badRequest('validation_failed', 'Cette personne détient déjà la saisine.', [{ path: 'personId', message: 'Choisissez une autre personne.' }])
       const why = input.reason?.trim()
-      const ev = await appendEvent(trx, r.tenant_id, r.id, 'assigned', actor, now, assignmentData({
+      const ev = await append('assigned', actor, now, assignmentData({
         organisationId: r.holder_organisation_id, personId: member.id, viaBackupOf: null, mode: 'reassigned',
         reason: `Réaffectée au sein de l’organisme à ${member.name}${why ? ` : ${why}` : '.'}`,
       }, { organisationId: r.holder_organisation_id, personId: r.holder_person_id }))
@@ -212,11 +224,11 @@ export async function act(trx: TenantTx, p: Principal, referralId: string, actio
       break
     }
     case 'close':
-      await appendEvent(trx, r.tenant_id, r.id, 'closed', actor, now, {})
+      await append('closed', actor, now, {})
       update.closed_at = now
       break
     case 'reopen': {
-      const reopened = await appendEvent(trx, r.tenant_id, r.id, 'reopened', actor, now, { body: input.body?.trim() || null })
+      const reopened = await append('reopened', actor, now, { body: input.body?.trim() || null })
       // A reopened referral is a new question for its holder: a new clock cycle starts.
       Object.assign(update, { closed_at: null, sla_met_at: null, sla_minutes_taken: null, sla_minutes_vs_target: null, clock_started_at: now })
       await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'referral_new', recipients: await holderRecipients(trx, r.tenant_id, r.holder_organisation_id, r.holder_person_id), payload: { reopened: true, eventSeq: reopened.seq }, now })
@@ -225,13 +237,18 @@ export async function act(trx: TenantTx, p: Principal, referralId: string, actio
     case 'cancel': {
       // Final: the mairie says why, and whoever holds the referral stops working on it.
       const body = need('body', 'Le motif de l’annulation')
-      const ev = await appendEvent(trx, r.tenant_id, r.id, 'cancelled', actor, now, { body })
+      const ev = await append('cancelled', actor, now, { body })
       await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'cancelled', recipients: await holderRecipients(trx, r.tenant_id, r.holder_organisation_id, r.holder_person_id), payload: { eventSeq: ev.seq }, now })
       break
     }
   }
-  await referrals.updateReferral(trx, r.tenant_id, r.id, update)
-  await refreshSchedule(trx, r.tenant_id, r.id)
+  const facts = {
+    status: String(update.status ?? r.status),
+    clock_started_at: update.clock_started_at !== undefined ? new Date(update.clock_started_at as Date) : r.clock_started_at,
+    sla_met_at: update.sla_met_at !== undefined ? (update.sla_met_at as Date | null) : r.sla_met_at,
+  }
+  const schedule = scheduleOf(facts, await clockSoFar(), await policyOf())
+  await referrals.updateReferral(trx, r.tenant_id, r.id, { ...update, ...schedule })
   return r.id
 }
 

@@ -104,54 +104,9 @@ export async function adminPages(app: FastifyInstance) {
     return kit.render(reply, 'directory-themes.hbs', { title: 'Annuaire : thèmes', ...data, section: 'themes' })
   })
 
-  app.get<{ Querystring: { theme?: string } }>('/annuaire/regles', directory, async (request, reply) => {
-    const themeCode = (request.query.theme ?? '').slice(0, 50) || undefined
-    const data = await app.tx(request, async (trx) => {
-      const actor = request.principal!
-      return {
-        me: await kit.me(trx, request),
-        themes: (await listThemes(trx, actor, {}, undefined, 500)).map((t) => ({ code: t.code, label: t.label, selected: t.code === themeCode })),
-        items: (await listAssignments(trx, 'routing_rule', actor, { themeCode }, undefined, null)).map((a) => ({ ...a, territoryLabel: TERRITORY_KIND_LABELS[a.territoryKind] })),
-      }
-    })
-    return kit.render(reply, 'directory-rules.hbs', { title: 'Annuaire : règles de routage', ...data, section: 'regles' })
-  })
-
-  app.get('/annuaire/delais', directory, async (request, reply) => {
-    const data = await app.tx(request, async (trx) => {
-      const tenantId = request.principal!.tenantId
-      const base = await loadPolicy(trx, tenantId, null)
-      const themes = await listThemes(trx, request.principal!, { active: true }, undefined, 500)
-      const perTheme = []
-      for (const t of themes) {
-        const p = await loadPolicy(trx, tenantId, t.id)
-        perTheme.push({ label: t.label, response: duration(p.responseMinutes), clock: CLOCK_MODE_LABELS[p.clockMode], own: p.responseMinutes !== base.responseMinutes || p.clockMode !== base.clockMode })
-      }
-      return {
-        me: await kit.me(trx, request),
-        policy: {
-          response: duration(base.responseMinutes), clock: CLOCK_MODE_LABELS[base.clockMode],
-          reminder: base.reminderBeforeMinutes ? duration(base.reminderBeforeMinutes) : 'aucune',
-          escalations: base.escalations.map((e, i) => ({ level: i + 1, after: duration(e.afterDueMinutes), notify: e.notify.map((n) => ESCALATION_TARGET_LABELS[n]).join(', ') })),
-          hours: describeOpeningHours(fromMinuteRanges(base.openingHours)),
-        },
-        perTheme,
-      }
-    })
-    return kit.render(reply, 'directory-sla.hbs', { title: 'Politique de délai', ...data, section: 'delais' })
-  })
-
-  app.get('/organisation/personnes', { config: { access: 'organisation.people' } }, async (request, reply) => {
-    const p = request.principal!
-    const data = await app.tx(request, async (trx) => {
-      const me = await kit.me(trx, request)
-      return { me, people: peopleRows(await listPeople(trx, p, { organisationId: p.organisationId }, undefined, 500), app.clock(), me.timeZone) }
-    })
-    return kit.render(reply, 'org-people.hbs', { title: 'Personnes de l’organisme', ...data })
-  })
 }
 
-function peopleRows(people: Awaited<ReturnType<typeof listPeople>>, now: Date, timeZone: string) {
+export function peopleRows(people: Awaited<ReturnType<typeof listPeople>>, now: Date, timeZone: string) {
   const names = new Map(people.map((p) => [p.id, p.name]))
   return people.map((p) => {
     const absentNow = !!p.absentFrom && p.absentFrom <= now && (!p.absentUntil || p.absentUntil > now)

@@ -17,6 +17,8 @@ import { ACCESS_COOKIE, accessCookieOptions, type HttpSessions } from '../plugin
 import { ROLE_LABELS } from './format.ts'
 import { referralPages } from './referrals.ts'
 import { adminPages } from './admin.ts'
+import { orgAdminPages } from './org-admin.ts'
+import { networkAdminPages } from './network-admin.ts'
 import { livePages } from './live.ts'
 import { fichePages } from './fiches.ts'
 
@@ -66,6 +68,7 @@ function handlebars() {
   hb.registerHelper('eq', (a: unknown, b: unknown) => a === b)
   // The first truthy argument (so `(or formError "…")` gives a default), false when none is.
   hb.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).find(Boolean) ?? false)
+  hb.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).join(''))
   hb.registerHelper('lookupField', (obj: Record<string, string> | undefined, key: string) => obj?.[key])
   return hb
 }
@@ -150,6 +153,8 @@ export async function pagesPlugin(app: FastifyInstance) {
   await app.register(authPages)
   await app.register(referralPages)
   await app.register(adminPages)
+  await app.register(orgAdminPages)
+  await app.register(networkAdminPages)
   await app.register(livePages)
   await app.register(fichePages)
 

@@ -1,0 +1,117 @@
+// Administration in the pages (issue 12): an organisation admin manages her people; the mission TIC imports routing
+// rules from a CSV (one bad line: refused with its number and reason, nothing applied) and edits the SLA policy.
+import t from 'tap'
+import pg from 'pg'
+import { buildApp } from '@relais/api/app'
+import { createTestEnv } from '../helpers/db.ts'
+import { manualClock } from '../helpers/journey.ts'
+import { Visitor } from '../helpers/visitor.ts'
+
+const env = await createTestEnv()
+const clock = manualClock('2026-11-24T09:00:00Z')
+const app = await buildApp(env.config, { logger: false, clock: clock.now })
+const db = new pg.Client({ connectionString: env.config.DATABASE_URL })
+await db.connect()
+t.teardown(async () => { await db.end(); await app.close(); await env.drop() })
+
+const fieldError = (html: string, id: string) => new RegExp(`<p class="field-error" id="${id}-erreur"><span class="visually-hidden">Erreur : </span>([^<]*)</p>`).exec(html)?.[1]
+
+t.test('an organisation admin adds a person, changes her role, sets an absence and a backup, deactivates', async (t) => {
+  const admin = new Visitor(app)
+  await admin.login('admin@caf36.demo')
+  const page = await admin.get('/organisation/personnes')
+  t.match(page.body, /Ajouter une personne/)
+  const empty = await admin.post('/organisation/personnes', { name: '', email: 'pas-une-adresse', role: 'referent', password: '' })
+  t.equal(empty.statusCode, 400)
+  t.ok(fieldError(empty.body, 'nouveau-nom') && fieldError(empty.body, 'nouveau-courriel') && fieldError(empty.body, 'nouveau-mdp'), 'every field at once')
+  t.match(empty.body, /id="erreurs-ajout"/)
+  const weak = await admin.post('/organisation/personnes', { name: 'Léa Morel', email: 'lea.morel@caf36.demo', role: 'referent', password: 'court' })
+  t.equal(weak.statusCode, 400)
+  t.ok(fieldError(weak.body, 'nouveau-mdp'), 'a weak password is refused next to its field')
+  const added = await admin.post('/organisation/personnes', { name: 'Léa Morel', email: 'lea.morel@caf36.demo', role: 'referent', password: 'Caf36-Provisoire-2026!' })
+  t.equal(added.statusCode, 303)
+  const list = await admin.get(String(added.headers.location))
+  t.match(list.body, /La personne a été ajoutée/)
+  const id = /href="\/organisation\/personnes\/([0-9a-f-]{36})">Léa Morel/.exec(list.body)![1]
+  const lea = new Visitor(app)
+  t.equal((await lea.login('lea.morel@caf36.demo', 'Caf36-Provisoire-2026!')).statusCode, 303, 'she can log in')
+
+  t.equal((await admin.post(`/organisation/personnes/${id}/role`, { role: 'org_admin' })).statusCode, 303)
+  const karim = /<option value="([0-9a-f-]{36})">Karim Haddad/.exec((await admin.get(`/organisation/personnes/${id}`)).body)![1]
+  const backwards = await admin.post(`/organisation/personnes/${id}/absence`, { absentFrom: '2026-12-10', absentUntil: '2026-12-01', backupPersonId: karim })
+  t.equal(backwards.statusCode, 400)
+  t.ok(fieldError(backwards.body, 'absence-fin'), 'an absence ending before it starts is refused')
+  const absent = await admin.post(`/organisation/personnes/${id}/absence`, { absentFrom: '2026-12-01', absentUntil: '2026-12-10', backupPersonId: karim })
+  t.equal(absent.statusCode, 303)
+  const { rows: [row] } = await db.query('select role, absent_from, absent_until, backup_person_id from person where id = $1', [id])
+  t.equal(row.role, 'org_admin')
+  t.equal(row.absent_from.toISOString(), '2026-11-30T23:00:00.000Z', 'from 1 December 00:00 in Paris')
+  t.equal(row.absent_until.toISOString(), '2026-12-10T23:00:00.000Z', 'the 10th included')
+  t.equal(row.backup_person_id, karim)
+  const shown = (await admin.get(`/organisation/personnes/${id}`)).body
+  t.match(shown, /value="2026-12-01"/)
+  t.match(shown, /value="2026-12-10"/)
+
+  const unconfirmed = await admin.post(`/organisation/personnes/${id}/desactiver`, {})
+  t.equal(unconfirmed.statusCode, 400)
+  t.ok(fieldError(unconfirmed.body, 'desactiver-confirmer'))
+  t.equal((await admin.post(`/organisation/personnes/${id}/desactiver`, { confirm: '1' })).statusCode, 303)
+  t.equal((await lea.get('/saisines')).statusCode, 303, 'her session ended')
+
+  const other = new Visitor(app)
+  await other.login('admin@caf36.demo')
+  const ddt = (await db.query(`select id from person where email = 'referent@ddt36.demo'`)).rows[0].id
+  t.equal((await other.get(`/organisation/personnes/${ddt}`)).statusCode, 404, 'another organisation’s person is not hers')
+  t.equal((await other.post(`/organisation/personnes/${ddt}/desactiver`, { confirm: '1' })).statusCode, 404, 'nor can she act on her')
+  t.ok((await db.query('select active from person where id = $1', [ddt])).rows[0].active)
+})
+
+t.test('the mission TIC imports routing rules: one bad line refuses the file, then a good file applies', async (t) => {
+  const tic = new Visitor(app)
+  await tic.login('tic@indre.demo')
+  const page = await tic.get('/annuaire/regles')
+  t.match(page.body, /<th scope="row">Urbanisme/, 'theme names, not codes')
+  const exported = await tic.get('/annuaire/regles.csv')
+  t.equal(exported.statusCode, 200)
+  t.match(exported.headers['content-type'], /text\/csv/)
+  const before = (await db.query('select count(*)::int as n from routing_rule where active')).rows[0].n
+  const lines = exported.body.replace(/^\uFEFF/, '').trim().split(/\r?\n/)
+  const bad = [...lines, 'logement-social;commune;99999;OPAC de l’Indre;', 'theme-inconnu;departement;36;CAF de l’Indre;'].join('\n')
+  const refused = await tic.post('/annuaire/regles/import', { csv: bad })
+  t.equal(refused.statusCode, 400)
+  t.match(refused.body, new RegExp(`Ligne ${lines.length + 1} \\(colonne « territory_code »\\) : `), 'the bad line by its number and column')
+  t.match(refused.body, new RegExp(`Ligne ${lines.length + 2} \\(colonne « theme_code »\\) : `))
+  t.match(refused.body, /rien n’a été importé/)
+  t.equal((await db.query('select count(*)::int as n from routing_rule where active')).rows[0].n, before, 'nothing applied')
+  const good = [...lines, 'logement-social;commune;36005;OPAC de l’Indre;'].join('\n')
+  const ok = await tic.post('/annuaire/regles/import', { csv: good })
+  t.equal(ok.statusCode, 303)
+  t.match((await tic.get(String(ok.headers.location))).body, /Import terminé : 1 règle\(s\) créée\(s\)/)
+  t.equal((await db.query('select count(*)::int as n from routing_rule where active')).rows[0].n, before + 1)
+})
+
+t.test('the mission TIC edits the SLA policy and gives a theme its own deadline', async (t) => {
+  const tic = new Visitor(app)
+  await tic.login('tic@indre.demo')
+  const page = await tic.get('/annuaire/delais')
+  t.match(page.body, /Modifier la politique/)
+  const wrong = await tic.post('/annuaire/delais', { responseHours: 'trois', clockMode: 'business_hours', reminderHours: '100', esc0: '24' })
+  t.equal(wrong.statusCode, 400)
+  t.ok(fieldError(wrong.body, 'delai-reponse'))
+  t.ok(fieldError(wrong.body, 'escalade-1'), 'an escalation with nobody to tell')
+  const reminderAfter = await tic.post('/annuaire/delais', { responseHours: '48', clockMode: 'business_hours', reminderHours: '60' })
+  t.equal(reminderAfter.statusCode, 400)
+  t.equal(fieldError(reminderAfter.body, 'delai-relance'), 'La relance doit précéder l’échéance.')
+  const saved = await tic.post('/annuaire/delais', { responseHours: '48', clockMode: 'calendar', reminderHours: '12', esc0: '24', esc0_mission_tic: '1' })
+  t.equal(saved.statusCode, 303)
+  const after = (await tic.get(String(saved.headers.location))).body
+  t.match(after, /La politique de délai est enregistrée/)
+  t.match(after, /<dd>48 h \(heures calendaires\)<\/dd>/)
+  t.notMatch(after, /Heures d’ouverture comptées/, 'opening hours only where they count')
+  const theme = await tic.post('/annuaire/delais/theme', { themeCode: 'urbanisme', themeHours: '120' })
+  t.equal(theme.statusCode, 303)
+  t.match((await tic.get('/annuaire/delais')).body, /<th scope="row">Urbanisme et permis de construire<\/th><td>120 h<\/td><td>heures calendaires<\/td><td>oui<\/td>/)
+  const secretary = new Visitor(app)
+  await secretary.login('secretaire@ardentes.demo')
+  t.equal((await secretary.post('/annuaire/delais', { responseHours: '1', clockMode: 'calendar' })).statusCode, 403)
+})

@@ -266,6 +266,10 @@ t.test('administration in the pages: an org admin adds a person and sets an abse
   t.same(await axeViolations(tic), [], 'axe, WCAG 2.1 A and AA: the SLA policy page')
   await tic.setViewportSize({ width: 390, height: 800 })
   t.same(await axeViolations(tic), [], 'axe at 390 px: the SLA policy page')
+  await tic.goto(`${base}/journal`)
+  t.match(await tic.locator('.journal').textContent(), /Import CSV : 1 créée\(s\)/, 'the audit log shows the import')
+  t.match(await tic.locator('.journal').textContent(), /Philippe Moreau \(CAF de l’Indre\)/, 'and who added Léa Morel')
+  t.same(await axeViolations(tic), [], 'axe at 390 px: the audit log')
 })
 
 t.test('the Content-Security-Policy refused nothing on the way', async (t) => {

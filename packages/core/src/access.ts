@@ -101,6 +101,8 @@ export const ACCESS = {
   'fiche.bundle': { who: { org_admin: 'own_organisation', network_admin: 'tenant' }, refusal: 'Seuls la mission TIC et les administrateurs d’un organisme importent ou exportent des fiches.', outOfReach: 'forbidden' },
   /** What the base answers and where it is missing. */
   'knowledge.stats': { who: MISSION_TIC, refusal: TIC_PAGE },
+  /** The audit log of the directory and the SLA policy (who, when, before → after). */
+  'audit.read': { who: MISSION_TIC, refusal: TIC_PAGE },
   /** An org admin's page of her organisation's people. */
   'organisation.people': { who: { org_admin: 'own_organisation' }, refusal: 'Cette page est réservée aux administrateurs d’organisme.' },
 } as const satisfies Record<string, Rule>

@@ -211,6 +211,22 @@ export interface OutboxTable {
 }
 
 /** A tenant's chain heads as published on a day: append-only (migration 0015). */
+/** One change to the directory or the SLA policy: append-only (migration 0040). */
+export interface AuditLogTable {
+  id: Generated<string>
+  tenant_id: string
+  at: ColumnType<Date, never, never>
+  actor_person_id: ColumnType<string | null, string | null, never>
+  entity: ColumnType<AuditEntity, AuditEntity, never>
+  entity_id: ColumnType<string | null, string | null, never>
+  action: ColumnType<AuditAction, AuditAction, never>
+  label: ColumnType<string, string, never>
+  before: ColumnType<Record<string, unknown> | null, string | null, never>
+  after: ColumnType<Record<string, unknown> | null, string | null, never>
+}
+export type AuditEntity = 'person' | 'organisation' | 'theme' | 'routing_rule' | 'coverage' | 'sla_policy'
+export type AuditAction = 'create' | 'update' | 'deactivate' | 'import'
+
 export interface ChainHeadDigestTable {
   id: Generated<string>
   tenant_id: string
@@ -302,6 +318,7 @@ export interface Database {
   referral_event: ReferralEventTable
   outbox: OutboxTable
   chain_head_digest: ChainHeadDigestTable
+  audit_log: AuditLogTable
   tenant: TenantTable
   commune: CommuneTable
   commune_former_code: CommuneFormerCodeTable

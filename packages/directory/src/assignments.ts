@@ -13,11 +13,15 @@ import { personRef } from '@relais/db/repositories/people'
 import { tenantTerritory } from '@relais/db/repositories/territory'
 import { themeByCode } from '@relais/db/repositories/themes'
 import { missing, uniquely, type DirectoryActor } from './common.ts'
+import { audit } from './audit.ts'
 
 export type { Assignment, AssignmentFilter, AssignmentTable } from '@relais/db/repositories/assignments'
 export { assignmentCursor } from '@relais/db/repositories/assignments'
 
 // Routing rules and coverage: the same use cases, the same checks, one table each (mission TIC only).
+
+/** An entry as people read it on the audit log. */
+const assignmentLabel = (a: repo.Assignment) => `${a.themeCode} — ${a.territoryKind} ${a.territoryCode} → ${a.organisationName}${a.personEmail ? ` (${a.personEmail})` : ''}`
 
 /** What makes two entries the same one: a routing rule per theme × territory, a coverage per organisation × referent × theme × territory. */
 const KEY: Record<repo.AssignmentTable, (v: repo.AssignmentValues) => string> = {
@@ -95,7 +99,9 @@ export async function createAssignment(trx: TenantTx, table: repo.AssignmentTabl
   authorizeRole(actor, 'directory.write')
   const values = await validated(trx, actor.tenantId, b)
   const [id] = await uniquely(repo.insertAssignments(trx, table, actor.tenantId, [values]))
-  return (await repo.getAssignment(trx, table, actor.tenantId, id))!
+  const row = (await repo.getAssignment(trx, table, actor.tenantId, id))!
+  await audit(trx, actor, table, 'create', assignmentLabel(row), row.id, null, row)
+  return row
 }
 
 export async function updateAssignment(trx: TenantTx, table: repo.AssignmentTable, actor: DirectoryActor, id: string, b: Partial<AssignmentFields>): Promise<repo.Assignment> {
@@ -107,14 +113,18 @@ export async function updateAssignment(trx: TenantTx, table: repo.AssignmentTabl
     territoryCode: b.territoryCode ?? current.territoryCode, organisationId: b.organisationId ?? current.organisationId,
     personId: b.personId === undefined ? current.personId : b.personId,
   })
-  return uniquely(repo.updateAssignment(trx, table, actor.tenantId, current.id, values))
+  const row = await uniquely(repo.updateAssignment(trx, table, actor.tenantId, current.id, values))
+  await audit(trx, actor, table, 'update', assignmentLabel(row), row.id, current, row)
+  return row
 }
 
 /** Retired, the history is kept. */
 export async function deactivateAssignment(trx: TenantTx, table: repo.AssignmentTable, actor: DirectoryActor, id: string): Promise<repo.Assignment> {
   const current = await found(trx, table, actor, id)
   authorizeRole(actor, 'directory.write')
-  return repo.updateAssignment(trx, table, actor.tenantId, current.id, { active: false })
+  const row = await repo.updateAssignment(trx, table, actor.tenantId, current.id, { active: false })
+  await audit(trx, actor, table, 'deactivate', assignmentLabel(row), row.id, current, row)
+  return row
 }
 
 /** The entries in force as a CSV file (`;`, UTF-8 with BOM), one line per territory × theme, and its name. */
@@ -186,5 +196,13 @@ export async function importAssignments(trx: TenantTx, table: repo.AssignmentTab
   }
   await repo.deactivateAssignments(trx, table, actor.tenantId, retired)
   const created = await uniquely(repo.insertAssignments(trx, table, actor.tenantId, lines.filter((l) => !kept.has(key(l)))))
-  return { created: created.length, unchanged: kept.size, deactivated: retired.length }
+  const result = { created: created.length, unchanged: kept.size, deactivated: retired.length }
+  // One entry per import: what was in force before and after, line by line as people read them.
+  const label = (a: repo.Assignment) => assignmentLabel(a)
+  const after = await repo.listAssignments(trx, table, actor.tenantId, { active: true }, undefined, null)
+  const retiredSet = new Set(retired)
+  const createdSet = new Set(created)
+  await audit(trx, actor, table, 'import', `Import CSV : ${result.created} créée(s), ${result.unchanged} inchangée(s), ${result.deactivated} retirée(s)`, null,
+    null, { creees: after.filter((a) => createdSet.has(a.id)).map(label), retirees: current.filter((c) => retiredSet.has(c.id)).map(label) })
+  return result
 }

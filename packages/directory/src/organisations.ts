@@ -5,6 +5,7 @@ import * as repo from '@relais/db/repositories/organisations'
 import { communeOfDepartement } from '@relais/db/repositories/territory'
 import type { Cursor } from '@relais/db/repositories/keyset'
 import { missing, throwIfInvalid, uniquely, type DirectoryActor } from './common.ts'
+import { audit } from './audit.ts'
 
 export type { Organisation, OrganisationFilter } from '@relais/db/repositories/organisations'
 
@@ -34,7 +35,9 @@ export async function createOrganisation(trx: TenantTx, actor: DirectoryActor, b
     !!b.communeInsee && !(await communeOfDepartement(trx, actor.tenantId, b.communeInsee)) && communeIssue(b.communeInsee),
     ...openingHoursIssues(b.openingHours ?? {}),
   ])
-  return uniquely(repo.insertOrganisation(trx, actor.tenantId, { ...b, name: b.name.trim(), email: b.email?.toLowerCase() ?? null }))
+  const org = await uniquely(repo.insertOrganisation(trx, actor.tenantId, { ...b, name: b.name.trim(), email: b.email?.toLowerCase() ?? null }))
+  await audit(trx, actor, 'organisation', 'create', org.name, org.id, null, org)
+  return org
 }
 
 export async function updateOrganisation(trx: TenantTx, actor: DirectoryActor, id: string, b: OrganisationChanges): Promise<repo.Organisation> {
@@ -45,14 +48,18 @@ export async function updateOrganisation(trx: TenantTx, actor: DirectoryActor, i
     !!b.communeInsee && !(await communeOfDepartement(trx, actor.tenantId, b.communeInsee)) && communeIssue(b.communeInsee),
     ...openingHoursIssues(b.openingHours ?? {}),
   ])
-  return uniquely(repo.updateOrganisation(trx, actor.tenantId, current.id, {
+  const org = await uniquely(repo.updateOrganisation(trx, actor.tenantId, current.id, {
     ...b, name: b.name?.trim(), email: b.email === undefined ? undefined : b.email?.toLowerCase() ?? null,
   }))
+  await audit(trx, actor, 'organisation', 'update', org.name, org.id, current, org)
+  return org
 }
 
 /** Suspends: nothing is deleted. */
 export async function deactivateOrganisation(trx: TenantTx, actor: DirectoryActor, id: string): Promise<repo.Organisation> {
   const current = await getOrganisation(trx, actor, id)
   authorizeRole(actor, 'directory.write')
-  return repo.updateOrganisation(trx, actor.tenantId, current.id, { status: 'suspended' })
+  const org = await repo.updateOrganisation(trx, actor.tenantId, current.id, { status: 'suspended' })
+  await audit(trx, actor, 'organisation', 'deactivate', org.name, org.id, current, org)
+  return org
 }

@@ -6,6 +6,7 @@ import * as repo from '@relais/db/repositories/people'
 import { getOrganisation } from '@relais/db/repositories/organisations'
 import type { Cursor } from '@relais/db/repositories/keyset'
 import { missing, throwIfInvalid, uniquely, type DirectoryActor } from './common.ts'
+import { audit } from './audit.ts'
 
 export type { Person, PersonFilter } from '@relais/db/repositories/people'
 
@@ -77,7 +78,9 @@ export async function createPerson(trx: TenantTx, actor: DirectoryActor, b: Pers
   authorizeRole(actor, 'people.create')
   const next = { organisationId: b.organisationId, role: b.role, backupPersonId: b.backupPersonId ?? null, absentFrom: b.absentFrom ?? null, absentUntil: b.absentUntil ?? null }
   await checkPerson(trx, actor, undefined, next, { organisation: true, backup: true })
-  return uniquely(repo.insertPerson(trx, actor.tenantId, { ...next, email: normaliseEmail(b.email), name: b.name.trim(), passwordHash: passwordHash ?? null }))
+  const person = await uniquely(repo.insertPerson(trx, actor.tenantId, { ...next, email: normaliseEmail(b.email), name: b.name.trim(), passwordHash: passwordHash ?? null }))
+  await audit(trx, actor, 'person', 'create', person.name, person.id, null, person)
+  return person
 }
 
 /** A new password or a deactivation ends the sessions opened with the old state. */
@@ -97,10 +100,13 @@ export async function updatePerson(trx: TenantTx, actor: DirectoryActor, id: str
   }
   await checkPerson(trx, actor, current, next, { organisation: next.organisationId !== current.organisationId, backup: b.backupPersonId !== undefined })
   const passwordHash = b.password === undefined ? undefined : await hashPassword(b.password)
-  return uniquely(repo.updatePerson(trx, actor.tenantId, current.id, {
+  const person = await uniquely(repo.updatePerson(trx, actor.tenantId, current.id, {
     ...next, email: b.email === undefined ? undefined : normaliseEmail(b.email), name: b.name?.trim(), passwordHash, active: b.active,
     revokeSessions: passwordHash !== undefined || (b.active === false && current.active),
   }))
+  // A new password is said, never stored here.
+  await audit(trx, actor, 'person', 'update', person.name, person.id, { ...current, password: null }, { ...person, password: passwordHash === undefined ? null : 'changé' })
+  return person
 }
 
 /** She can no longer log in and her sessions end at once. */
@@ -109,5 +115,7 @@ export async function deactivatePerson(trx: TenantTx, actor: DirectoryActor, id:
   const refusal = personRefusal(actor, current)
   if (refusal) throw forbidden(refusal)
   if (current.id === actor.personId) throw forbidden('Vous ne pouvez pas désactiver votre propre compte.')
-  return repo.updatePerson(trx, actor.tenantId, current.id, { active: false, revokeSessions: true })
+  const person = await repo.updatePerson(trx, actor.tenantId, current.id, { active: false, revokeSessions: true })
+  await audit(trx, actor, 'person', 'deactivate', person.name, person.id, current, person)
+  return person
 }

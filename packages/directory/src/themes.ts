@@ -3,6 +3,7 @@ import type { TenantTx } from '@relais/db'
 import * as repo from '@relais/db/repositories/themes'
 import type { Cursor } from '@relais/db/repositories/keyset'
 import { missing, uniquely, type DirectoryActor } from './common.ts'
+import { audit } from './audit.ts'
 
 export type { Theme } from '@relais/db/repositories/themes'
 
@@ -22,14 +23,18 @@ export async function getTheme(trx: TenantTx, actor: DirectoryActor, id: string)
 
 export async function createTheme(trx: TenantTx, actor: DirectoryActor, b: ThemeInput): Promise<repo.Theme> {
   authorizeRole(actor, 'directory.write')
-  return uniquely(repo.insertTheme(trx, actor.tenantId, { ...b, label: b.label.trim() }))
+  const theme = await uniquely(repo.insertTheme(trx, actor.tenantId, { ...b, label: b.label.trim() }))
+  await audit(trx, actor, 'theme', 'create', theme.label, theme.id, null, theme)
+  return theme
 }
 
 export async function updateTheme(trx: TenantTx, actor: DirectoryActor, id: string, b: ThemeChanges): Promise<repo.Theme> {
   const current = await repo.getTheme(trx, actor.tenantId, id)
   if (!current) throw missing.theme()
   authorizeRole(actor, 'directory.write')
-  return uniquely(repo.updateTheme(trx, actor.tenantId, current.id, { ...b, label: b.label?.trim() }))
+  const theme = await uniquely(repo.updateTheme(trx, actor.tenantId, current.id, { ...b, label: b.label?.trim() }))
+  await audit(trx, actor, 'theme', 'update', theme.label, theme.id, current, theme)
+  return theme
 }
 
 /** No longer offered; nothing is deleted. */
@@ -37,5 +42,7 @@ export async function deactivateTheme(trx: TenantTx, actor: DirectoryActor, id: 
   const current = await repo.getTheme(trx, actor.tenantId, id)
   if (!current) throw missing.theme()
   authorizeRole(actor, 'directory.write')
-  return repo.updateTheme(trx, actor.tenantId, current.id, { active: false })
+  const theme = await repo.updateTheme(trx, actor.tenantId, current.id, { active: false })
+  await audit(trx, actor, 'theme', 'deactivate', theme.label, theme.id, current, theme)
+  return theme
 }

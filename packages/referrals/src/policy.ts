@@ -1,3 +1,4 @@
+import { recordChange } from '@relais/db/repositories/audit'
 import { DEFAULT_SLA_POLICY, assertValidSlaPolicy, fromMinuteRanges, invalidFields, notFound, slaPolicyChangeIssues, toMinuteRanges, type ClockMode, type SlaPolicy, type SlaPolicyChange, type OpeningHours, type EscalationTarget, type WeeklyHours } from '@relais/core'
 import type { TenantTx } from '@relais/db'
 import { hasOwnPolicy, policyInputs, savePolicy, type PolicyRow, type ThemePolicyRow } from '@relais/db/repositories/sla-policy'
@@ -77,13 +78,24 @@ export async function slaPolicyOf(trx: TenantTx, tenantId: string, themeCode: st
 }
 
 /** Changes the tenant's (themeCode null) or a theme's policy: checked field by field, then as a whole, then saved. */
-export async function changeSlaPolicy(trx: TenantTx, tenantId: string, themeCode: string | null, change: SlaPolicyChange, now: Date): Promise<SlaPolicyView> {
+export async function changeSlaPolicy(trx: TenantTx, tenantId: string, themeCode: string | null, change: SlaPolicyChange, now: Date, actor?: { personId: string }): Promise<SlaPolicyView> {
   const theme = themeCode === null ? null : await policyTheme(trx, tenantId, themeCode)
   const issues = slaPolicyChangeIssues(change)
   if (issues.length) throw invalidFields(issues)
   const openingHours = change.openingHours ? toMinuteRanges(change.openingHours) : DEFAULT_SLA_POLICY.openingHours
   const input = { ...change, openingHours }
   assertValidSlaPolicy({ ...await loadPolicy(trx, tenantId, theme?.id ?? null), ...input })
+  const before = await slaPolicyOf(trx, tenantId, themeCode)
   await saveSlaPolicy(trx, tenantId, theme?.id ?? null, input, now)
-  return slaPolicyOf(trx, tenantId, themeCode)
+  const after = await slaPolicyOf(trx, tenantId, themeCode)
+  // On the audit log: only what changed, both sides.
+  const keys = (['responseMinutes', 'clockMode', 'reminderBeforeMinutes', 'escalations', 'openingHours'] as const).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
+  if (keys.length) {
+    await recordChange(trx, tenantId, {
+      actorPersonId: actor?.personId ?? null, entity: 'sla_policy', entityId: themeCode, action: 'update',
+      label: themeCode ? `Délai du thème ${themeCode}` : 'Politique de délai du département',
+      before: Object.fromEntries(keys.map((k) => [k, before[k]])), after: Object.fromEntries(keys.map((k) => [k, after[k]])),
+    })
+  }
+  return after
 }

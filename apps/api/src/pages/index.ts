@@ -19,6 +19,7 @@ import { referralPages } from './referrals.ts'
 import { adminPages } from './admin.ts'
 import { orgAdminPages } from './org-admin.ts'
 import { networkAdminPages } from './network-admin.ts'
+import { journalPages } from './journal.ts'
 import { livePages } from './live.ts'
 import { fichePages } from './fiches.ts'
 
@@ -83,6 +84,7 @@ const NAV: [href: string, action: Action, label: (role: PersonRole) => string][]
   ['/annuaire/organisations', 'directory.browse', () => 'Annuaire'],
   ['/organisation/personnes', 'organisation.people', () => 'Personnes de l’organisme'],
   ['/fiches', 'fiche.read', () => 'Base de connaissance'],
+  ['/journal', 'audit.read', () => 'Journal des modifications'],
 ]
 
 export async function pagesPlugin(app: FastifyInstance) {
@@ -155,6 +157,7 @@ export async function pagesPlugin(app: FastifyInstance) {
   await app.register(adminPages)
   await app.register(orgAdminPages)
   await app.register(networkAdminPages)
+  await app.register(journalPages)
   await app.register(livePages)
   await app.register(fichePages)
 

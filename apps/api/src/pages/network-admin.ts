@@ -120,7 +120,7 @@ export async function networkAdminPages(app: FastifyInstance) {
     if (Object.keys(errors).length) return renderSla(request, reply, { failed, errors, values, status: 400 })
     try {
       const c = await change()
-      await app.tx(request, (trx) => changeSlaPolicy(trx, request.principal!.tenantId, themeCode, c, app.clock()))
+      await app.tx(request, (trx) => changeSlaPolicy(trx, request.principal!.tenantId, themeCode, c, app.clock(), request.principal!))
     } catch (err) {
       if (err instanceof DomainError && httpError(err).status < 500) {
         const fields = fieldErrors(err.details)

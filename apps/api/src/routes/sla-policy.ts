@@ -22,9 +22,9 @@ export async function slaPolicyRoutes(fastify: FastifyInstance) {
   app.get('/sla-policy', { config: { access: 'sla_policy.read' }, schema: { tags: ['délais'], summary: 'La politique de délai du département', security: [{ bearer: [] }], response: { 200: PolicyResponse, ...errorResponses } } },
     async (request) => app.tx(request, (trx) => slaPolicyOf(trx, tenant(request), null)))
   app.put('/sla-policy', { config: { access: 'sla_policy.write' }, schema: { tags: ['délais'], summary: 'Modifier la politique de délai du département', security: [{ bearer: [] }], body: PolicyBody, response: { 200: PolicyResponse, ...errorResponses } } },
-    async (request) => app.tx(request, (trx) => changeSlaPolicy(trx, tenant(request), null, request.body, app.clock())))
+    async (request) => app.tx(request, (trx) => changeSlaPolicy(trx, tenant(request), null, request.body, app.clock(), request.principal!)))
   app.get('/sla-policy/themes/:code', { config: { access: 'sla_policy.read' }, schema: { tags: ['délais'], summary: 'La politique de délai d’un thème', security: [{ bearer: [] }], params: Type.Object({ code: Type.String({ maxLength: 50 }) }), response: { 200: PolicyResponse, ...errorResponses } } },
     async (request) => app.tx(request, (trx) => slaPolicyOf(trx, tenant(request), request.params.code)))
   app.put('/sla-policy/themes/:code', { config: { access: 'sla_policy.write' }, schema: { tags: ['délais'], summary: 'Modifier la politique de délai d’un thème', security: [{ bearer: [] }], params: Type.Object({ code: Type.String({ maxLength: 50 }) }), body: PolicyBody, response: { 200: PolicyResponse, ...errorResponses } } },
-    async (request) => app.tx(request, (trx) => changeSlaPolicy(trx, tenant(request), request.params.code, request.body, app.clock())))
+    async (request) => app.tx(request, (trx) => changeSlaPolicy(trx, tenant(request), request.params.code, request.body, app.clock(), request.principal!)))
 }

@@ -1,16 +1,12 @@
-// Pages of the mission TIC (the network at a glance, the triage queue, the directory, the SLA policy) and of an
-// organisation's admin (its people, their absences and backups). Read pages over the directory's queries.
+// Read pages of the mission TIC (the network at a glance, the triage queue, failed mails, organisations, people,
+// themes). The pages that change things are in network-admin.ts, org-admin.ts and journal.ts.
 import type { FastifyInstance } from 'fastify'
-import {
-  CLOCK_MODE_LABELS, ESCALATION_TARGET_LABELS, ORGANISATION_KIND_LABELS, ORGANISATION_STATUS_LABELS, ROLE_LABELS,
-  TERRITORY_KIND_LABELS, describeOpeningHours, fromMinuteRanges, isUuid,
-} from '@relais/core'
+import { ORGANISATION_KIND_LABELS, ORGANISATION_STATUS_LABELS, ROLE_LABELS, isUuid } from '@relais/core'
 import type { OrganisationKind, Role } from '@relais/db'
-import { listAssignments } from '@relais/directory/assignments'
 import { listOrganisations } from '@relais/directory/organisations'
 import { listPeople } from '@relais/directory/people'
 import { listThemes } from '@relais/directory/themes'
-import { listMails, listReferrals, loadPolicy, networkGlance, resendMail } from '@relais/referrals'
+import { listMails, listReferrals, networkGlance, resendMail } from '@relais/referrals'
 import { knowledgeFigures, type Principal as KnowledgePrincipal } from '@relais/knowledge'
 import { LIST_PAGE_SIZE, deadline, duration, shortDate, statusLabel } from './format.ts'
 

@@ -19,13 +19,13 @@ const FIELD_LABELS: Record<string, string> = {
 }
 
 /** A value as people read it: dates in French, durations in hours, roles by name, lists one after the other. */
-function readable(key: string, v: unknown): string {
+function readable(key: string, v: unknown, timeZone: string): string {
   if (v === null || v === undefined || v === '') return '—'
   if (typeof v === 'boolean') return v ? 'oui' : 'non'
   if (key === 'role') return labelOf(ROLE_LABELS, String(v))
   if (key === 'clockMode') return labelOf(CLOCK_MODE_LABELS, String(v))
   if (/Minutes$/.test(key) && typeof v === 'number') return duration(v)
-  if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v)) return longDate(v)
+  if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v)) return longDate(v, timeZone)
   if (key === 'escalations' && Array.isArray(v)) {
     return v.length ? (v as { afterDueMinutes: number; notify: EscalationTarget[] }[]).map((e) => `après ${duration(e.afterDueMinutes)} : ${e.notify.map((n) => ESCALATION_TARGET_LABELS[n] ?? n).join(', ')}`).join(' ; ') : 'aucune'
   }
@@ -43,9 +43,9 @@ export async function journalPages(app: FastifyInstance) {
     const items = data.rows.map((r) => {
       const keys = [...new Set([...Object.keys(r.before ?? {}), ...Object.keys(r.after ?? {})])]
       return {
-        at: longDate(r.at), iso: r.at.toISOString(), who: r.actorName ? `${r.actorName} (${r.actorOrganisation})` : 'Relais',
+        at: longDate(r.at, data.me.timeZone), iso: r.at.toISOString(), who: r.actorName ? `${r.actorName} (${r.actorOrganisation})` : 'Relais',
         what: `${ENTITY_LABELS[r.entity]} — ${ACTION_LABELS[r.action] ?? r.action}`, label: r.label,
-        changes: keys.map((k) => ({ field: FIELD_LABELS[k] ?? k, before: r.before ? readable(k, r.before[k]) : '', after: r.after ? readable(k, r.after[k]) : '', hasBefore: !!r.before, hasAfter: !!r.after })),
+        changes: keys.map((k) => ({ field: FIELD_LABELS[k] ?? k, before: r.before ? readable(k, r.before[k], data.me.timeZone) : '', after: r.after ? readable(k, r.after[k], data.me.timeZone) : '', hasBefore: !!r.before, hasAfter: !!r.after })),
       }
     })
     return kit.render(reply, 'journal.hbs', {

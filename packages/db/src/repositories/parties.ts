@@ -1,5 +1,6 @@
 // The directory as a referral's use cases read it: who to notify, where an appointment may take place,
 // who may receive a transfer, and the choices of the filing form. Writes to the directory live elsewhere.
+import { sql } from 'kysely'
 import type { TenantTx } from '../index.ts'
 
 export interface Contact { id: string; email: string; active: boolean; email_bounced_at: Date | null }
@@ -65,18 +66,18 @@ export async function activeMember(trx: TenantTx, tenantId: string, personId: st
 }
 
 export async function activeThemes(trx: TenantTx, tenantId: string): Promise<{ code: string; label: string }[]> {
-  return trx.selectFrom('theme').select(['code', 'label']).where('tenant_id', '=', tenantId).where('active', '=', true).orderBy('label').execute()
+  return trx.selectFrom('theme').select(['code', 'label']).where('tenant_id', '=', tenantId).where('active', '=', true).orderBy(sql`label collate fr_icu`).execute()
 }
 
 /** The communes of the tenant's département as they are today (no merged ones), by name. */
 export async function communesOfTenant(trx: TenantTx, tenantId: string): Promise<{ insee: string; name: string }[]> {
   return trx.selectFrom('commune').innerJoin('tenant', 'tenant.code', 'commune.departement').select(['commune.insee', 'commune.name'])
-    .where('tenant.id', '=', tenantId).where('commune.status', '=', 'current').orderBy('commune.name').execute()
+    .where('tenant.id', '=', tenantId).where('commune.status', '=', 'current').orderBy(sql`commune.name collate fr_icu`).execute()
 }
 
 /** Every organisation but the mairies, by name: transfer targets, appointment places, names on the timeline. */
 export async function nonMairieOrganisations(trx: TenantTx, tenantId: string) {
-  return trx.selectFrom('organisation').select(['id', 'name', 'kind', 'status']).where('tenant_id', '=', tenantId).where('kind', '<>', 'mairie').orderBy('name').execute()
+  return trx.selectFrom('organisation').select(['id', 'name', 'kind', 'status']).where('tenant_id', '=', tenantId).where('kind', '<>', 'mairie').orderBy(sql`name collate fr_icu`).execute()
 }
 
 export async function organisationCommune(trx: TenantTx, tenantId: string, organisationId: string): Promise<string | null> {

@@ -132,9 +132,7 @@ export async function benchKnowledge(config: Config, opts: { generate?: boolean 
         from f join g using (id)`,
       [tenant, cols.org, cols.title, cols.body, cols.kind, cols.codes, cols.theme, cols.themeCode, cols.id])
     }
-    // As autovacuum would after a bulk load: statistics, and the GIN indexes' pending lists merged (a search otherwise
-    // reads hundreds of pending pages one by one: seen at 378 and 399 pages after 50,000 inserts).
-    for (const table of ['fiche', 'fiche_theme', 'fiche_word']) await owner.query(`vacuum analyze ${table}`)
+    await owner.query('analyze fiche; analyze fiche_theme; analyze fiche_word')
     const count = Number((await owner.query(`select count(*) from fiche where tenant_id = $1 and status = 'published'`, [tenant])).rows[0].count)
     const ids = (await owner.query(`select id from fiche where tenant_id = $1 order by random() limit 500`, [tenant])).rows.map((r) => r.id as string)
     const share = async (word: string) => Number((await owner.query(`select count(*) from fiche where tenant_id = $1 and status = 'published' and search @@ to_tsquery('relais_french', $2)`, [tenant, word])).rows[0].count)

@@ -12,6 +12,7 @@ import { errorsPlugin } from './plugins/errors.ts'
 import { infraPlugin } from './plugins/infra.ts'
 import { authPlugin } from './plugins/auth.ts'
 import { livePlugin } from './plugins/live.ts'
+import { operationsPlugin } from './plugins/operations.ts'
 import { healthRoutes } from './routes/health.ts'
 import { authRoutes } from './routes/auth.ts'
 import { meRoutes } from './routes/me.ts'
@@ -104,6 +105,7 @@ export async function buildApp(config: Config, opts: { logger?: FastifyServerOpt
   })
   await app.register(infraPlugin, { config, clock: opts.clock })
   await app.register(authPlugin)
+  await operationsPlugin(app)
   await app.register(livePlugin, { recheckMs: opts.liveRecheckMs })
   await app.register(fastifySwagger, {
     openapi: {

@@ -1,8 +1,9 @@
 import { Queue, Worker, type ConnectionOptions } from 'bullmq'
+import { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { createKysely, createPool, type DB } from '@relais/db'
-import { timelineKeyring, type Config } from '@relais/config'
-import { deliverOutbox, publishChainHeads, relayOutbox, runRecomputes, runSlaStepJob, sweepSla, useTimelineKeys } from '@relais/referrals'
+import { QUEUE_NAMES, redisConnectionOptions, timelineKeyring, type Config } from '@relais/config'
+import { deliverOutbox, publishChainHeads, relayOutbox, runRecomputes, runSlaStepJob, sweepSla, useTimelineKeys, workerCountersKey, type WorkerCounter } from '@relais/referrals'
 import { createMailTransport } from '@relais/mail/transport'
 import { remindStaleFiches } from '@relais/knowledge/review'
 
@@ -30,17 +31,7 @@ export interface WorkerOptions {
   log: Logger
 }
 
-export const MAIL_QUEUE = 'mail'
-export const SLA_QUEUE = 'sla'
-
-function redisConnection(url: string): ConnectionOptions {
-  const u = new URL(url)
-  return {
-    host: u.hostname, port: Number(u.port || 6379), username: u.username || undefined, password: u.password || undefined,
-    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0, tls: u.protocol === 'rediss:' ? {} : undefined,
-    maxRetriesPerRequest: null,
-  }
-}
+export const [MAIL_QUEUE, SLA_QUEUE] = QUEUE_NAMES
 
 /** Starts the outbox relay, the mail processor and the SLA sweep in this process. */
 export async function startWorker(config: Config, opts: WorkerOptions) {
@@ -52,7 +43,7 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
   const db: DB = createKysely(pool)
   // Workers keep ioredis' offline queue: without it, a restarted Redis made BullMQ's fetch loop spin on
   // rejected commands and starve the process (seen in the fault run). Producers fail fast instead.
-  const connection = redisConnection(config.REDIS_URL)
+  const connection: ConnectionOptions = redisConnectionOptions(config.REDIS_URL)
   const producer: ConnectionOptions = { ...connection, enableOfflineQueue: false }
   const prefix = config.REDIS_PREFIX
   const mailQueue = new Queue(MAIL_QUEUE, { connection: producer, prefix })
@@ -62,6 +53,14 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
   const transport = createMailTransport(config.SMTP_URL ?? 'smtp://127.0.0.1:1025', config.MAIL_FROM)
   const claimSeconds = opts.claimSeconds ?? 30
 
+  // Operators' counters (/metrics), shared by every worker process; lost increments during a Redis outage are
+  // acceptable, a worker waiting on them is not: no offline queue, errors ignored.
+  const counters = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 })
+  counters.on('error', () => undefined)
+  const countersKey = workerCountersKey(prefix)
+  const count = (event: WorkerCounter, n = 1) => { if (n > 0) counters.hincrby(countersKey, event, n).catch(() => undefined) }
+  const OUTCOME_COUNTERS: Record<string, WorkerCounter> = { sent: 'mails_sent', failed: 'mails_failed', retry: 'mails_retried', cancelled: 'mails_cancelled' }
+
   const autorun = opts.processJobs ?? true
   /** What this process did, for operators (logged at close) and the scale-out test. */
   const stats = { mailsSent: 0, slaSteps: 0, relayed: 0, ficheReminders: 0 }
@@ -69,6 +68,7 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
     const { outboxId, tenantId } = job.data as { outboxId: string; tenantId: string }
     const outcome = await deliverOutbox(db, { outboxId, tenantId, now: clock, claimSeconds, transport, publicUrl: config.PUBLIC_URL, log, retryHours: config.MAIL_RETRY_HOURS })
     if (outcome === 'sent') stats.mailsSent++
+    if (OUTCOME_COUNTERS[outcome]) count(OUTCOME_COUNTERS[outcome])
     return outcome
   }, { connection, prefix, autorun, concurrency: opts.concurrency ?? 8, lockDuration: opts.lockDurationMs ?? 30_000, stalledInterval: opts.lockDurationMs ?? 30_000 })
   mailWorker.on('error', (err) => log.warn({ err: err.message }, 'mail worker error'))
@@ -76,7 +76,7 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
   const slaWorker = new Worker(SLA_QUEUE, async (job) => {
     const { referralId, tenantId, step } = job.data as { referralId: string; tenantId: string; step: string }
     const done = await runSlaStepJob(db, { tenantId, referralId, step }, clock())
-    if (done) stats.slaSteps++
+    if (done) { stats.slaSteps++; count('sla_steps') }
     return done
   }, { connection, prefix, autorun, concurrency: 4 })
   slaWorker.on('error', (err) => log.warn({ err: err.message }, 'sla worker error'))
@@ -111,6 +111,7 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
       }).catch(() => undefined)
     })
     stats.slaSteps += done
+    count('sla_steps', done)
     return done
   }
 
@@ -165,6 +166,7 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
       await Promise.allSettled([mailWorker.close(), slaWorker.close()])
       await Promise.allSettled([mailQueue.close(), slaQueue.close()])
       transport.close()
+      counters.disconnect()
       await pool.end()
     },
   }

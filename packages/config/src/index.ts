@@ -34,6 +34,8 @@ const ConfigSchema = Type.Object({
   TRUST_PROXY: Type.String({ pattern: '^(|[0-9]{1,2}|[0-9A-Za-z.:/]+(, *[0-9A-Za-z.:/]+)*)$', default: '' }),
   /** The API's documentation (/api/docs) to anyone: unset, public outside production and for logged-in people in production. */
   API_DOCS_PUBLIC: Type.Optional(Type.Boolean()),
+  /** Operators' bearer token for /metrics and the queues' board (/operations/files); unset, neither exists. */
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, maxLength: 200, pattern: '^[A-Za-z0-9._~+/=-]+$' })),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
 })
 
@@ -133,5 +135,18 @@ export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
       process.exit(1)
     }
     throw err
+  }
+}
+
+/** The installation's BullMQ queues: mails to send, SLA steps to run. */
+export const QUEUE_NAMES = ['mail', 'sla'] as const
+
+/** ioredis options for BullMQ from REDIS_URL (BullMQ wants options, not a URL). */
+export function redisConnectionOptions(url: string) {
+  const u = new URL(url)
+  return {
+    host: u.hostname, port: Number(u.port || 6379), username: u.username || undefined, password: u.password || undefined,
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0, tls: u.protocol === 'rediss:' ? {} : undefined,
+    maxRetriesPerRequest: null,
   }
 }

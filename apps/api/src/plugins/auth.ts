@@ -51,7 +51,8 @@ export const REFRESH_COOKIE = 'relais_refresh'
 /** The cookie that carries the short-lived access JWT for the pages (the API takes it as a Bearer header). */
 export const ACCESS_COOKIE = 'relais_session'
 /** Routes that plugins add (the API's documentation, static files): they cannot declare their access themselves. */
-const THIRD_PARTY_PREFIXES = ['/api/docs', '/static/']
+// The queues' board (bull-board) declares its own routes; the operations plugin guards them with METRICS_TOKEN.
+const THIRD_PARTY_PREFIXES = ['/api/docs', '/static/', '/operations/files']
 const API_DOCS = '/api/docs'
 
 export interface Tokens { accessToken: string; expiresIn: number; tokenType: 'Bearer' }

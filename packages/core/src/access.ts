@@ -95,6 +95,8 @@ export const ACCESS = {
    */
   'fiche.read': { who: EVERYONE_IN_TENANT },
   'fiche.write': { who: { referent: 'own_organisation', org_admin: 'own_organisation', network_admin: 'tenant' }, refusal: 'Seuls les référents et les administrateurs de l’organisme qui rédige la fiche, et la mission TIC, peuvent la modifier.', outOfReach: 'forbidden' },
+  /** A fiche drafted from an answer: by the side that holds (and answered) the referral; others do not see it. */
+  'fiche.from_answer': { who: HOLDER_SIDE, refusal: 'Seul l’organisme qui détient la saisine peut faire une fiche de sa réponse.', outOfReach: 'not_found' },
   /** « Cette fiche répond à la question »: the secretary who would have filed records it, for her mairie. */
   'deflection.record': { who: { secretary: 'own_mairie' }, refusal: 'Seul le secrétariat d’une mairie enregistre une question résolue par une fiche.' },
   /** Import and export of fiches as a bundle: the mission TIC for any organisation, an org admin for her own. */

@@ -1,6 +1,6 @@
 // A referent turns an answer into a fiche draft: the question and the answer, without the citizen's name, email and
 // phone; the draft warns its writers to check it for other personal details before publishing.
-import { authorizeRole, conflict, notFound } from '@relais/core'
+import { authorize, conflict, notFound } from '@relais/core'
 import { FROM_ANSWER_WARNING, redactCitizen, titleFromQuestion } from '@relais/core/knowledge'
 import type { TenantTx } from '@relais/db'
 import { getReferral } from '@relais/referrals/queries'
@@ -14,7 +14,7 @@ export interface DraftFromAnswer { fiche: FicheView; removed: number; warning: s
 /** The referral must be visible to the writer (404 otherwise); `answerSeq` picks one answer, the latest by default. */
 export async function draftFicheFromAnswer(trx: TenantTx, p: Principal, referralId: string, opts: { answerSeq?: number }, now: Date): Promise<DraftFromAnswer> {
   const r = await getReferral(trx, p, referralId)
-  authorizeRole(p, 'fiche.write')
+  authorize(p, 'fiche.from_answer', { mairieOrganisationId: r.mairie.id, holderOrganisationId: r.holder.organisation.id })
   const answer = opts.answerSeq === undefined ? r.answers.at(-1) : r.answers.find((a) => a.seq === opts.answerSeq)
   if (!answer) {
     if (opts.answerSeq !== undefined) throw notFound('Cette réponse')

@@ -176,7 +176,7 @@ export async function fichePages(app: FastifyInstance) {
   }
 
   // « Faire une fiche de cette réponse », from the referral page: a draft without the citizen's details, then its form.
-  app.post<{ Params: { id: string }; Body: Record<string, unknown> }>('/saisines/:id/fiche', { config: { access: 'fiche.write', afterLookup: true }, preHandler: app.csrfProtection }, async (request, reply) => {
+  app.post<{ Params: { id: string }; Body: Record<string, unknown> }>('/saisines/:id/fiche', { config: { access: 'fiche.from_answer', afterLookup: true }, preHandler: app.csrfProtection }, async (request, reply) => {
     if (!isUuid(request.params.id)) return kit.notFound(request, reply)
     const raw = typeof request.body?.answerSeq === 'string' ? Number(request.body.answerSeq) : undefined
     const answerSeq = raw !== undefined && Number.isInteger(raw) && raw >= 1 && raw <= 1_000_000 ? raw : undefined

@@ -88,7 +88,7 @@ export async function ficheRoutes(fastify: FastifyInstance) {
   }, async (request) => app.tx(request, (trx) => ficheVersion(trx, request.principal!, request.params.id, request.params.version)))
 
   app.post('/referrals/:id/fiche-draft', {
-    config: { access: 'fiche.write', afterLookup: true },
+    config: { access: 'fiche.from_answer', afterLookup: true },
     schema: { tags, security, summary: 'Faire d’une réponse un brouillon de fiche : sans le nom, le courriel ni le téléphone de l’usager, avec un avertissement à relire', params: IdParams, body: DraftFromAnswerBody, response: { 201: DraftFromAnswer, ...errorResponses } },
   }, async (request, reply) => {
     const draft = await app.tx(request, (trx) => draftFicheFromAnswer(trx, request.principal!, request.params.id, { answerSeq: request.body?.answerSeq }, app.clock()))

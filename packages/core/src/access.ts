@@ -74,6 +74,8 @@ export const ACCESS = {
   'referral.transfer': { who: { ...HOLDER_SIDE, system: 'tenant' }, outOfReach: 'not_found' },
   /** Another person of the holding organisation takes it over: its admins decide (and the mission TIC). */
   'referral.reassign': { who: { org_admin: 'holder', network_admin: 'tenant' }, refusal: 'Seuls les administrateurs de l’organisme qui détient la saisine peuvent la réaffecter.', outOfReach: 'not_found' },
+  /** The complement never came: the holder's side closes it « sans suite ». */
+  'referral.close_no_reply': { who: HOLDER_SIDE, outOfReach: 'not_found' },
   'referral.provide_info': { who: MAIRIE_SIDE, outOfReach: 'not_found' },
   'referral.close': { who: MAIRIE_SIDE, outOfReach: 'not_found' },
   'referral.reopen': { who: MAIRIE_SIDE, outOfReach: 'not_found' },

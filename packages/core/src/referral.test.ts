@@ -40,31 +40,31 @@ const ILLEGAL = '409 illegal_transition'
 const EXPECTED: Record<ReferralStatus, Record<ReferralAction, string>> = {
   submitted: {
     assign: 'assigned', answer: ILLEGAL, request_info: ILLEGAL, provide_info: ILLEGAL, propose_appointment: ILLEGAL,
-    transfer: 'assigned', reassign: ILLEGAL, close: ILLEGAL, reopen: ILLEGAL, cancel: 'cancelled',
+    transfer: 'assigned', reassign: ILLEGAL, close: ILLEGAL, close_no_reply: ILLEGAL, reopen: ILLEGAL, cancel: 'cancelled',
   },
   assigned: {
     assign: ILLEGAL, answer: 'answered', request_info: 'awaiting_info', provide_info: ILLEGAL, propose_appointment: 'appointment_proposed',
-    transfer: 'assigned', reassign: 'assigned', close: ILLEGAL, reopen: ILLEGAL, cancel: 'cancelled',
+    transfer: 'assigned', reassign: 'assigned', close: ILLEGAL, close_no_reply: ILLEGAL, reopen: ILLEGAL, cancel: 'cancelled',
   },
   awaiting_info: {
     assign: ILLEGAL, answer: 'answered', request_info: ILLEGAL, provide_info: 'assigned', propose_appointment: 'appointment_proposed',
-    transfer: 'awaiting_info', reassign: 'awaiting_info', close: ILLEGAL, reopen: ILLEGAL, cancel: 'cancelled',
+    transfer: 'awaiting_info', reassign: 'awaiting_info', close: ILLEGAL, close_no_reply: 'closed', reopen: ILLEGAL, cancel: 'cancelled',
   },
   answered: {
     assign: ILLEGAL, answer: 'answered', request_info: ILLEGAL, provide_info: ILLEGAL, propose_appointment: 'appointment_proposed',
-    transfer: ILLEGAL, reassign: ILLEGAL, close: 'closed', reopen: ILLEGAL, cancel: 'cancelled',
+    transfer: ILLEGAL, reassign: ILLEGAL, close: 'closed', close_no_reply: ILLEGAL, reopen: ILLEGAL, cancel: 'cancelled',
   },
   appointment_proposed: {
     assign: ILLEGAL, answer: 'answered', request_info: ILLEGAL, provide_info: ILLEGAL, propose_appointment: 'appointment_proposed',
-    transfer: ILLEGAL, reassign: ILLEGAL, close: 'closed', reopen: ILLEGAL, cancel: 'cancelled',
+    transfer: ILLEGAL, reassign: ILLEGAL, close: 'closed', close_no_reply: ILLEGAL, reopen: ILLEGAL, cancel: 'cancelled',
   },
   closed: {
     assign: ILLEGAL, answer: ILLEGAL, request_info: ILLEGAL, provide_info: ILLEGAL, propose_appointment: ILLEGAL,
-    transfer: ILLEGAL, reassign: ILLEGAL, close: ILLEGAL, reopen: 'assigned', cancel: ILLEGAL,
+    transfer: ILLEGAL, reassign: ILLEGAL, close: ILLEGAL, close_no_reply: ILLEGAL, reopen: 'assigned', cancel: ILLEGAL,
   },
   cancelled: {
     assign: ILLEGAL, answer: ILLEGAL, request_info: ILLEGAL, provide_info: ILLEGAL, propose_appointment: ILLEGAL,
-    transfer: ILLEGAL, reassign: ILLEGAL, close: ILLEGAL, reopen: ILLEGAL, cancel: ILLEGAL,
+    transfer: ILLEGAL, reassign: ILLEGAL, close: ILLEGAL, close_no_reply: ILLEGAL, reopen: ILLEGAL, cancel: ILLEGAL,
   },
 }
 
@@ -78,12 +78,13 @@ const MAY: Record<ReferralAction, ActorRole[]> = {
   reassign: ['org_admin', 'network_admin'],
   provide_info: ['secretary', 'network_admin'],
   close: ['secretary', 'network_admin'],
+  close_no_reply: ['referent', 'org_admin', 'network_admin'],
   reopen: ['secretary', 'network_admin'],
   cancel: ['secretary', 'network_admin'],
 }
 
 t.test('every (status, action) pair, by every role allowed to act', async (t) => {
-  t.same(REFERRAL_STATUSES.length * REFERRAL_ACTIONS.length, 70)
+  t.same(REFERRAL_STATUSES.length * REFERRAL_ACTIONS.length, 77)
   for (const status of REFERRAL_STATUSES) {
     for (const action of REFERRAL_ACTIONS) {
       for (const role of MAY[action]) {
@@ -160,7 +161,7 @@ t.test('allowed actions, for pages', async (t) => {
   t.same(allowedActions('closed', 'secretary'), ['reopen'])
   t.same(allowedActions('cancelled', 'network_admin'), [])
   t.same(allowedActions('submitted', 'network_admin'), ['assign', 'transfer', 'cancel'])
-  t.same(allowedActions('awaiting_info', 'referent'), ['answer', 'propose_appointment', 'transfer'])
+  t.same(allowedActions('awaiting_info', 'referent'), ['answer', 'propose_appointment', 'transfer', 'close_no_reply'])
   t.same(allowedActions('assigned', 'org_admin'), ['answer', 'request_info', 'propose_appointment', 'transfer', 'reassign'])
   t.ok(isUnfinished('awaiting_info'))
   t.notOk(isUnfinished('closed'))

@@ -16,11 +16,11 @@ import { referralActionSubjects, type Subject } from './access.ts'
 import type { Pause } from './sla.ts'
 
 export type ReferralStatus = 'submitted' | 'assigned' | 'awaiting_info' | 'answered' | 'appointment_proposed' | 'closed' | 'cancelled'
-export type ReferralAction = 'assign' | 'answer' | 'request_info' | 'provide_info' | 'propose_appointment' | 'transfer' | 'reassign' | 'close' | 'reopen' | 'cancel'
+export type ReferralAction = 'assign' | 'answer' | 'request_info' | 'provide_info' | 'propose_appointment' | 'transfer' | 'reassign' | 'close' | 'close_no_reply' | 'reopen' | 'cancel'
 export type ActorRole = Subject
 
 export const REFERRAL_STATUSES: readonly ReferralStatus[] = ['submitted', 'assigned', 'awaiting_info', 'answered', 'appointment_proposed', 'closed', 'cancelled']
-export const REFERRAL_ACTIONS: readonly ReferralAction[] = ['assign', 'answer', 'request_info', 'provide_info', 'propose_appointment', 'transfer', 'reassign', 'close', 'reopen', 'cancel']
+export const REFERRAL_ACTIONS: readonly ReferralAction[] = ['assign', 'answer', 'request_info', 'provide_info', 'propose_appointment', 'transfer', 'reassign', 'close', 'close_no_reply', 'reopen', 'cancel']
 /**
  * The holder still owes an answer: the SLA clock may run (it pauses while awaiting_info), reminders and
  * escalations may fire, and the referral counts in its holder's load.
@@ -54,6 +54,7 @@ export const ACTION_LABELS: Record<ReferralAction, string> = {
   transfer: 'transférer',
   reassign: 'réaffecter',
   close: 'clôturer',
+  close_no_reply: 'clôturer sans suite',
   reopen: 'rouvrir',
   cancel: 'annuler',
 }
@@ -76,6 +77,8 @@ const TRANSITIONS: Record<ReferralAction, Partial<Record<ReferralStatus, Referra
   // Within the holding organisation: the status stays, only the person changes.
   reassign: { assigned: 'assigned', awaiting_info: 'awaiting_info' },
   close: { answered: 'closed', appointment_proposed: 'closed' },
+  // The complement never came: the holder closes it, once the policy's second delay has passed (checked by the service).
+  close_no_reply: { awaiting_info: 'closed' },
   reopen: { closed: 'assigned' },
   cancel: { submitted: 'cancelled', assigned: 'cancelled', awaiting_info: 'cancelled', answered: 'cancelled', appointment_proposed: 'cancelled' },
 }

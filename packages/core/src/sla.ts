@@ -25,6 +25,10 @@ export interface SlaPolicy {
   /** level i + 1 fires afterDueMinutes counted minutes after the deadline; listed in ascending order */
   escalations: { afterDueMinutes: number; notify: EscalationTarget[] }[]
   openingHours: OpeningHours
+  /** Awaiting information: the mairie is reminded this many working days after the request… */
+  infoReminderDays: number
+  /** …and after this many the holder is told and may close the referral « sans suite ». */
+  infoCloseDays: number
   timeZone: string /* 'Europe/Paris' */
   departement: string /* '36', '57'… for holidays */
 }
@@ -46,6 +50,8 @@ export const DEFAULT_SLA_POLICY: Omit<SlaPolicy, 'departement'> = deepFreeze({
     { afterDueMinutes: 1440, notify: ['mission_tic'] },
   ],
   openingHours: { 1: OFFICE_DAY, 2: OFFICE_DAY, 3: OFFICE_DAY, 4: OFFICE_DAY, 5: OFFICE_DAY },
+  infoReminderDays: 5,
+  infoCloseDays: 10,
   timeZone: 'Europe/Paris',
 })
 
@@ -375,6 +381,10 @@ export function slaPolicyProblems(policy: SlaPolicy): string[] {
       }
     })
   }
+  const days = (v: unknown, min: number, max: number) => Number.isInteger(v) && (v as number) >= min && (v as number) <= max
+  if (!days(policy.infoReminderDays, 1, 60)) problems.push('La relance de la mairie pendant une demande de complément doit venir entre 1 et 60 jours ouvrés après la demande.')
+  if (!days(policy.infoCloseDays, 2, 120)) problems.push('La clôture sans suite doit devenir possible entre 2 et 120 jours ouvrés après la demande.')
+  else if (policy.infoCloseDays <= policy.infoReminderDays) problems.push('La clôture sans suite doit venir après la relance de la mairie.')
   if (typeof policy.timeZone !== 'string' || !isValidTimeZone(policy.timeZone)) problems.push('Le fuseau horaire est inconnu.')
   if (typeof policy.departement !== 'string' || !/^(\d{2,3}|2[AB])$/.test(policy.departement)) problems.push('Le code du département est invalide.')
   const hours = policy.openingHours ?? {}
@@ -408,6 +418,23 @@ export interface SlaPolicyChange {
   reminderBeforeMinutes: number
   escalations: { afterDueMinutes: number; notify: EscalationTarget[] }[]
   openingHours?: WeeklyHours
+  /** Working days after a request for information: reminder to the mairie (default 5), then « sans suite » possible (default 10). */
+  infoReminderDays?: number
+  infoCloseDays?: number
+}
+
+/**
+ * The steps of an information pause, from the request: the mairie's reminder, then the holder told that it may be
+ * closed « sans suite ». Counted in working days (Mon–Fri, public holidays excepted) whatever the clock mode; each
+ * mail goes out during opening hours.
+ */
+export function infoPauseSteps(requestedAt: Date, policy: SlaPolicy): { name: 'info-reminder' | 'info-stale'; at: Date; sendAt: Date }[] {
+  const working: SlaPolicy = { ...policy, clockMode: 'working_days' }
+  const step = (name: 'info-reminder' | 'info-stale', days: number) => {
+    const at = addCountedMinutes(requestedAt, days * 1440, working, [])!
+    return { name, at, sendAt: nextSendingInstant(at, policy) }
+  }
+  return [step('info-reminder', policy.infoReminderDays), step('info-stale', policy.infoCloseDays)]
 }
 
 /** Business hours so thin that the deadline lies years away: computing it walks day by day and would hold the process. */
@@ -420,6 +447,9 @@ export function slaPolicyChangeIssues(change: SlaPolicyChange): { path: string; 
   change.escalations.forEach((e, i) => {
     if (i > 0 && e.afterDueMinutes <= change.escalations[i - 1].afterDueMinutes) issues.push({ path: `escalations.${i}.afterDueMinutes`, message: 'Les niveaux d’escalade doivent se suivre dans le temps.' })
   })
+  if (change.infoReminderDays !== undefined && change.infoCloseDays !== undefined && change.infoCloseDays <= change.infoReminderDays) {
+    issues.push({ path: 'infoCloseDays', message: 'La clôture sans suite doit venir après la relance de la mairie.' })
+  }
   issues.push(...openingHoursIssues(change.openingHours ?? {}))
   if (change.clockMode === 'business_hours' && change.openingHours && !issues.length) {
     const weekly = weeklyMinutes(change.openingHours)

@@ -124,6 +124,8 @@ export interface SlaPolicyTable {
   reminder_before_minutes: number
   escalations: ColumnType<unknown, string, string>
   opening_hours: ColumnType<unknown, string | null, string | null> | null
+  info_reminder_days: Generated<number>
+  info_close_days: Generated<number>
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>
 }
 

@@ -69,6 +69,11 @@ const fixtures: { [K in MailKind]: MailData[K] } = {
     reviewBy: '2026-05-24',
     organisation: 'CAF de l’Indre',
   },
+  info_reminder: {
+    ...base, request: 'Merci de préciser le numéro d’allocataire.', requestedBy: caf, requestedAt: '2026-05-18T08:00:00Z', closableAt: due, citizenName: 'Jeanne Durand',
+  },
+  info_stale: { ...base, requestedAt: '2026-05-11T08:00:00Z', mairie: 'Mairie d’Ardentes' },
+  closed_no_reply: { ...base, closedBy: caf, requestedAt: '2026-05-11T08:00:00Z', note: 'Sans numéro d’allocataire, rien à faire.' },
 }
 
 /** What a person must find in each mail: [subject, text and HTML] fragments. */
@@ -119,6 +124,18 @@ const expected: Record<MailKind, { subject: string[]; body: string[] }> = {
   fiche_review: {
     subject: ['Fiche à relire', 'Chèque énergie', '24/05/2026'],
     body: ['Bonjour Claire Martin,', 'CAF de l’Indre', '24/05/2026', 'nouvelle date de relecture', 'https://relais.indre.example/fiches/f1c4e'],
+  },
+  info_reminder: {
+    subject: ['Complément toujours attendu', '36-2026-000042'],
+    body: ['Bonjour Nathalie Roux,', 'lundi 18 mai 2026 à 10 h 00', 'Merci de préciser le numéro d’allocataire.', 'clôturer la saisine sans suite à partir du lundi 25 mai 2026 à 09 h 00', link],
+  },
+  info_stale: {
+    subject: ['Complément non reçu', 'clôture sans suite possible', '36-2026-000042'],
+    body: ['lundi 11 mai 2026', 'Mairie d’Ardentes', 'Clôturer sans suite', link],
+  },
+  closed_no_reply: {
+    subject: ['Saisine clôturée sans suite', '36-2026-000042'],
+    body: ['Nathalie Roux (CAF de l’Indre) a clôturé sans suite', 'lundi 11 mai 2026', 'Sans numéro d’allocataire, rien à faire.', 'rouvrir la saisine dans les 30 jours', link],
   },
 }
 

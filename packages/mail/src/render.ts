@@ -19,9 +19,12 @@ export type MailKind =
   | 'delivery_failed'
   | 'chain_heads'
   | 'fiche_review'
+  | 'info_reminder'
+  | 'info_stale'
+  | 'closed_no_reply'
 
 export const MAIL_KINDS: readonly MailKind[] = [
-  'referral_new', 'reminder', 'escalation', 'info_requested', 'answer_received', 'transferred', 'appointment_proposed', 'info_provided', 'cancelled', 'delivery_failed', 'chain_heads', 'fiche_review',
+  'referral_new', 'reminder', 'escalation', 'info_requested', 'answer_received', 'transferred', 'appointment_proposed', 'info_provided', 'cancelled', 'delivery_failed', 'chain_heads', 'fiche_review', 'info_reminder', 'info_stale', 'closed_no_reply',
 ]
 
 export const REFERRAL_OCCASIONS = ['new', 'triage', 'reopened', 'rerouted', 'reassigned'] as const
@@ -248,6 +251,32 @@ export const FicheReviewData = Type.Object({
   organisation: Text(300),
 })
 
+/** To the mairie: the complement asked for is still missing. */
+export const InfoReminderData = Type.Object({
+  ...ReferralFields,
+  request: Text(),
+  requestedBy: Person,
+  requestedAt: Instant,
+  /** From when the holder may close it « sans suite ». */
+  closableAt: Instant,
+  citizenName: Type.Optional(Text(200)),
+})
+
+/** To the holder: the complement never came; it may be closed « sans suite ». */
+export const InfoStaleData = Type.Object({
+  ...ReferralFields,
+  requestedAt: Instant,
+  mairie: Text(300),
+})
+
+/** To the mairie: the holder closed it « sans suite » for want of the complement. */
+export const ClosedNoReplyData = Type.Object({
+  ...ReferralFields,
+  closedBy: Person,
+  requestedAt: Instant,
+  note: Type.Optional(Text()),
+})
+
 export const MAIL_DATA_SCHEMAS = {
   referral_new: ReferralNewData,
   reminder: ReminderData,
@@ -261,6 +290,9 @@ export const MAIL_DATA_SCHEMAS = {
   delivery_failed: DeliveryFailedData,
   chain_heads: ChainHeadsData,
   fiche_review: FicheReviewData,
+  info_reminder: InfoReminderData,
+  info_stale: InfoStaleData,
+  closed_no_reply: ClosedNoReplyData,
 } as const satisfies Record<MailKind, TSchema>
 
 /** The data each kind takes, for callers that want the compiler to check it. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
-import { clockMayRun, slaPromise } from '@relais/core'
+import { clockMayRun, infoPauseSteps, slaPromise } from '@relais/core'
+import { loadPolicy } from './policy.ts'
 import { crossTenant, withTenant, type DB, type TenantTx } from '@relais/db'
 import * as outbox from '@relais/db/repositories/outbox'
 import { lockReferral, referralForMail, updateReferral } from '@relais/db/repositories/referrals'
@@ -8,7 +9,6 @@ import { eventWithActor, hasEventAfter, hasEventBefore } from '@relais/db/reposi
 import { flagBounced, organisationName, personName, tenantTimeZone } from '@relais/db/repositories/parties'
 import { MailRenderError, renderMail, type MailKind, type MailTransport } from '@relais/mail'
 import { appendEvent, SYSTEM } from './timeline.ts'
-import { loadPolicy } from './policy.ts'
 import { enqueueMail } from './outbox.ts'
 import { backupOf, holderRecipients, networkAdmins } from './recipients.ts'
 
@@ -75,6 +75,17 @@ async function mailData(trx: TenantTx, row: OutboxRow, publicUrl: string): Promi
       const e = await event(Number(payload.eventSeq))
       return { ...base, reason: String(e.data.body), cancelledBy: e.person, citizenName: r.citizen_name }
     }
+    case 'info_reminder': case 'info_stale': case 'closed_no_reply': {
+      const request = await event('info_requested')
+      if (row.kind === 'info_stale') return { ...base, requestedAt: request.at, mairie: r.mairie_name }
+      if (row.kind === 'closed_no_reply') {
+        const e = await event(Number(payload.eventSeq))
+        return { ...base, closedBy: e.person, requestedAt: request.at, note: e.data.body ? String(e.data.body) : undefined }
+      }
+      const policy = await loadPolicy(trx, tenantId, r.theme_id)
+      const closable = infoPauseSteps(request.at, policy).find((s) => s.name === 'info-stale')!.at
+      return { ...base, request: String(request.data.body), requestedBy: request.person, requestedAt: request.at, closableAt: closable, citizenName: r.citizen_name }
+    }
     default:
       throw new MailRenderError(row.kind, ['unknown kind'])
   }
@@ -131,6 +142,10 @@ const HOLDER_TURN = new Set(['submitted', 'assigned'])
  * closed or put on hold, or moved to another holder, after the step that queued it.
  */
 async function staleStep(trx: TenantTx, row: OutboxRow): Promise<string | null> {
+  if ((row.kind === 'info_reminder' || row.kind === 'info_stale') && row.referral_id) {
+    const r = await referralForMail(trx, row.tenant_id, row.referral_id)
+    return r.status === 'awaiting_info' ? null : 'Sans objet : le complément est arrivé (ou la saisine a changé de statut) avant l’envoi.'
+  }
   if ((row.kind !== 'reminder' && row.kind !== 'escalation') || !row.referral_id) return null
   const r = await referralForMail(trx, row.tenant_id, row.referral_id)
   if (r.sla_met_at || !HOLDER_TURN.has(r.status)) return `Sans objet : la saisine est passée au statut ${r.status} avant l’envoi.`

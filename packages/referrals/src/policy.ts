@@ -16,6 +16,8 @@ function policyFromRow(row: PolicyRow | undefined, base: SlaPolicy): SlaPolicy {
     reminderBeforeMinutes: row.reminder_before_minutes,
     escalations: row.escalations as { afterDueMinutes: number; notify: EscalationTarget[] }[],
     openingHours: (row.opening_hours as OpeningHours | null) ?? base.openingHours,
+    infoReminderDays: row.info_reminder_days ?? base.infoReminderDays,
+    infoCloseDays: row.info_close_days ?? base.infoCloseDays,
   }
 }
 
@@ -52,6 +54,7 @@ export async function policyTheme(trx: TenantTx, tenantId: string, code: string)
 export interface PolicyInput {
   responseMinutes: number; clockMode: ClockMode; reminderBeforeMinutes: number
   escalations: { afterDueMinutes: number; notify: EscalationTarget[] }[]; openingHours: OpeningHours
+  infoReminderDays?: number; infoCloseDays?: number
 }
 
 /**
@@ -73,7 +76,7 @@ export async function slaPolicyOf(trx: TenantTx, tenantId: string, themeCode: st
   const { policy: p, inherited } = await policyView(trx, tenantId, theme?.id ?? null)
   return {
     responseMinutes: p.responseMinutes, clockMode: p.clockMode, reminderBeforeMinutes: p.reminderBeforeMinutes, escalations: p.escalations,
-    openingHours: fromMinuteRanges(p.openingHours), themeCode: theme?.code ?? null, inherited,
+    openingHours: fromMinuteRanges(p.openingHours), infoReminderDays: p.infoReminderDays, infoCloseDays: p.infoCloseDays, themeCode: theme?.code ?? null, inherited,
   }
 }
 

@@ -1,4 +1,4 @@
-import { clockMayRun, nextSendingInstant, slaSchedule, type Pause, type SlaPolicy } from '@relais/core'
+import { clockMayRun, infoPauseSteps, nextSendingInstant, slaSchedule, type Pause, type SlaPolicy } from '@relais/core'
 import type { TenantTx } from '@relais/db'
 import { scheduleFacts, updateReferral } from '@relais/db/repositories/referrals'
 import { clockEvents } from '@relais/db/repositories/timeline'
@@ -39,15 +39,33 @@ export function plannedSteps(clockStartedAt: Date, policy: SlaPolicy, pauses: Pa
   return { dueAt: s.dueAt, steps }
 }
 
+/** Kinds of the events recording an information-pause step, by step name. */
+export const INFO_STEP_EVENTS = { 'info-reminder': 'info_reminder_sent', 'info-stale': 'info_stale_notified' } as const
+
+/**
+ * While awaiting information: the pause's steps counted from the latest request, those not done yet.
+ * Empty in any other status.
+ */
+export function pendingInfoSteps(status: string, events: TimelineEvent[], policy: SlaPolicy) {
+  if (status !== 'awaiting_info') return []
+  const request = [...events].reverse().find((e) => e.kind === 'info_requested')
+  if (!request) return []
+  const done = new Set(events.filter((e) => e.at >= request.at && (e.kind === 'info_reminder_sent' || e.kind === 'info_stale_notified')).map((e) => e.kind))
+  return infoPauseSteps(request.at, policy).filter((s) => !done.has(INFO_STEP_EVENTS[s.name]))
+}
+
 export interface ScheduleFacts { status: string; clock_started_at: Date; sla_met_at: Date | null }
 
-/** Pure: the deadline and the next step of a referral from its timeline and policy (due_at undefined: kept, the SLA is met). */
+/**
+ * Pure: the deadline and the next step of a referral from its timeline and policy (due_at undefined: kept, the SLA
+ * is met). While awaiting information the next step is the pause's (reminder to the mairie, then « sans suite »).
+ */
 export function scheduleOf(r: ScheduleFacts, events: TimelineEvent[], policy: SlaPolicy): { due_at: Date | null | undefined; next_step: string | null; next_step_at: Date | null } {
   const pauses = pausesFrom(events, r.clock_started_at)
   const { dueAt, steps } = plannedSteps(r.clock_started_at, policy, pauses)
   const done = new Set(events.filter((e) => e.at >= r.clock_started_at && (e.kind === 'reminder_sent' || e.kind === 'escalated')).map((e) => String(e.data.step)))
   const running = clockMayRun(r.status as never) && r.status !== 'awaiting_info' && !r.sla_met_at
-  const next = running ? steps.find((s) => !done.has(s.name)) : undefined
+  const next = running ? steps.find((s) => !done.has(s.name)) : pendingInfoSteps(r.status, events, policy)[0]
   return { due_at: r.sla_met_at ? undefined : dueAt, next_step: next?.name ?? null, next_step_at: next?.sendAt ?? null }
 }
 

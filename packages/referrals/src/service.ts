@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { authorizeRole, badRequest, filingFieldIssues, canSeeReferral, invalidFields, countedMinutes, formatReference, nextStatus, notFound, route, type ReferralAction, type RoutingDecision } from '@relais/core'
+import { authorizeRole, badRequest, conflict, infoPauseSteps, filingFieldIssues, canSeeReferral, invalidFields, countedMinutes, formatReference, nextStatus, notFound, route, type ReferralAction, type RoutingDecision } from '@relais/core'
 import type { Role, ReferralTable, TenantTx } from '@relais/db'
 import type { Updateable } from 'kysely'
 import * as referrals from '@relais/db/repositories/referrals'
@@ -227,6 +227,20 @@ export async function act(trx: TenantTx, p: Principal, referralId: string, actio
       await append('closed', actor, now, {})
       update.closed_at = now
       break
+    case 'close_no_reply': {
+      // Only once the policy's second delay has passed since the latest request (the holder was told then).
+      const events = await clockEvents(trx, r.tenant_id, r.id)
+      const request = [...events].reverse().find((e) => e.kind === 'info_requested')
+      const told = request && events.some((e) => e.kind === 'info_stale_notified' && e.at >= request.at)
+      if (!told) {
+        const closable = request ? infoPauseSteps(request.at, await loadPolicy(trx, r.tenant_id, r.theme_id))[1].at : null
+        throw conflict('too_early', `La mairie a encore le temps d’apporter le complément : la clôture sans suite sera possible ${closable ? `à partir du ${closable.toLocaleDateString('fr-FR', { timeZone: 'Europe/Paris', day: 'numeric', month: 'long', year: 'numeric' })}` : 'plus tard'}.`, { closableAt: closable?.toISOString() ?? null })
+      }
+      const ev = await appendEvent(trx, r.tenant_id, r.id, 'closed', actor, now, { withoutFollowUp: true, body: input.body?.trim() || null })
+      update.closed_at = now
+      await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'closed_no_reply', recipients: await secretary(), payload: { eventSeq: ev.seq }, now })
+      break
+    }
     case 'reopen': {
       const reopened = await append('reopened', actor, now, { body: input.body?.trim() || null })
       // A reopened referral is a new question for its holder: a new clock cycle starts.

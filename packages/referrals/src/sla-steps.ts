@@ -3,9 +3,9 @@ import { claimDueSlaSteps, dueSlaSteps, lockReferral, updateReferral, type DueSt
 import { clockEvents } from '@relais/db/repositories/timeline'
 import { appendEvent, SYSTEM } from './timeline.ts'
 import { enqueueMail } from './outbox.ts'
-import { backupOf, holderRecipients, networkAdmins, orgAdmins, uniqueRecipients, type Recipient } from './recipients.ts'
+import { backupOf, holderRecipients, networkAdmins, orgAdmins, personRecipient, uniqueRecipients, type Recipient } from './recipients.ts'
 import { loadPolicy } from './policy.ts'
-import { pausesFrom, plannedSteps, refreshSchedule } from './schedule.ts'
+import { pausesFrom, pendingInfoSteps, plannedSteps, refreshSchedule, INFO_STEP_EVENTS } from './schedule.ts'
 
 /**
  * Performs a referral's due reminder or escalation. Compare-and-set under the row lock: whoever comes
@@ -19,6 +19,24 @@ async function runSlaStep(trx: TenantTx, tenantId: string, referralId: string, e
   if (r.next_step !== expectedStep || !r.next_step_at || r.next_step_at > now) return false
   const events = await clockEvents(trx, tenantId, r.id)
   const policy = await loadPolicy(trx, tenantId, r.theme_id)
+  if (expectedStep.startsWith('info-')) {
+    // The information pause: the mairie is reminded, then the holder told it may close « sans suite ».
+    const info = pendingInfoSteps(r.status, events, policy)
+    const step = info.find((s) => s.name === expectedStep)
+    if (!step || step.sendAt > now) {
+      await refreshSchedule(trx, tenantId, r.id)
+      return false
+    }
+    const ev = await appendEvent(trx, r.tenant_id, r.id, INFO_STEP_EVENTS[step.name], SYSTEM, now, { step: step.name })
+    if (step.name === 'info-reminder') {
+      await enqueueMail(trx, { tenantId, referralId: r.id, kind: 'info_reminder', recipients: await personRecipient(trx, tenantId, r.filed_by_person_id), payload: { eventSeq: ev.seq }, now })
+    } else {
+      await enqueueMail(trx, { tenantId, referralId: r.id, kind: 'info_stale', recipients: await holderRecipients(trx, tenantId, r.holder_organisation_id, r.holder_person_id), payload: { eventSeq: ev.seq }, now })
+    }
+    const next = info.find((s) => s.name !== step.name)
+    await updateReferral(trx, tenantId, r.id, { next_step: next?.name ?? null, next_step_at: next?.sendAt ?? null })
+    return true
+  }
   const { dueAt, steps } = plannedSteps(r.clock_started_at, policy, pausesFrom(events, r.clock_started_at))
   const step = steps.find((s) => s.name === expectedStep)
   if (!step) {

@@ -49,6 +49,8 @@ const EVENT_LABELS: Record<string, string> = {
   appointment_proposed: 'Rendez-vous proposé',
   transferred: 'Transférée',
   closed: 'Clôturée',
+  info_reminder_sent: 'Mairie relancée pour le complément',
+  info_stale_notified: 'Complément toujours absent : clôture sans suite possible',
   reopened: 'Rouverte',
   cancelled: 'Annulée',
   sla_met: 'Délai',
@@ -66,6 +68,7 @@ export function timelineEntry(e: { kind: string; at: string; data: Record<string
     // The reason says how: which rule, which fallback (a colleague, an admin), who reassigned it.
     case 'assigned': detail = `à ${names.get(String(d.organisationId)) ?? 'un organisme'}${d.mode === 'triage' ? ' (file de tri)' : ''}${d.reason ? ` — ${String(d.reason)}` : ''}`; break
     case 'transferred': detail = `vers ${names.get(String(d.toOrganisationId)) ?? 'un autre organisme'} — motif : ${String(d.reason ?? '')}`; break
+    case 'closed': detail = d.withoutFollowUp ? `sans suite, faute de complément${d.body ? ` — ${String(d.body)}` : ''}` : ''; break
     case 'answered': case 'info_requested': case 'info_provided': case 'reopened': case 'cancelled': detail = d.body ? String(d.body) : ''; break
     case 'appointment_proposed': detail = `${String(d.placeName ?? '')}, ${longDate(String(d.at), timeZone)}${d.body ? ` — ${String(d.body)}` : ''}`; break
     case 'sla_met': {

@@ -102,6 +102,7 @@ export async function networkAdminPages(app: FastifyInstance) {
       done: q.fait === 'politique' ? 'La politique de délai est enregistrée ; les échéances des saisines en cours sont recalculées.' : q.fait === 'theme' ? 'Le délai du thème est enregistré.' : undefined,
       policy: {
         response: duration(b.responseMinutes), clock: CLOCK_MODE_LABELS[b.clockMode], reminder: b.reminderBeforeMinutes ? duration(b.reminderBeforeMinutes) : 'aucune',
+        infoReminderDays: b.infoReminderDays, infoCloseDays: b.infoCloseDays,
         escalations: b.escalations.map((e, i) => ({ level: i + 1, after: duration(e.afterDueMinutes), notify: e.notify.map((n) => ESCALATION_TARGET_LABELS[n]).join(', ') })),
         // Opening hours only count in business hours: shown there only.
         hours: b.clockMode === 'business_hours' ? describeOpeningHours(b.openingHours) : null,

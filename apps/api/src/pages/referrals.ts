@@ -15,7 +15,7 @@ import { ficheSuggestions } from './fiches.ts'
 /** Button and heading of each action, as the issue names them. */
 export const ACTION_BUTTONS: Record<ReferralAction, string> = {
   answer: 'Répondre', request_info: 'Demander un complément', provide_info: 'Apporter un complément', close: 'Clôturer', reopen: 'Rouvrir',
-  cancel: 'Annuler la saisine', transfer: 'Transférer', reassign: 'Réaffecter', propose_appointment: 'Proposer un rendez-vous', assign: 'Affecter',
+  cancel: 'Annuler la saisine', transfer: 'Transférer', reassign: 'Réaffecter', close_no_reply: 'Clôturer sans suite', propose_appointment: 'Proposer un rendez-vous', assign: 'Affecter',
 }
 
 const DONE: Record<string, string> = {
@@ -28,6 +28,7 @@ const DONE: Record<string, string> = {
   cancel: 'La saisine est annulée.',
   transfer: 'La saisine a été transférée.',
   reassign: 'La saisine a été réaffectée : la personne choisie est prévenue par courriel.',
+  close_no_reply: 'La saisine est clôturée sans suite ; la mairie en est informée.',
   propose_appointment: 'Le rendez-vous a été proposé à la mairie.',
   assign: 'La saisine a été affectée.',
 }
@@ -77,6 +78,7 @@ const ACTION_FIELDS: Record<ReferralAction, Record<string, { id: string; label: 
   request_info: { body: { id: 'info-body', label: 'Ce qu’il vous manque' } },
   provide_info: { body: { id: 'complement-body', label: 'Le complément' } },
   transfer: { organisationId: { id: 'transfert-organisme', label: 'Vers l’organisme' }, reason: { id: 'transfert-motif', label: 'Motif' } },
+  close_no_reply: { body: { id: 'sans-suite-body', label: 'Message à la mairie' } },
   reassign: { personId: { id: 'reaffecter-personne', label: 'À une autre personne de l’organisme' }, reason: { id: 'reaffecter-motif', label: 'Motif' } },
   assign: { organisationId: { id: 'affecter-organisme', label: 'Organisme' } },
   close: {},
@@ -86,7 +88,7 @@ const ACTION_FIELDS: Record<ReferralAction, Record<string, { id: string; label: 
 
 const FAILED_TITLES: Record<ReferralAction, string> = {
   answer: 'La réponse n’a pas été envoyée', propose_appointment: 'Le rendez-vous n’a pas été proposé', request_info: 'La demande n’a pas été envoyée',
-  provide_info: 'Le complément n’a pas été transmis', transfer: 'La saisine n’a pas été transférée', reassign: 'La saisine n’a pas été réaffectée', assign: 'La saisine n’a pas été affectée',
+  provide_info: 'Le complément n’a pas été transmis', transfer: 'La saisine n’a pas été transférée', close_no_reply: 'La saisine n’a pas été clôturée', reassign: 'La saisine n’a pas été réaffectée', assign: 'La saisine n’a pas été affectée',
   close: 'La saisine n’a pas été close', reopen: 'La saisine n’a pas été rouverte', cancel: 'La saisine n’a pas été annulée',
 }
 
@@ -238,7 +240,10 @@ export async function referralPages(app: FastifyInstance) {
     const names = new Map(orgs.map((o) => [o.id, o.name]))
     names.set(r.mairie.id, r.mairie.name)
     const allowed = allowedActions(r.status as ReferralStatus, p.role)
-    const can = Object.fromEntries(allowed.map((a) => [a, true]))
+    const can: Record<string, boolean> = Object.fromEntries(allowed.map((a) => [a, true]))
+    // « Clôturer sans suite » appears once the holder was told the complement is overdue (the policy's second delay).
+    const lastRequest = [...r.timeline].reverse().find((e) => e.kind === 'info_requested')
+    if (can.close_no_reply && !(lastRequest && r.timeline.some((e) => e.kind === 'info_stale_notified' && e.seq > lastRequest.seq))) delete can.close_no_reply
     const q = request.query as Record<string, string | undefined>
     // After an answer the same form corrects it: say so on the button.
     const answered = r.answers.length > 0

@@ -11,6 +11,8 @@ const PolicyBody = Type.Object({
   reminderBeforeMinutes: Minutes,
   escalations: Type.Array(Type.Object({ afterDueMinutes: Minutes, notify: Type.Array(Type.Union([Type.Literal('org_admins'), Type.Literal('backup'), Type.Literal('mission_tic')]), { minItems: 1, maxItems: 3 }) }, { additionalProperties: false }), { maxItems: 5 }),
   openingHours: Type.Optional(OpeningHours),
+  infoReminderDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 60, description: 'Jours ouvrés après une demande de complément avant la relance de la mairie (5 par défaut)' })),
+  infoCloseDays: Type.Optional(Type.Integer({ minimum: 2, maximum: 120, description: 'Jours ouvrés après la demande au-delà desquels le référent est prévenu et peut clôturer sans suite (10 par défaut)' })),
 }, { additionalProperties: false })
 const PolicyResponse = Type.Intersect([PolicyBody, Type.Object({ themeCode: Type.Union([Type.String(), Type.Null()]), inherited: Type.Boolean() })])
 

@@ -47,6 +47,7 @@ export const ACTIONS: { path: string; action: ReferralAction; summary: string; b
   { path: 'request-info', action: 'request_info', summary: 'Demander un complément (l’horloge s’arrête)', body: Body(true) },
   { path: 'provide-info', action: 'provide_info', summary: 'Apporter un complément (l’horloge repart)', body: Body(true) },
   { path: 'close', action: 'close', summary: 'Clôturer la saisine', body: Body(false) },
+  { path: 'close-no-reply', action: 'close_no_reply', summary: 'Clôturer sans suite faute de complément (après le second délai de la politique)', body: Body(false) },
   { path: 'reopen', action: 'reopen', summary: 'Rouvrir dans les 30 jours', body: Body(false) },
   { path: 'cancel', action: 'cancel', summary: 'Annuler la saisine (motif obligatoire ; l’organisme qui la traite est prévenu)', body: Body(true) },
   {

@@ -6,6 +6,8 @@ import type { ClockModeColumn, Database } from '../schema.ts'
 export interface PolicyRow {
   response_minutes: number; clock_mode: ClockModeColumn; reminder_before_minutes: number
   escalations: unknown; opening_hours: unknown
+  /** Absent from the routing snapshot, which does not need them. */
+  info_reminder_days?: number; info_close_days?: number
 }
 export type ThemePolicyRow = PolicyRow & { theme_id: string | null }
 
@@ -19,7 +21,7 @@ export interface PolicyInputs {
 export async function policyInputs(trx: TenantTx, tenantId: string, themeId: string | null): Promise<PolicyInputs> {
   const { rows } = await sql<PolicyInputs>`
     select (select json_build_object('code', code, 'time_zone', time_zone) from tenant where id = ${tenantId}) as tenant,
-      (select coalesce(json_agg(s), '[]') from (select theme_id, response_minutes, clock_mode, reminder_before_minutes, escalations, opening_hours
+      (select coalesce(json_agg(s), '[]') from (select theme_id, response_minutes, clock_mode, reminder_before_minutes, escalations, opening_hours, info_reminder_days, info_close_days
          from sla_policy where tenant_id = ${tenantId} and (theme_id is null or theme_id = ${themeId}::uuid)) s) as policies,
       (select json_build_object('id', id, 'sla_response_minutes', sla_response_minutes) from theme where tenant_id = ${tenantId} and id = ${themeId}::uuid) as theme`.execute(trx)
   return rows[0]
@@ -35,12 +37,15 @@ export async function hasOwnPolicy(trx: TenantTx, tenantId: string, themeId: str
 export interface PolicyValues {
   responseMinutes: number; clockMode: ClockModeColumn; reminderBeforeMinutes: number
   escalations: unknown; openingHours: unknown; updatedAt: Date
+  infoReminderDays?: number; infoCloseDays?: number
 }
 
 export async function savePolicy(trx: TenantTx, tenantId: string, themeId: string | null, v: PolicyValues): Promise<void> {
   const values = {
     response_minutes: v.responseMinutes, clock_mode: v.clockMode, reminder_before_minutes: v.reminderBeforeMinutes,
     escalations: JSON.stringify(v.escalations), opening_hours: JSON.stringify(v.openingHours), updated_at: v.updatedAt,
+    ...(v.infoReminderDays !== undefined ? { info_reminder_days: v.infoReminderDays } : {}),
+    ...(v.infoCloseDays !== undefined ? { info_close_days: v.infoCloseDays } : {}),
   }
   const existing = await trx.selectFrom('sla_policy').select('id').where('tenant_id', '=', tenantId).where(forTheme(themeId)).executeTakeFirst()
   if (existing) await trx.updateTable('sla_policy').set(values).where('tenant_id', '=', tenantId).where('id', '=', existing.id).execute()

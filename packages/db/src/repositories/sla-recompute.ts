@@ -41,7 +41,7 @@ export async function clockEventsOf(trx: TenantTx, tenantId: string, ids: string
   if (!ids.length) return []
   return trx.selectFrom('referral_event').select(['referral_id', 'kind', 'at', 'data'])
     .where('tenant_id', '=', tenantId).where(sql<boolean>`referral_id = any(${ids}::uuid[])`)
-    .where('kind', 'in', ['info_requested', 'info_provided', 'answered', 'appointment_proposed', 'cancelled', 'reminder_sent', 'escalated'])
+    .where('kind', 'in', ['info_requested', 'info_provided', 'answered', 'appointment_proposed', 'cancelled', 'reminder_sent', 'escalated', 'info_reminder_sent', 'info_stale_notified'])
     .orderBy('referral_id').orderBy('seq').execute()
 }
 
@@ -49,7 +49,7 @@ export async function clockEventsOf(trx: TenantTx, tenantId: string, ids: string
 export async function policyInputsOfThemes(trx: TenantTx, tenantId: string, themeIds: string[]): Promise<Omit<PolicyInputs, 'theme'> & { themes: { id: string; sla_response_minutes: number | null }[] }> {
   const { rows } = await sql<{ tenant: PolicyInputs['tenant']; policies: ThemePolicyRow[]; themes: { id: string; sla_response_minutes: number | null }[] }>`
     select (select json_build_object('code', code, 'time_zone', time_zone) from tenant where id = ${tenantId}) as tenant,
-      (select coalesce(json_agg(s), '[]') from (select theme_id, response_minutes, clock_mode, reminder_before_minutes, escalations, opening_hours
+      (select coalesce(json_agg(s), '[]') from (select theme_id, response_minutes, clock_mode, reminder_before_minutes, escalations, opening_hours, info_reminder_days, info_close_days
          from sla_policy where tenant_id = ${tenantId}) s) as policies,
       (select coalesce(json_agg(t), '[]') from (select id, sla_response_minutes from theme where tenant_id = ${tenantId} and id = any(${themeIds}::uuid[])) t) as themes`.execute(trx)
   return rows[0]

@@ -127,7 +127,7 @@ const expected: Record<MailKind, { subject: string[]; body: string[] }> = {
   },
   info_reminder: {
     subject: ['Complément toujours attendu', '36-2026-000042'],
-    body: ['Bonjour Nathalie Roux,', 'lundi 18 mai 2026 à 10 h 00', 'Merci de préciser le numéro d’allocataire.', 'clôturer la saisine sans suite à partir du lundi 25 mai 2026 à 09 h 00', link],
+    body: ['Bonjour Nathalie Roux,', 'lundi 18 mai 2026 à 10 h 00', 'Merci de préciser le numéro d’allocataire.', 'clôturer la saisine sans suite à partir du lundi 25 mai 2026 à 9 h 00', link],
   },
   info_stale: {
     subject: ['Complément non reçu', 'clôture sans suite possible', '36-2026-000042'],

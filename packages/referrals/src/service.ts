@@ -233,8 +233,9 @@ export async function act(trx: TenantTx, p: Principal, referralId: string, actio
       const request = [...events].reverse().find((e) => e.kind === 'info_requested')
       const told = request && events.some((e) => e.kind === 'info_stale_notified' && e.at >= request.at)
       if (!told) {
-        const closable = request ? infoPauseSteps(request.at, await loadPolicy(trx, r.tenant_id, r.theme_id))[1].at : null
-        throw conflict('too_early', `La mairie a encore le temps d’apporter le complément : la clôture sans suite sera possible ${closable ? `à partir du ${closable.toLocaleDateString('fr-FR', { timeZone: 'Europe/Paris', day: 'numeric', month: 'long', year: 'numeric' })}` : 'plus tard'}.`, { closableAt: closable?.toISOString() ?? null })
+        const policy = await loadPolicy(trx, r.tenant_id, r.theme_id)
+        const closable = request ? infoPauseSteps(request.at, policy)[1].at : null
+        throw conflict('too_early', `La mairie a encore le temps d’apporter le complément : la clôture sans suite sera possible ${closable ? `à partir du ${closable.toLocaleDateString('fr-FR', { timeZone: policy.timeZone, day: 'numeric', month: 'long', year: 'numeric' })}` : 'plus tard'}.`, { closableAt: closable?.toISOString() ?? null })
       }
       const ev = await appendEvent(trx, r.tenant_id, r.id, 'closed', actor, now, { withoutFollowUp: true, body: input.body?.trim() || null })
       update.closed_at = now

@@ -36,7 +36,7 @@ export function createOwnerKysely(pool: pg.Pool): OwnerDb {
 export const preparedName = (name: string) => `/* prepared:${name} */`
 const PREPARED = /^\/\* prepared:([a-z_]+) \*\//
 
-type Query = (text: unknown, values?: unknown) => Promise<unknown>
+type Query = (...args: unknown[]) => unknown
 const patched = new WeakSet<pg.PoolClient>()
 
 /**
@@ -51,9 +51,14 @@ function withPreparedStatements(pool: pg.Pool) {
       if (!patched.has(client)) {
         patched.add(client)
         const query = client.query.bind(client) as Query
-        ;(client as unknown as { query: Query }).query = (text: unknown, values?: unknown) => {
+        // Every other call passes through untouched, a callback included: pg.Pool's own query() (the readiness
+        // check's) hands the client a callback and would wait for it for ever if it were dropped.
+        ;(client as unknown as { query: Query }).query = (...args: unknown[]) => {
+          const text = args[0]
           const m = typeof text === 'string' ? PREPARED.exec(text) : null
-          return m ? query({ name: m[1], text, values }) : query(text, values)
+          if (!m) return query(...args)
+          const values = typeof args[1] === 'function' ? undefined : args[1]
+          return query({ name: m[1], text, values }, ...args.slice(typeof args[1] === 'function' ? 1 : 2))
         }
       }
       return client

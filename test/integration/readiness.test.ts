@@ -2,6 +2,7 @@
 // a client used by a request (login, filing) must still answer the check's pool.query() (which passes a callback).
 import t from 'tap'
 import { buildApp } from '@relais/api/app'
+import { sql } from '@relais/db'
 import { createTestEnv } from '../helpers/db.ts'
 import { bearer, sampleReferral } from '../helpers/journey.ts'
 
@@ -23,4 +24,9 @@ t.test('ready before and after requests that used every pooled connection', asyn
   const filed = await Promise.all([1, 2].map(() => app.inject({ method: 'POST', url: '/api/v1/referrals', headers: secretary, payload: sampleReferral })))
   t.same(filed.map((r) => r.statusCode), [201, 201])
   for (let i = 0; i < 3; i++) t.equal((await app.inject('/health/ready')).statusCode, 200, `ready after the filings (${i + 1})`)
+  // Both connections served a filing at once, so each holds the snapshot as a named statement.
+  for (let i = 0; i < 2; i++) {
+    const { rows } = await sql<{ name: string }>`select name from pg_prepared_statements`.execute(app.db)
+    t.same(rows.map((r) => r.name), ['routing_snapshot'], 'the routing snapshot is prepared on the connection')
+  }
 })

@@ -36,32 +36,36 @@ export function createOwnerKysely(pool: pg.Pool): OwnerDb {
 export const preparedName = (name: string) => `/* prepared:${name} */`
 const PREPARED = /^\/\* prepared:([a-z_]+) \*\//
 
-type Query = (...args: unknown[]) => unknown
-const patched = new WeakSet<pg.PoolClient>()
+/** What Kysely's PostgresDriver uses of a pooled client. */
+interface KyselyClient {
+  query(text: string, values: unknown[]): Promise<pg.QueryResult>
+  release(): void
+}
+const wrappers = new WeakMap<pg.PoolClient, KyselyClient>()
 
 /**
  * Kysely sends every statement unnamed, so PostgreSQL plans it afresh each time. A statement run at every filing
  * (the routing snapshot: 7 ms of planning for 1 ms of work) is named instead: prepared once per connection, then
  * planned once for all when PostgreSQL finds its generic plan as good (after five executions).
+ * Kysely is handed a small wrapper around each pooled client rather than the client itself: the client stays
+ * untouched for everyone else (pg.Pool's own query(), the readiness check's, once waited for ever on a patched one).
  */
 function withPreparedStatements(pool: pg.Pool) {
   return {
-    async connect() {
+    async connect(): Promise<KyselyClient> {
       const client = await pool.connect()
-      if (!patched.has(client)) {
-        patched.add(client)
-        const query = client.query.bind(client) as Query
-        // Every other call passes through untouched, a callback included: pg.Pool's own query() (the readiness
-        // check's) hands the client a callback and would wait for it for ever if it were dropped.
-        ;(client as unknown as { query: Query }).query = (...args: unknown[]) => {
-          const text = args[0]
-          const m = typeof text === 'string' ? PREPARED.exec(text) : null
-          if (!m) return query(...args)
-          const values = typeof args[1] === 'function' ? undefined : args[1]
-          return query({ name: m[1], text, values }, ...args.slice(typeof args[1] === 'function' ? 1 : 2))
+      let wrapper = wrappers.get(client)
+      if (!wrapper) {
+        wrapper = {
+          query(text, values) {
+            const m = PREPARED.exec(text)
+            return m ? client.query({ name: m[1], text, values }) : client.query(text, values)
+          },
+          release: () => client.release(),
         }
+        wrappers.set(client, wrapper)
       }
-      return client
+      return wrapper
     },
     end: () => pool.end(),
   }

@@ -87,10 +87,19 @@ const TimeZone = Type.Refine(Type.String(), (v: string) => {
 
 const Person = Type.Object({ name: Text(200), organisation: Text(300) })
 
-/** Fields shared by every mail about one referral. */
-const ReferralFields = {
-  /** Base address of the web app, e.g. https://relais.indre.fr (the link is publicUrl/saisines/referralId). */
+/** Fields shared by every mail. */
+const MailFields = {
+  /** Base address of the web app, e.g. https://relais.indre.fr (links are built on it). */
   publicUrl: Type.String({ pattern: '^https?://[^\\s]+$' }),
+  /** Greeting name of the recipient ("Bonjour Marie Martin,"); "Bonjour," without it. */
+  recipientName: Type.Optional(Text(200)),
+  /** Time zone the dates are written in (default Europe/Paris; overseas départements differ). */
+  timeZone: Type.Optional(TimeZone),
+}
+
+/** Fields shared by every mail about one referral (the link is publicUrl/saisines/referralId). */
+const ReferralFields = {
+  ...MailFields,
   referralId: Type.String({ pattern: '^[A-Za-z0-9_-]+$' }),
   /** Readable reference, e.g. 36-2026-000042. */
   reference: Text(64),
@@ -98,10 +107,6 @@ const ReferralFields = {
   theme: Text(200),
   /** Commune name, e.g. "Ardentes". */
   commune: Text(200),
-  /** Greeting name of the recipient ("Bonjour Marie Martin,"); "Bonjour," without it. */
-  recipientName: Type.Optional(Text(200)),
-  /** Time zone the dates are written in (default Europe/Paris; overseas départements differ). */
-  timeZone: Type.Optional(TimeZone),
 }
 
 export const ReferralNewData = Type.Object({
@@ -209,9 +214,7 @@ export const CancelledData = Type.Object({
 })
 
 export const DeliveryFailedData = Type.Object({
-  publicUrl: Type.String({ pattern: '^https?://[^\\s]+$' }),
-  recipientName: Type.Optional(Text(200)),
-  timeZone: Type.Optional(TimeZone),
+  ...MailFields,
   /** The address that bounced. */
   address: Text(320),
   person: Type.Optional(Person),
@@ -226,9 +229,7 @@ export const DeliveryFailedData = Type.Object({
 const Hex64 = Type.String({ pattern: '^[0-9a-f]{64}$' })
 
 export const ChainHeadsData = Type.Object({
-  publicUrl: Type.String({ pattern: '^https?://[^\\s]+$' }),
-  recipientName: Type.Optional(Text(200)),
-  timeZone: Type.Optional(TimeZone),
+  ...MailFields,
   /** The day published (YYYY-MM-DD) and when. */
   day: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }),
   publishedAt: Instant,
@@ -240,9 +241,7 @@ export const ChainHeadsData = Type.Object({
 })
 
 export const FicheReviewData = Type.Object({
-  publicUrl: Type.String({ pattern: '^https?://[^\\s]+$' }),
-  recipientName: Type.Optional(Text(200)),
-  timeZone: Type.Optional(TimeZone),
+  ...MailFields,
   ficheId: Type.String({ pattern: '^[A-Za-z0-9_-]+$' }),
   title: Text(200),
   /** The review-by date that passed (YYYY-MM-DD). */

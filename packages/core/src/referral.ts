@@ -14,6 +14,7 @@
 import { Conflict, Forbidden, InvalidInput } from './errors.ts'
 import { referralActionSubjects, type Subject } from './access.ts'
 import type { Pause } from './sla.ts'
+import { fold } from './knowledge.ts'
 
 export type ReferralStatus = 'submitted' | 'assigned' | 'awaiting_info' | 'answered' | 'appointment_proposed' | 'closed' | 'cancelled'
 export type ReferralAction = 'assign' | 'answer' | 'request_info' | 'provide_info' | 'propose_appointment' | 'transfer' | 'reassign' | 'close' | 'close_no_reply' | 'reopen' | 'cancel'
@@ -199,4 +200,33 @@ export function filingFieldIssues(input: { question: string; citizen: { name: st
   if (!input.question.trim()) out.push({ path: 'question', message: 'Ce champ ne peut pas être vide.' })
   if (!c.name.trim()) out.push({ path: 'citizen.name', message: 'Ce champ ne peut pas être vide.' })
   return out
+}
+
+/**
+ * The words of a search in a referral list: split on spaces and punctuation (hyphens kept, so « 36-2026-0000 » stays
+ * one word of a reference), each once, at least two characters, at most eight words. The database folds accents and case.
+ */
+export function referralSearchWords(query: string): string[] {
+  const words = query.slice(0, 200).split(/[\s,;:!?.«»"“”()[\]{}'’/\\]+/u).map((w) => w.replace(/^-+|-+$/g, '')).filter((w) => w.length >= 2 && w.length <= 60)
+  return [...new Set(words.map((w) => w.toLowerCase()))].slice(0, 8)
+}
+
+export type CommuneMatch<C> = { kind: 'none' } | { kind: 'one'; commune: C } | { kind: 'several'; communes: C[] }
+
+/**
+ * The commune a person typed in a searchable filter (« chateauroux », « Châteauroux (36044) », « 36044 »), accents,
+ * case and punctuation ignored: an exact name wins, then a single name that contains what was typed.
+ */
+export function matchCommune<C extends { insee: string; name: string }>(typed: string, communes: readonly C[]): CommuneMatch<C> {
+  const key = (s: string) => fold(s).replace(/[^a-z0-9]+/g, ' ').trim()
+  const code = /(?:^|\()\s*(\d[\dab]\d{3})\s*\)?\s*$/i.exec(typed.trim())?.[1]?.toUpperCase()
+  const byCode = code ? communes.find((c) => c.insee === code) : undefined
+  if (byCode) return { kind: 'one', commune: byCode }
+  const k = key(typed.replace(/\(\s*[\dab]*\s*\)\s*$/i, ''))
+  if (!k) return { kind: 'none' }
+  const exact = communes.filter((c) => key(c.name) === k)
+  if (exact.length === 1) return { kind: 'one', commune: exact[0] }
+  const partial = exact.length ? exact : communes.filter((c) => key(c.name).includes(k))
+  if (partial.length === 1) return { kind: 'one', commune: partial[0] }
+  return partial.length ? { kind: 'several', communes: partial } : { kind: 'none' }
 }

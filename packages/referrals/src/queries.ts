@@ -2,7 +2,7 @@ import type { TenantTx, ReferralStatus } from '@relais/db'
 import * as repo from '@relais/db/repositories/referrals'
 import { eventsWithActors } from '@relais/db/repositories/timeline'
 import { decodeCursor, page } from '@relais/db/paging'
-import { CLOCK_STATUSES, REFERRAL_STATUSES, UNFINISHED_STATUSES, badRequest, canReadNote, canSeeReferral, clockMayRun, isUuid, notFound, referralListScope } from '@relais/core'
+import { CLOCK_STATUSES, REFERRAL_STATUSES, UNFINISHED_STATUSES, badRequest, canReadNote, canSeeReferral, clockMayRun, formatReference, parseReference, referralSearchWords, isUuid, notFound, referralListScope } from '@relais/core'
 import type { ListOrder } from '@relais/db/repositories/referrals'
 import type { Principal } from './service.ts'
 
@@ -17,6 +17,8 @@ export interface ListFilters {
    * then the others newest first.
    */
   sort?: ListSort
+  /** What was typed in the search box: every word must match the reference, citizen, question, organisation or commune. */
+  q?: string
 }
 
 export type ListSort = 'newest' | 'inbox' | 'follow_up'
@@ -47,6 +49,7 @@ export async function listReferrals(trx: TenantTx, p: Principal, f: ListFilters,
     throw badRequest('invalid_cursor', 'Le curseur de pagination est invalide : repartez de la première page.', [{ path: 'cursor', message: 'Curseur invalide.' }])
   }
   const wanted = f.status ? [f.status] : f.open ? CLOCK_STATUSES : REFERRAL_STATUSES
+  const words = f.q ? referralSearchWords(f.q) : []
   const rows: (Row & { segment: number })[] = []
   for (let i = start; i < segments.length && rows.length <= f.limit; i++) {
     const seg = segments[i]
@@ -58,7 +61,7 @@ export async function listReferrals(trx: TenantTx, p: Principal, f: ListFilters,
       ...referralListScope(p),
       statuses: statuses.length === REFERRAL_STATUSES.length ? undefined : statuses,
       organisationId: f.organisationId, themeCode: f.themeCode, communeInsee: f.communeInsee, overdue: seg.overdue ?? f.overdue,
-      dueBefore: f.dueBefore ? new Date(f.dueBefore) : undefined,
+      dueBefore: f.dueBefore ? new Date(f.dueBefore) : undefined, search: words,
     }, now, seg.order, after, f.limit + 1 - rows.length)
     rows.push(...got.map((r) => ({ ...r, segment: i })))
   }
@@ -77,6 +80,17 @@ export async function listReferrals(trx: TenantTx, p: Principal, f: ListFilters,
 const SORT_KEY = /^(infinity|\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2})$/
 
 type Row = Awaited<ReturnType<typeof repo.listReferrals>>[number]
+
+/**
+ * A full reference typed in a search box (« 36-2026-42 » too): the referral's id when the person may see it, else null
+ * (the search then runs as usual and finds nothing she may not see).
+ */
+export async function referralIdByReference(trx: TenantTx, p: Principal, typed: string): Promise<string | null> {
+  const parts = parseReference(typed)
+  if (!parts || parts.year < 1000 || parts.year > 9999) return null
+  const r = await repo.referralByReference(trx, p.tenantId, formatReference(parts.tenantCode, parts.year, parts.sequence))
+  return r && canSeeReferral(p, r) ? r.id : null
+}
 
 /** afterOwnAction: the person just acted on it (e.g. transferred it away) and may see the outcome once. */
 export async function getReferral(trx: TenantTx, p: Principal, id: string, opts: { afterOwnAction?: boolean } = {}) {

@@ -3,9 +3,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import Value from 'typebox/value'
 import type { TSchema } from 'typebox'
-import { DomainError, InvalidInput, NotFound, filingFieldIssues, isInsee, isUuid, mayAttempt, parseReference, reachOf, ACTION_LABELS, REFERRAL_STATUSES, allowedActions, type ReferralAction, type ReferralStatus } from '@relais/core'
+import { DomainError, InvalidInput, NotFound, filingFieldIssues, isUuid, matchCommune, mayAttempt, parseReference, reachOf, ACTION_LABELS, REFERRAL_STATUSES, allowedActions, type ReferralAction, type ReferralStatus } from '@relais/core'
 import { fromLocalMs } from '@relais/core/sla/time-zone'
-import { act, reassignChoices, currentHolder, fileReferralSummary, filingChoices, getReferral, listReferrals, organisationChoices, ownCommune, type FileInput, type Principal } from '@relais/referrals'
+import { act, reassignChoices, currentHolder, fileReferralSummary, filingChoices, getReferral, listReferrals, organisationChoices, referralIdByReference, ownCommune, type FileInput, type Principal } from '@relais/referrals'
 import { ACTIONS, FileBody } from '../schemas/referrals.ts'
 import { httpError, schemaIssues } from '../plugins/errors.ts'
 import { CHANNEL_LABELS, LIST_PAGE_SIZE, deadline, errorItems, fieldErrors, longDate, shortDate, statusLabel, timelineEntry } from './format.ts'
@@ -135,21 +135,36 @@ export async function referralPages(app: FastifyInstance) {
     // Defaults: a partner sees what it still has to handle; a mairie everything it filed.
     const view = q.vue === 'toutes' || q.vue === 'ouvertes' ? q.vue : ownFilings ? 'toutes' : 'ouvertes'
     const status = REFERRAL_STATUSES.includes(q.statut as ReferralStatus) ? (q.statut as ReferralStatus) : undefined
+    // The search box: a full reference the person may see opens that referral; anything else filters the list.
+    const search = typeof q.q === 'string' ? q.q.trim().slice(0, 200) : ''
+    if (search && parseReference(search)) {
+      const id = await app.tx(request, (trx) => referralIdByReference(trx, p, search))
+      if (id) return reply.redirect(`/saisines/${id}`, 303)
+    }
+    const communeTyped = typeof q.commune === 'string' ? q.commune.trim().slice(0, 100) : ''
     const filters = {
       status,
       themeCode: q.theme && q.theme.length <= 50 ? q.theme : undefined,
-      communeInsee: isInsee(q.commune) ? q.commune : undefined,
       organisationId: wholeNetwork && isUuid(q.organisme) ? q.organisme : undefined,
       overdue: q.retard === '1' ? true : undefined,
+      q: search || undefined,
     }
     // Sorted and paged by the database (see listReferrals): a mairie's overdue ones first, a holder's by deadline.
     const cursor = typeof q.apres === 'string' && q.apres.length <= 500 ? q.apres : undefined
     const data = await app.tx(request, async (trx) => {
       const me = await kit.me(trx, request)
-      const list = await listReferrals(trx, p, { ...filters, open: !status && view === 'ouvertes', sort: ownFilings ? 'follow_up' : 'inbox', limit: LIST_PAGE_SIZE, cursor }, now)
+      const choices = await filingChoices(trx, p)
+      // The commune filter is a text field (241 communes make no usable select): what was typed names one commune.
+      const match = communeTyped ? matchCommune(communeTyped, choices.communes) : null
+      const communeInsee = match?.kind === 'one' ? match.commune.insee : undefined
+      const communeError = !match || match.kind === 'one' ? undefined : match.kind === 'none'
+        ? `Aucune commune du département ne correspond à « ${communeTyped} ».`
+        : `Plusieurs communes correspondent à « ${communeTyped} » : ${match.communes.slice(0, 8).map((c) => c.name).join(', ')}${match.communes.length > 8 ? '…' : ''}. Précisez.`
+      const list = communeError ? { items: [], nextCursor: null }
+        : await listReferrals(trx, p, { ...filters, communeInsee, open: !status && view === 'ouvertes', sort: ownFilings ? 'follow_up' : 'inbox', limit: LIST_PAGE_SIZE, cursor }, now)
       return {
-        me, items: rows(list.items, now, me.timeZone), nextCursor: list.nextCursor,
-        ...await filingChoices(trx, p),
+        me, items: rows(list.items, now, me.timeZone), nextCursor: list.nextCursor, ...choices,
+        communeInsee, communeError, communeName: match?.kind === 'one' ? match.commune.name : communeTyped,
         ...await (async () => {
           const all = await organisationChoices(trx, p)
           return { allOrganisations: all, organisations: wholeNetwork ? all.filter((o) => o.kind === 'partner') : [] }
@@ -159,7 +174,7 @@ export async function referralPages(app: FastifyInstance) {
     // « Suivantes » keeps the filters; « Premières » goes back to the top.
     const keep = new URLSearchParams()
     keep.set('vue', view)
-    for (const [k, v] of [['statut', status], ['theme', filters.themeCode], ['commune', filters.communeInsee], ['organisme', filters.organisationId], ['retard', q.retard === '1' ? '1' : undefined]] as const) if (v) keep.set(k, v)
+    for (const [k, v] of [['q', filters.q], ['statut', status], ['theme', filters.themeCode], ['commune', data.communeInsee], ['organisme', filters.organisationId], ['retard', q.retard === '1' ? '1' : undefined]] as const) if (v) keep.set(k, v)
     const nextUrl = data.nextCursor ? `/saisines?${new URLSearchParams([...keep, ['apres', data.nextCursor]])}` : null
     const firstUrl = cursor ? `/saisines?${keep}` : null
     const title = ownFilings ? 'Saisines de la mairie' : wholeNetwork ? 'Saisines du réseau' : 'Saisines reçues'
@@ -171,8 +186,8 @@ export async function referralPages(app: FastifyInstance) {
       done = ref ? `La saisine ${ref} a été transférée${to ? ` à ${to}` : ''}.` : DONE.transfer
     } else if (q.fait && DONE[q.fait]) done = DONE[q.fait]
     return kit.render(reply, 'referrals.hbs', {
-      title, ...data, done, nextUrl, firstUrl, isSecretary: ownFilings, isAdmin: wholeNetwork, live: !ownFilings,
-      filters: { ...filters, vue: view, retard: q.retard === '1' },
+      title: data.communeError ? `Erreur : ${title}` : title, ...data, done, nextUrl, firstUrl, isSecretary: ownFilings, isAdmin: wholeNetwork, live: !ownFilings,
+      filters: { ...filters, vue: view, retard: q.retard === '1' }, searching: !!(filters.q || data.communeInsee),
       statuses: REFERRAL_STATUSES.map((s) => ({ value: s, label: statusLabel(s), selected: s === status })),
     })
   })

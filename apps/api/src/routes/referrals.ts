@@ -23,6 +23,7 @@ export async function referralRoutes(fastify: FastifyInstance) {
       tags: ['saisines'], summary: 'Les saisines visibles par la personne connectée', security: [{ bearer: [] }],
       querystring: Type.Object({ ...ListQuery, status: Type.Optional(Status), organisationId: Type.Optional(Uuid), themeCode: Type.Optional(Type.String({ maxLength: 50 })),
         communeInsee: Type.Optional(Insee), overdue: Type.Optional(Type.Boolean()), dueBefore: Type.Optional(Type.String({ format: 'date-time' })),
+        q: Type.Optional(Type.String({ maxLength: 200, description: 'Recherche : chaque mot doit figurer dans la référence, le nom de l’usager, la question, le nom de l’organisme ou de la mairie, ou la commune (accents et majuscules ignorés).' })),
         open: Type.Optional(Type.Boolean({ description: 'Seulement les saisines dont le délai court (déposée, affectée, en attente de complément).' })),
         sort: Type.Optional(Type.Union([Type.Literal('newest'), Type.Literal('inbox'), Type.Literal('follow_up')], {
           description: 'newest : les plus récentes d’abord (par défaut). inbox : délai en cours, échéance la plus proche d’abord, puis les autres non terminées, puis les terminées. follow_up : en retard d’abord (échéance la plus ancienne), puis les plus récentes.',

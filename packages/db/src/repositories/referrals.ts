@@ -39,6 +39,8 @@ export interface ReferralListFilters {
   statuses?: readonly ReferralStatus[]; organisationId?: string; themeCode?: string; communeInsee?: string
   /** Overdue: the clock runs, the SLA is not met and the deadline is past; false: everything else. */
   overdue?: boolean; dueBefore?: Date
+  /** Words that must all match (referral_search, migration 0060): reference, citizen, question, organisation, commune. */
+  search?: string[]
 }
 
 /** Newest first on (filed_at, id), or soonest deadline first on (coalesce(due_at, infinity), id) over running clocks. */
@@ -73,6 +75,9 @@ export async function listReferrals(trx: TenantTx, tenantId: string, f: Referral
   if (f.overdue === true) q = q.where(overdue)
   if (f.overdue === false) q = q.where(sql<boolean>`not ${overdue}`)
   if (f.dueBefore) q = q.where('r.due_at', '<', f.dueBefore)
+  // The matching ids come through the trigram indexes (a definer function: under RLS LIKE uses no index); the page
+  // is then read under RLS on the ids, scoped and sorted like any list.
+  if (f.search?.length) q = q.where(sql<boolean>`r.id in (select s.id from referral_search(${f.search}::text[]) s)`)
   if (order === 'due') {
     if (after) q = q.where(sql<boolean>`(${dueKey}, r.id) > (${after.key}::timestamptz, ${after.id}::uuid)`)
     q = q.orderBy(dueKey).orderBy('r.id').limit(limit)
@@ -105,6 +110,11 @@ export async function referralDetail(trx: TenantTx, tenantId: string, id: string
     .selectAll('r')
     .select(['t.code as theme_code', 't.label as theme_label', 'c.name as commune_name', 'h.name as holder_name', 'm.name as mairie_name', 'hp.name as holder_person_name'])
     .where('r.tenant_id', '=', tenantId).where('r.id', '=', id).executeTakeFirst()
+}
+
+/** The id of the tenant's referral with this exact reference, if any (unique on (tenant_id, reference)). */
+export async function referralByReference(trx: TenantTx, tenantId: string, reference: string) {
+  return trx.selectFrom('referral').selectAll().where('tenant_id', '=', tenantId).where('reference', '=', reference).executeTakeFirst()
 }
 
 /** What a referral's mails say about it. */

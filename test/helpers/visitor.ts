@@ -20,15 +20,24 @@ export class Visitor {
   async get(url: string) {
     return this.keep(await this.app.inject({ method: 'GET', url, cookies: this.cookies, remoteAddress: this.ip }))
   }
-  async post(url: string, form: Record<string, string>, opts: { csrf?: string | null } = {}) {
-    const fields = { ...form, ...(opts.csrf === null ? {} : { _csrf: opts.csrf ?? this.csrf }) }
+  /** A form as fields, or as pairs when a name repeats (checkboxes). */
+  async post(url: string, form: Record<string, string> | [string, string][], opts: { csrf?: string | null } = {}) {
+    const fields = new URLSearchParams(Array.isArray(form) ? form : Object.entries(form))
+    if (opts.csrf !== null) fields.set('_csrf', opts.csrf ?? this.csrf)
     return this.keep(await this.app.inject({
       method: 'POST', url, cookies: this.cookies, remoteAddress: this.ip,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(fields).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: fields.toString(),
     }))
   }
   async login(email: string, password = 'relais-demo', retour?: string) {
     await this.get(`/connexion${retour ? `?retour=${encodeURIComponent(retour)}` : ''}`)
     return this.post('/connexion', { email, password, ...(retour ? { retour } : {}) })
+  }
+  /** A visitor logged in as that person (the demo password), or an error saying why not. */
+  static async as(app: FastifyInstance, email: string) {
+    const v = new Visitor(app)
+    const res = await v.login(email)
+    if (res.statusCode !== 303) throw new Error(`login ${email}: ${res.statusCode}`)
+    return v
   }
 }

@@ -1,18 +1,10 @@
 // Administration in the pages (issue 12): an organisation admin manages her people; the mission TIC imports routing
 // rules from a CSV (one bad line: refused with its number and reason, nothing applied) and edits the SLA policy.
 import t from 'tap'
-import pg from 'pg'
-import { buildApp } from '@relais/api/app'
-import { createTestEnv } from '../helpers/db.ts'
-import { manualClock } from '../helpers/journey.ts'
+import { startApp } from '../helpers/network.ts'
 import { Visitor } from '../helpers/visitor.ts'
 
-const env = await createTestEnv()
-const clock = manualClock('2026-11-24T09:00:00Z')
-const app = await buildApp(env.config, { logger: false, clock: clock.now })
-const db = new pg.Client({ connectionString: env.config.DATABASE_URL })
-await db.connect()
-t.teardown(async () => { await db.end(); await app.close(); await env.drop() })
+const { app, db } = await startApp()
 
 const fieldError = (html: string, id: string) => new RegExp(`<p class="field-error" id="${id}-erreur"><span class="visually-hidden">Erreur : </span>([^<]*)</p>`).exec(html)?.[1]
 

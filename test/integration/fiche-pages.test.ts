@@ -2,9 +2,9 @@
 // publishing, the filing form's « Fiches qui peuvent répondre » and « Cette fiche répond à la question ».
 import t from 'tap'
 import pg from 'pg'
-import type { FastifyInstance } from 'fastify'
 import { buildApp } from '@relais/api/app'
 import { createTestEnv } from '../helpers/db.ts'
+import { Visitor } from '../helpers/visitor.ts'
 
 const env = await createTestEnv()
 const app = await buildApp(env.config, { logger: false })
@@ -12,45 +12,13 @@ const owner = new pg.Client({ connectionString: env.config.DATABASE_URL })
 await owner.connect()
 t.teardown(async () => { await app.close(); await owner.end(); await env.drop() })
 
-let ipCounter = 0
-class Visitor {
-  cookies: Record<string, string> = {}
-  csrf = ''
-  readonly ip = `10.78.0.${++ipCounter}`
-  constructor(private readonly app: FastifyInstance) {}
-  private keep(res: Awaited<ReturnType<FastifyInstance['inject']>>) {
-    for (const c of res.cookies) {
-      if (c.value === '') delete this.cookies[c.name]
-      else this.cookies[c.name] = c.value
-    }
-    const m = /name="_csrf" value="([^"]+)"/.exec(res.body)
-    if (m) this.csrf = m[1]
-    return res
-  }
-  async get(url: string) {
-    return this.keep(await this.app.inject({ method: 'GET', url, cookies: this.cookies, remoteAddress: this.ip }))
-  }
-  async post(url: string, form: [string, string][] | Record<string, string>) {
-    const fields = new URLSearchParams(Array.isArray(form) ? form : Object.entries(form))
-    fields.append('_csrf', this.csrf)
-    return this.keep(await this.app.inject({ method: 'POST', url, cookies: this.cookies, remoteAddress: this.ip, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: fields.toString() }))
-  }
-  static async as(email: string) {
-    const v = new Visitor(app)
-    await v.get('/connexion')
-    const res = await v.post('/connexion', { email, password: 'relais-demo' })
-    if (res.statusCode !== 303) throw new Error(`login ${email}: ${res.statusCode}`)
-    return v
-  }
-}
-
-const secretary = await Visitor.as('secretaire@ardentes.demo')
-const referent = await Visitor.as('referent@caf36.demo')
-const ddt = await Visitor.as('referent@ddt36.demo')
-const tic = await Visitor.as('tic@indre.demo')
+const secretary = await Visitor.as(app, 'secretaire@ardentes.demo')
+const referent = await Visitor.as(app, 'referent@caf36.demo')
+const ddt = await Visitor.as(app, 'referent@ddt36.demo')
+const tic = await Visitor.as(app, 'tic@indre.demo')
 
 t.test('every role finds « Base de connaissance » in the navigation', async (t) => {
-  for (const v of [secretary, referent, tic, await Visitor.as('admin@caf36.demo')]) {
+  for (const v of [secretary, referent, tic, await Visitor.as(app, 'admin@caf36.demo')]) {
     const res = await v.get('/fiches')
     t.equal(res.statusCode, 200)
     t.match(res.body, /<a href="\/fiches" aria-current="page">Base de connaissance<\/a>/)

@@ -1,19 +1,10 @@
 // Forms that never fail silently (issue 12): each bug found by hand, reproduced through app.inject as a browser
 // without JavaScript would meet it. The browser journey checks focus, width and axe on the same error states.
 import t from 'tap'
-import pg from 'pg'
-import { buildApp } from '@relais/api/app'
-import { createTestEnv } from '../helpers/db.ts'
-import { manualClock } from '../helpers/journey.ts'
+import { startApp } from '../helpers/network.ts'
 import { Visitor } from '../helpers/visitor.ts'
 
-const env = await createTestEnv()
-// A Tuesday, 10:00 in Paris.
-const clock = manualClock('2026-11-24T09:00:00Z')
-const app = await buildApp(env.config, { logger: false, clock: clock.now })
-const db = new pg.Client({ connectionString: env.config.DATABASE_URL })
-await db.connect()
-t.teardown(async () => { await db.end(); await app.close(); await env.drop() })
+const { app, db } = await startApp()
 
 const form = {
   themeCode: 'aides-caf', communeInsee: '36005', question: 'Madame Durand demande si elle peut bénéficier de l’allocation de soutien familial.',

@@ -1,48 +1,15 @@
 // The extranet through app.inject: forms, CSRF, field errors, 404 page, escaping. The browser test plays the journey.
 import t from 'tap'
-import type { FastifyInstance } from 'fastify'
 import { buildApp } from '@relais/api/app'
 import { createTestEnv } from '../helpers/db.ts'
 import { manualClock } from '../helpers/journey.ts'
+import { Visitor } from '../helpers/visitor.ts'
 
 const env = await createTestEnv()
 // A Tuesday, 10:00 in Paris.
 const clock = manualClock('2026-11-24T09:00:00Z')
 const app = await buildApp(env.config, { logger: false, clock: clock.now })
 t.teardown(async () => { await app.close(); await env.drop() })
-
-let ipCounter = 0
-
-/** A tiny cookie-keeping client: what a browser without JavaScript does. */
-class Visitor {
-  cookies: Record<string, string> = {}
-  csrf = ''
-  readonly ip = `10.77.${Math.floor(ipCounter / 250)}.${ipCounter++ % 250}`
-  constructor(private readonly app: FastifyInstance) {}
-  private keep(res: Awaited<ReturnType<FastifyInstance['inject']>>) {
-    for (const c of res.cookies) {
-      if (c.value === '' || (c.expires && new Date(c.expires).getTime() < Date.now())) delete this.cookies[c.name]
-      else this.cookies[c.name] = c.value
-    }
-    const m = /name="_csrf" value="([^"]+)"/.exec(res.body)
-    if (m) this.csrf = m[1]
-    return res
-  }
-  async get(url: string) {
-    return this.keep(await this.app.inject({ method: 'GET', url, cookies: this.cookies, remoteAddress: this.ip }))
-  }
-  async post(url: string, form: Record<string, string>, opts: { csrf?: string | null } = {}) {
-    const fields = { ...form, ...(opts.csrf === null ? {} : { _csrf: opts.csrf ?? this.csrf }) }
-    return this.keep(await this.app.inject({
-      method: 'POST', url, cookies: this.cookies, remoteAddress: this.ip,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(fields).toString(),
-    }))
-  }
-  async login(email: string, password = 'relais-demo', retour?: string) {
-    await this.get(`/connexion${retour ? `?retour=${encodeURIComponent(retour)}` : ''}`)
-    return this.post('/connexion', { email, password, ...(retour ? { retour } : {}) })
-  }
-}
 
 const form = {
   themeCode: 'aides-caf', communeInsee: '36005', question: 'Madame Durand demande si elle peut bénéficier de l’allocation de soutien familial.',

@@ -1,21 +1,11 @@
 // Holding a referral (issue 11): an org admin reassigns within her organisation (API and page), a referral moves
 // while awaiting information and out of the triage queue, and every mail says what happened.
 import t from 'tap'
-import pino from 'pino'
-import { buildApp } from '@relais/api/app'
-import { startWorker } from '@relais/worker/worker'
-import { MailSink } from '@relais/mail/sink'
-import { createTestEnv } from '../helpers/db.ts'
-import { bearer, manualClock, sampleReferral } from '../helpers/journey.ts'
+import { bearer, sampleReferral } from '../helpers/journey.ts'
+import { startAppWithMail } from '../helpers/network.ts'
 import { Visitor } from '../helpers/visitor.ts'
 
-const sink = new MailSink({ httpPort: null, smtpPort: 0 })
-const { smtpUrl } = await sink.start()
-const env = await createTestEnv({ SMTP_URL: smtpUrl })
-const clock = manualClock('2026-11-24T09:00:00Z') // Tuesday 10:00, Paris
-const app = await buildApp(env.config, { logger: false, clock: clock.now })
-const worker = await startWorker(env.config, { clock: clock.now, relayIntervalMs: 50, sweepIntervalMs: 60_000, log: pino({ level: 'silent' }) })
-t.teardown(async () => { await worker.close(); await app.close(); await sink.stop(); await env.drop() })
+const { app, clock, sink } = await startAppWithMail()
 
 const secretary = await bearer(app, 'secretaire@ardentes.demo')
 const caf = await bearer(app, 'referent@caf36.demo')

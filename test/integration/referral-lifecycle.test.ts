@@ -1,12 +1,8 @@
 import t from 'tap'
-import { buildApp } from '@relais/api/app'
-import { createTestEnv } from '../helpers/db.ts'
-import { bearer, manualClock, sampleReferral } from '../helpers/journey.ts'
+import { bearer, sampleReferral } from '../helpers/journey.ts'
+import { startApp } from '../helpers/network.ts'
 
-const env = await createTestEnv()
-const clock = manualClock('2026-11-24T09:00:00Z') // Tuesday 10:00, Paris
-const app = await buildApp(env.config, { logger: false, clock: clock.now })
-t.teardown(async () => { await app.close(); await env.drop() })
+const { app, clock } = await startApp()
 
 const secretary = await bearer(app, 'secretaire@ardentes.demo')
 const caf = await bearer(app, 'referent@caf36.demo')

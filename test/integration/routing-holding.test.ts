@@ -1,14 +1,10 @@
 // Routing and holding as a network runs it (issue 11): only active organisations receive referrals, an absent
 // referent falls back to a colleague then to the admins, "pas pour nous" never sends a referral back to a decliner.
 import t from 'tap'
-import { buildApp } from '@relais/api/app'
-import { createTestEnv } from '../helpers/db.ts'
-import { bearer, manualClock, sampleReferral } from '../helpers/journey.ts'
+import { bearer, sampleReferral } from '../helpers/journey.ts'
+import { startApp } from '../helpers/network.ts'
 
-const env = await createTestEnv()
-const clock = manualClock('2026-11-24T09:00:00Z') // Tuesday 10:00, Paris
-const app = await buildApp(env.config, { logger: false, clock: clock.now })
-t.teardown(async () => { await app.close(); await env.drop() })
+const { app } = await startApp()
 
 const secretary = await bearer(app, 'secretaire@ardentes.demo')
 const caf = await bearer(app, 'referent@caf36.demo')

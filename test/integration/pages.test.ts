@@ -211,7 +211,8 @@ t.test('deadlines as people read them; the inbox sorted by deadline', async (t) 
   clock.advanceMinutes(7 * 24 * 60)
   t.match((await ref.get(`/saisines/${a}`)).body, /en retard de \d+ h/)
   const secList = (await sec.get('/saisines')).body
-  t.ok(secList.indexOf('Premier Déposé') < secList.indexOf('Second Déposé'), 'the overdue one comes first for the mairie')
+  // Issue 12: what waits on the mairie (its complement) comes before what is overdue at the partner's.
+  t.ok(secList.indexOf('Second Déposé') < secList.indexOf('Premier Déposé'), 'the one awaiting the mairie’s complement comes first, then the overdue one')
 })
 
 t.test('mission TIC: the network at a glance, the triage queue, the directory and the SLA policy', async (t) => {

@@ -97,6 +97,40 @@ t.test('pages: the search box, a reference opens the referral, the commune field
   t.notMatch(none.body, /Hélène Lefèvre/, 'and nothing is listed as if the filter were not there')
 })
 
+t.test('what waits on the person looking comes first, and she is told how many', async (t) => {
+  const third = await file('Zoé Ordre', 'Une troisième question pour l’ordre des listes.')
+  // Martin's referral waits on the mairie's complement; Lefèvre's is past its deadline; a third sits in triage.
+  t.equal((await app.inject({ method: 'POST', url: `/api/v1/referrals/${martin.id}/request-info`, headers: referent, payload: { body: 'Le dernier bulletin de salaire ?' } })).statusCode, 200)
+  await owner.query(`update referral set due_at = now() - interval '2 hours' where id = $1`, [lefevre.id])
+  await owner.query(`update referral set status = 'submitted' where id = $1`, [third.id])
+  const first = async (headers: Record<string, string>, sort: string) => (await app.inject({ url: `/api/v1/referrals?sort=${sort}&limit=100`, headers })).json().items.map((i: { id: string }) => i.id) as string[]
+  const follow = await first(secretary, 'follow_up')
+  t.equal(follow[0], martin.id, 'the mairie: the referral awaiting its complement first')
+  t.equal(follow[1], lefevre.id, 'then the overdue one')
+  const inbox = await first(referent, 'inbox')
+  t.equal(inbox[0], lefevre.id, 'the holder: the overdue one first')
+  t.ok(inbox.indexOf(martin.id) > inbox.indexOf(third.id), 'what waits on the mairie after what waits on the holder')
+
+  const sec = new Visitor(app)
+  await sec.login('secretaire@ardentes.demo')
+  const mine = (await sec.get('/saisines')).body
+  t.match(mine, /À traiter d’abord.*<a href="\/saisines\?vue(=|&#x3D;)toutes&amp;statut(=|&#x3D;)awaiting_info">1 saisine attend votre complément<\/a>/s, 'the secretary is told what awaits her complement')
+  t.ok(mine.indexOf('Paul Martin') < mine.indexOf('Hélène Lefèvre'), 'and sees it first in her list')
+  const ref = new Visitor(app)
+  await ref.login('referent@caf36.demo')
+  const theirs = (await ref.get('/saisines')).body
+  t.match(theirs, /1 saisine est en retard/, 'the referent is told what is overdue')
+  t.ok(theirs.indexOf('Hélène Lefèvre') < theirs.indexOf('Zoé Ordre') && theirs.indexOf('Zoé Ordre') < theirs.indexOf('Paul Martin'), 'overdue first, awaiting the mairie last')
+  const admin = new Visitor(app)
+  await admin.login('tic@indre.demo')
+  const board = (await admin.get('/tableau-de-bord')).body
+  t.match(board, /<a href="\/triage">1 saisine attend votre tri<\/a>/, 'the mission TIC’s home leads with the triage')
+  const ddt = new Visitor(app)
+  await ddt.login('referent@ddt36.demo')
+  t.notMatch((await ddt.get('/saisines')).body, /À traiter d’abord/, 'nothing waits: nothing said')
+  await owner.query(`update referral set status = 'assigned' where id = $1`, [third.id])
+})
+
 t.test('the search reads an index, however many referrals there are', async (t) => {
   const tpl = (await owner.query('select * from referral where id = $1', [martin.id])).rows[0]
   await owner.query(`

@@ -1,6 +1,6 @@
 // The use cases of a referral, and only those: what the API, the pages, the worker and the operator scripts call.
 export { act, fileReferralSummary, type ActionInput, type FiledReferral, type FileInput, type Principal } from './service.ts'
-export { getReferral, listReferrals, referralIdByReference, type ListFilters } from './queries.ts'
+export { getReferral, listReferrals, referralIdByReference, waitingOnMe, type ListFilters } from './queries.ts'
 export { useTimelineKeys, verifyChain, type ChainReport } from './timeline.ts'
 export { headsDigest, publicationDay, publishChainHeads, publishTenantHeads, verifyPublishedHeads, type HeadsReport } from './chain-heads.ts'
 export { changeSlaPolicy, loadPolicy, saveSlaPolicy, slaPolicyOf, type PolicyInput, type SlaPolicyView } from './policy.ts'

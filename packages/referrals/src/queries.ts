@@ -2,7 +2,7 @@ import type { TenantTx, ReferralStatus } from '@relais/db'
 import * as repo from '@relais/db/repositories/referrals'
 import { eventsWithActors } from '@relais/db/repositories/timeline'
 import { decodeCursor, page } from '@relais/db/paging'
-import { CLOCK_STATUSES, REFERRAL_STATUSES, UNFINISHED_STATUSES, badRequest, canReadNote, canSeeReferral, clockMayRun, formatReference, parseReference, referralSearchWords, isUuid, notFound, referralListScope } from '@relais/core'
+import { CLOCK_STATUSES, REFERRAL_STATUSES, UNFINISHED_STATUSES, badRequest, canReadNote, canSeeReferral, clockMayRun, formatReference, parseReference, referralSearchWords, isUuid, notFound, reachOf, referralListScope } from '@relais/core'
 import type { ListOrder } from '@relais/db/repositories/referrals'
 import type { Principal } from './service.ts'
 
@@ -27,12 +27,21 @@ export type ListSort = 'newest' | 'inbox' | 'follow_up'
 interface Segment { statuses: readonly ReferralStatus[]; overdue?: boolean; order: ListOrder }
 
 const FINISHED: readonly ReferralStatus[] = REFERRAL_STATUSES.filter((s) => !UNFINISHED_STATUSES.includes(s))
-const WAITING: readonly ReferralStatus[] = UNFINISHED_STATUSES.filter((s) => !CLOCK_STATUSES.includes(s))
+// What waits on the holder (her clock runs) and what waits on the mairie (its complement, or a reply to an answer).
+const HOLDER_TURN: readonly ReferralStatus[] = CLOCK_STATUSES.filter((s) => s !== 'awaiting_info')
+const OTHER_TURN: readonly ReferralStatus[] = UNFINISHED_STATUSES.filter((s) => !HOLDER_TURN.includes(s))
+const NOT_AWAITING_INFO: readonly ReferralStatus[] = REFERRAL_STATUSES.filter((s) => s !== 'awaiting_info')
 
+// What waits on the person looking comes first (issue 12): a holder's running clocks by deadline (the overdue ones
+// lead), and only then what waits on the mairie; a mairie's referrals awaiting its complement, then the overdue ones.
 const SEGMENTS: Record<ListSort, Segment[]> = {
   newest: [{ statuses: REFERRAL_STATUSES, order: 'newest' }],
-  inbox: [{ statuses: CLOCK_STATUSES, order: 'due' }, { statuses: WAITING, order: 'newest' }, { statuses: FINISHED, order: 'newest' }],
-  follow_up: [{ statuses: CLOCK_STATUSES, overdue: true, order: 'due' }, { statuses: REFERRAL_STATUSES, overdue: false, order: 'newest' }],
+  inbox: [{ statuses: HOLDER_TURN, order: 'due' }, { statuses: OTHER_TURN, order: 'newest' }, { statuses: FINISHED, order: 'newest' }],
+  follow_up: [
+    { statuses: ['awaiting_info'], order: 'due' },
+    { statuses: HOLDER_TURN, overdue: true, order: 'due' },
+    { statuses: NOT_AWAITING_INFO, overdue: false, order: 'newest' },
+  ],
 }
 
 /**
@@ -80,6 +89,15 @@ export async function listReferrals(trx: TenantTx, p: Principal, f: ListFilters,
 const SORT_KEY = /^(infinity|\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2})$/
 
 type Row = Awaited<ReturnType<typeof repo.listReferrals>>[number]
+
+/** How many referrals wait on the person looking, by what she has to do (counted by the database on the list indexes). */
+export async function waitingOnMe(trx: TenantTx, p: Principal, now: Date) {
+  const reach = reachOf(p.role, 'referral.read')
+  const counts = await repo.waitingCounts(trx, p.tenantId, referralListScope(p), now)
+  if (reach === 'own_mairie') return { awaitingInfo: counts.awaitingInfo }
+  if (reach === 'tenant') return { triage: counts.triage, overdue: counts.overdue }
+  return { overdue: counts.overdue }
+}
 
 /**
  * A full reference typed in a search box (« 36-2026-42 » too): the referral's id when the person may see it, else null

@@ -6,9 +6,9 @@ import type { OrganisationKind, Role } from '@relais/db'
 import { listOrganisations } from '@relais/directory/organisations'
 import { listPeople } from '@relais/directory/people'
 import { listThemes } from '@relais/directory/themes'
-import { listMails, listReferrals, networkGlance, resendMail } from '@relais/referrals'
+import { listMails, listReferrals, networkGlance, resendMail, waitingOnMe } from '@relais/referrals'
 import { knowledgeFigures, type Principal as KnowledgePrincipal } from '@relais/knowledge'
-import { LIST_PAGE_SIZE, deadline, duration, shortDate, statusLabel } from './format.ts'
+import { LIST_PAGE_SIZE, deadline, duration, shortDate, statusLabel, waitingLinks } from './format.ts'
 
 
 const MAIL_KIND_LABELS: Record<string, string> = {
@@ -25,6 +25,7 @@ export async function adminPages(app: FastifyInstance) {
     const data = await app.tx(request, async (trx) => ({
       me: await kit.me(trx, request), ...(await networkGlance(trx, request.principal!.tenantId, app.clock())),
       knowledge: await knowledgeFigures(trx, request.principal! as KnowledgePrincipal, app.clock()),
+      waiting: waitingLinks(await waitingOnMe(trx, request.principal!, app.clock())),
     }))
     // The knowledge base's share: questions answered by a fiche instead of a referral, searches that found nothing.
     const sum = (rows: { count: number }[]) => rows.reduce((n, r) => n + r.count, 0)

@@ -113,3 +113,14 @@ export function errorItems(errors: Record<string, string>, fields: Record<string
 
 /** Rows shown per page of a list; « Suivantes » reads the next ones. */
 export const LIST_PAGE_SIZE = 50
+
+const plural = (n: number, one: string, many: string) => `${n} ${n > 1 ? many : one}`
+
+/** « À traiter d’abord »: what waits on the person looking, each with the list that shows it. */
+export function waitingLinks(w: { awaitingInfo?: number; overdue?: number; triage?: number }): { text: string; url: string }[] {
+  const out: { text: string; url: string }[] = []
+  if (w.triage) out.push({ text: `${plural(w.triage, 'saisine attend', 'saisines attendent')} votre tri`, url: '/triage' })
+  if (w.awaitingInfo) out.push({ text: `${plural(w.awaitingInfo, 'saisine attend', 'saisines attendent')} votre complément`, url: '/saisines?vue=toutes&statut=awaiting_info' })
+  if (w.overdue) out.push({ text: `${plural(w.overdue, 'saisine est en retard', 'saisines sont en retard')}`, url: '/saisines?vue=ouvertes&retard=1' })
+  return out
+}

@@ -5,10 +5,10 @@ import Value from 'typebox/value'
 import type { TSchema } from 'typebox'
 import { DomainError, InvalidInput, NotFound, filingFieldIssues, isUuid, matchCommune, mayAttempt, parseReference, reachOf, ACTION_LABELS, REFERRAL_STATUSES, allowedActions, type ReferralAction, type ReferralStatus } from '@relais/core'
 import { fromLocalMs } from '@relais/core/sla/time-zone'
-import { act, reassignChoices, currentHolder, fileReferralSummary, filingChoices, getReferral, listReferrals, organisationChoices, referralIdByReference, ownCommune, type FileInput, type Principal } from '@relais/referrals'
+import { act, reassignChoices, currentHolder, fileReferralSummary, filingChoices, getReferral, listReferrals, organisationChoices, referralIdByReference, waitingOnMe, ownCommune, type FileInput, type Principal } from '@relais/referrals'
 import { ACTIONS, FileBody } from '../schemas/referrals.ts'
 import { httpError, schemaIssues } from '../plugins/errors.ts'
-import { CHANNEL_LABELS, LIST_PAGE_SIZE, deadline, errorItems, fieldErrors, longDate, shortDate, statusLabel, timelineEntry } from './format.ts'
+import { CHANNEL_LABELS, LIST_PAGE_SIZE, deadline, errorItems, fieldErrors, waitingLinks, longDate, shortDate, statusLabel, timelineEntry } from './format.ts'
 import { ficheSuggestions } from './fiches.ts'
 
 
@@ -164,6 +164,7 @@ export async function referralPages(app: FastifyInstance) {
         : await listReferrals(trx, p, { ...filters, communeInsee, open: !status && view === 'ouvertes', sort: ownFilings ? 'follow_up' : 'inbox', limit: LIST_PAGE_SIZE, cursor }, now)
       return {
         me, items: rows(list.items, now, me.timeZone), nextCursor: list.nextCursor, ...choices,
+        waiting: waitingLinks(await waitingOnMe(trx, p, now)),
         communeInsee, communeError, communeName: match?.kind === 'one' ? match.commune.name : communeTyped,
         ...await (async () => {
           const all = await organisationChoices(trx, p)

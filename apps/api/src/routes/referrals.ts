@@ -26,7 +26,7 @@ export async function referralRoutes(fastify: FastifyInstance) {
         q: Type.Optional(Type.String({ maxLength: 200, description: 'Recherche : chaque mot doit figurer dans la référence, le nom de l’usager, la question, le nom de l’organisme ou de la mairie, ou la commune (accents et majuscules ignorés).' })),
         open: Type.Optional(Type.Boolean({ description: 'Seulement les saisines dont le délai court (déposée, affectée, en attente de complément).' })),
         sort: Type.Optional(Type.Union([Type.Literal('newest'), Type.Literal('inbox'), Type.Literal('follow_up')], {
-          description: 'newest : les plus récentes d’abord (par défaut). inbox : délai en cours, échéance la plus proche d’abord, puis les autres non terminées, puis les terminées. follow_up : en retard d’abord (échéance la plus ancienne), puis les plus récentes.',
+          description: 'newest : les plus récentes d’abord (par défaut). inbox : ce qui attend l’organisme (délai en cours, échéance la plus proche d’abord), puis les autres non terminées, puis les terminées. follow_up : celles qui attendent le complément de la mairie, puis les en retard (échéance la plus ancienne), puis les plus récentes.',
         })) }),
       response: { 200: Type.Object({ items: Type.Array(ListItem), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses },
     },

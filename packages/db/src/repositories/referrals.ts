@@ -112,6 +112,23 @@ export async function referralDetail(trx: TenantTx, tenantId: string, id: string
     .where('r.tenant_id', '=', tenantId).where('r.id', '=', id).executeTakeFirst()
 }
 
+/** In this scope: referrals awaiting information, running clocks past their deadline, referrals in triage (submitted). */
+export async function waitingCounts(trx: TenantTx, tenantId: string, scope: { mairieOrganisationId?: string; holderOrganisationId?: string }, now: Date) {
+  let q = trx.selectFrom('referral as r')
+    .select((eb) => [
+      eb.fn.count<string>('r.id').filterWhere('r.status', '=', 'awaiting_info').as('awaiting_info'),
+      eb.fn.count<string>('r.id').filterWhere((w) => w.and([w('r.status', 'in', ['submitted', 'assigned']), w('r.sla_met_at', 'is', null), w(dueKey, '<', now)])).as('overdue'),
+      eb.fn.count<string>('r.id').filterWhere('r.status', '=', 'submitted').as('triage'),
+    ])
+    .where('r.tenant_id', '=', tenantId)
+    // The running clocks' partial indexes (0030) serve this: the statuses as literals.
+    .where(sql<boolean>`r.status in (${lits(CLOCK_STATUSES)})`)
+  if (scope.mairieOrganisationId) q = q.where('r.mairie_organisation_id', '=', scope.mairieOrganisationId)
+  if (scope.holderOrganisationId) q = q.where('r.holder_organisation_id', '=', scope.holderOrganisationId)
+  const row = await q.executeTakeFirstOrThrow()
+  return { awaitingInfo: Number(row.awaiting_info), overdue: Number(row.overdue), triage: Number(row.triage) }
+}
+
 /** The id of the tenant's referral with this exact reference, if any (unique on (tenant_id, reference)). */
 export async function referralByReference(trx: TenantTx, tenantId: string, reference: string) {
   return trx.selectFrom('referral').selectAll().where('tenant_id', '=', tenantId).where('reference', '=', reference).executeTakeFirst()

@@ -108,6 +108,35 @@ t.test('the mission TIC edits the SLA policy and gives a theme its own deadline'
   t.equal((await secretary.post('/annuaire/delais', { responseHours: '1', clockMode: 'calendar' })).statusCode, 403)
 })
 
+t.test('the information pause’s delays are set in the policy form, checked, kept and on the audit log', async (t) => {
+  const tic = new Visitor(app)
+  await tic.login('tic@indre.demo')
+  const page = (await tic.get('/annuaire/delais')).body
+  t.match(page, /<label for="complement-relance">Relancer la mairie après \(jours ouvrés\)<\/label>/, 'the form shows the reminder delay')
+  t.match(page, /id="complement-cloture" name="infoCloseDays" value="10"/, 'and the « sans suite » delay, with its current value')
+  const base = { responseHours: '72', clockMode: 'business_hours', reminderHours: '12' }
+  const wrong = await tic.post('/annuaire/delais', { ...base, infoReminderDays: 'cinq', infoCloseDays: '0' })
+  t.equal(wrong.statusCode, 400)
+  t.equal(fieldError(wrong.body, 'complement-relance'), 'Indiquez un nombre de jours ouvrés entre 1 et 60 (5 par défaut).')
+  t.equal(fieldError(wrong.body, 'complement-cloture'), 'Indiquez un nombre de jours ouvrés entre 2 et 120 (10 par défaut).', 'both fields at once')
+  t.match(wrong.body, /<a href="#complement-relance">Relancer la mairie après : /, 'the summary names the field')
+  const order = await tic.post('/annuaire/delais', { ...base, infoReminderDays: '8', infoCloseDays: '6' })
+  t.equal(order.statusCode, 400)
+  t.equal(fieldError(order.body, 'complement-cloture'), 'La clôture sans suite doit venir après la relance de la mairie.')
+  const saved = await tic.post('/annuaire/delais', { ...base, infoReminderDays: '3', infoCloseDays: '7' })
+  t.equal(saved.statusCode, 303)
+  const after = (await tic.get('/annuaire/delais')).body
+  t.match(after, /la mairie est relancée après 3 jours ouvrés ; après 7 jours ouvrés/, 'the policy says the new delays')
+  const login = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'tic@indre.demo', password: 'relais-demo' }, remoteAddress: '10.98.0.1' })
+  const api = await app.inject({ url: '/api/v1/sla-policy', headers: { authorization: `Bearer ${login.json().accessToken}` } })
+  t.match(api.json(), { infoReminderDays: 3, infoCloseDays: 7 }, 'the API reads them')
+  const kept = await tic.post('/annuaire/delais', base)
+  t.equal(kept.statusCode, 303, 'a form without the fields keeps them')
+  t.match((await tic.get('/annuaire/delais')).body, /relancée après 3 jours ouvrés ; après 7 jours ouvrés/)
+  const journal = (await tic.get('/journal')).body
+  t.match(journal, /relance de la mairie après \(jours ouvrés\)/, 'the change is on the audit log in words')
+})
+
 t.test('every change is on the audit log the mission TIC reads: who, when, before → after; nobody rewrites it', async (t) => {
   const tic = new Visitor(app)
   await tic.login('tic@indre.demo')

@@ -92,7 +92,7 @@ export async function changeSlaPolicy(trx: TenantTx, tenantId: string, themeCode
   await saveSlaPolicy(trx, tenantId, theme?.id ?? null, input, now)
   const after = await slaPolicyOf(trx, tenantId, themeCode)
   // On the audit log: only what changed, both sides.
-  const keys = (['responseMinutes', 'clockMode', 'reminderBeforeMinutes', 'escalations', 'openingHours'] as const).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
+  const keys = (['responseMinutes', 'clockMode', 'reminderBeforeMinutes', 'escalations', 'openingHours', 'infoReminderDays', 'infoCloseDays'] as const).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
   if (keys.length) {
     await recordChange(trx, tenantId, {
       actorPersonId: actor?.personId ?? null, entity: 'sla_policy', entityId: themeCode, action: 'update',

@@ -16,6 +16,7 @@ const FIELD_LABELS: Record<string, string> = {
   escalations: 'escalades', openingHours: 'heures d’ouverture', themeCode: 'thème', territoryKind: 'territoire', territoryCode: 'code du territoire',
   personId: 'référent', personEmail: 'référent', organisationName: 'organisme', communeInsee: 'commune', retirees: 'règles retirées', creees: 'règles créées',
   shortName: 'nom court', address: 'adresse', phone: 'téléphone',
+  infoReminderDays: 'relance de la mairie après (jours ouvrés)', infoCloseDays: 'clôture sans suite possible après (jours ouvrés)',
 }
 
 /** A value as people read it: dates in French, durations in hours, roles by name, lists one after the other. */

@@ -18,7 +18,8 @@ const SLA_FIELDS: Record<string, { id: string; label: string }> = {
   responseMinutes: { id: 'delai-reponse', label: 'Délai de réponse' }, reminderBeforeMinutes: { id: 'delai-relance', label: 'Relance avant l’échéance' },
   clockMode: { id: 'decompte-business_hours', label: 'Décompte' },
   'escalations_0_afterDueMinutes': { id: 'escalade-1', label: 'Escalade 1' }, 'escalations_1_afterDueMinutes': { id: 'escalade-2', label: 'Escalade 2' },
-  'escalations_2_afterDueMinutes': { id: 'escalade-3', label: 'Escalade 3' }, themeCode: { id: 'theme-code', label: 'Thème' }, themeHours: { id: 'theme-delai', label: 'Délai de ce thème' },
+  'escalations_2_afterDueMinutes': { id: 'escalade-3', label: 'Escalade 3' },
+  infoReminderDays: { id: 'complement-relance', label: 'Relancer la mairie après' }, infoCloseDays: { id: 'complement-cloture', label: 'Clôture sans suite possible après' }, themeCode: { id: 'theme-code', label: 'Thème' }, themeHours: { id: 'theme-delai', label: 'Délai de ce thème' },
 }
 
 /** « 72 », « 1,5 » hours → minutes; null when it is not a number of hours. */
@@ -91,6 +92,7 @@ export async function networkAdminPages(app: FastifyInstance) {
     const b = data.base
     const v: Record<string, string> = {
       responseHours: hoursOf(b.responseMinutes), reminderHours: hoursOf(b.reminderBeforeMinutes), clockMode: b.clockMode,
+      infoReminderDays: String(b.infoReminderDays ?? ''), infoCloseDays: String(b.infoCloseDays ?? ''),
       ...Object.fromEntries([0, 1, 2].flatMap((i) => [[`esc${i}`, b.escalations[i] ? hoursOf(b.escalations[i].afterDueMinutes) : ''], ...TARGETS.map((n) => [`esc${i}_${n}`, b.escalations[i]?.notify.includes(n) ? '1' : ''])])),
       ...(extra.failed === 'policy' ? extra.values : {}),
     }
@@ -151,10 +153,21 @@ export async function networkAdminPages(app: FastifyInstance) {
       else if (!notify.length) errors[`escalations_${i}_afterDueMinutes`] = 'Cochez qui prévenir à ce niveau.'
       else escalations.push({ afterDueMinutes: after, notify })
     }
+    // The information pause (issue 12): whole working days, within the API's bounds.
+    // A form without the fields (sent before they existed) keeps the current delays.
+    const days = (key: 'infoReminderDays' | 'infoCloseDays', min: number, max: number, message: string) => {
+      if (b[key] === undefined) return undefined
+      const raw = String(b[key]).trim()
+      if (/^\d{1,3}$/.test(raw) && Number(raw) >= min && Number(raw) <= max) return Number(raw)
+      errors[key] = message
+      return null
+    }
+    const infoReminderDays = days('infoReminderDays', 1, 60, 'Indiquez un nombre de jours ouvrés entre 1 et 60 (5 par défaut).')
+    const infoCloseDays = days('infoCloseDays', 2, 120, 'Indiquez un nombre de jours ouvrés entre 2 et 120 (10 par défaut).')
     return save(request, reply, 'policy', values, errors, null, async () => {
       // The opening hours are kept as they are: this form does not change them.
       const current = await app.tx(request, (trx) => slaPolicyOf(trx, request.principal!.tenantId, null))
-      return { responseMinutes: response!, reminderBeforeMinutes: reminder!, clockMode: clockMode!, escalations, openingHours: current.openingHours }
+      return { responseMinutes: response!, reminderBeforeMinutes: reminder!, clockMode: clockMode!, escalations, openingHours: current.openingHours, infoReminderDays: infoReminderDays ?? current.infoReminderDays, infoCloseDays: infoCloseDays ?? current.infoCloseDays }
     })
   })
 

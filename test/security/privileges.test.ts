@@ -8,6 +8,7 @@ import { createTestEnv } from '../helpers/db.ts'
 
 /** Table → what the code does with it (repositories in packages/db). Anything else is refused. */
 const EXPECTED: Record<string, string[]> = {
+  account_link: ['INSERT', 'SELECT', 'UPDATE'],
   audit_log: ['INSERT', 'SELECT'],
   chain_head_digest: ['INSERT', 'SELECT'],
   commune: ['SELECT'],

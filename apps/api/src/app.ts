@@ -21,6 +21,7 @@ import { referralRoutes } from './routes/referrals.ts'
 import { slaPolicyRoutes } from './routes/sla-policy.ts'
 import { mailRoutes } from './routes/mails.ts'
 import { ficheRoutes } from './routes/fiches.ts'
+import { accountRoutes } from './routes/accounts.ts'
 import { pagesPlugin } from './pages/index.ts'
 
 /** Never log secrets or citizens' data: headers that carry credentials are censored, bodies are not logged. */
@@ -124,6 +125,7 @@ export async function buildApp(config: Config, opts: { logger?: FastifyServerOpt
     await api.register(slaPolicyRoutes)
     await api.register(mailRoutes)
     await api.register(ficheRoutes)
+    await api.register(accountRoutes)
   }, { prefix: '/api/v1' })
   await app.register(pagesPlugin)
   return app

@@ -2,3 +2,4 @@
 // the pages. HTTP stays out: the app sets cookies and headers from what these return.
 export * from './sessions.ts'
 export { LoginThrottle } from './throttle.ts'
+export * from './accounts.ts'

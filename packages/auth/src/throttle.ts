@@ -42,15 +42,16 @@ return 0
 `
 
 export class LoginThrottle {
-  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+  /** scope: what is counted — failed logins, or requests for a password link (each counts, none is given back). */
+  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly scope: 'login' | 'reset' = 'login') {}
 
   private keys(email: string, ip: string) {
     const account = sha256(email.toLowerCase())
     return [
-      `${this.prefix}:login:fail:pair:${account}:${ip}`,
-      `${this.prefix}:login:fail:ip:${ip}`,
-      `${this.prefix}:login:fail:account:${account}`,
-      `${this.prefix}:login:slow:${account}`,
+      `${this.prefix}:${this.scope}:fail:pair:${account}:${ip}`,
+      `${this.prefix}:${this.scope}:fail:ip:${ip}`,
+      `${this.prefix}:${this.scope}:fail:account:${account}`,
+      `${this.prefix}:${this.scope}:slow:${account}`,
     ]
   }
 

@@ -109,6 +109,11 @@ export const ACCESS = {
   'audit.read': { who: MISSION_TIC, refusal: TIC_PAGE },
   /** An org admin's page of her organisation's people. */
   'organisation.people': { who: { org_admin: 'own_organisation' }, refusal: 'Cette page est réservée aux administrateurs d’organisme.' },
+  // ---- Issue 13 (onboarding): invitations and one's own password.
+  /** Invite a person (a mail with a link to choose her password): the mission TIC anyone, an org admin her organisation's. */
+  'people.invite': { who: PEOPLE_ADMINS, refusal: 'Seuls les administrateurs peuvent inviter des personnes.', outOfReach: 'not_found' },
+  /** « Mon compte »: her own password, the current one asked again. */
+  'account.password': { who: { secretary: 'self', referent: 'self', org_admin: 'self', network_admin: 'self' } },
 } as const satisfies Record<string, Rule>
 
 export type Action = keyof typeof ACCESS

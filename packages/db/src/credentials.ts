@@ -1,5 +1,5 @@
 import { hash, verify } from '@node-rs/argon2'
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, createHmac, randomBytes } from 'node:crypto'
 
 // OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane).
 const ARGON2 = { algorithm: 2 /* Algorithm.Argon2id (a const enum) */, memoryCost: 19456, timeCost: 2, parallelism: 1 }
@@ -20,3 +20,11 @@ export const dummyPasswordHash = () => (dummyHash ??= hashPassword(randomBytes(1
 
 export const randomToken = (bytes = 32) => randomBytes(bytes).toString('base64url')
 export const sha256 = (value: string) => createHash('sha256').update(value).digest('hex')
+
+// Links mailed to choose a password (issue 13). The secret is an HMAC of the link's id under a key only the
+// processes hold (derived from JWT_SECRET): the database keeps its SHA-256 and the outbox only the id, so neither
+// a copy of the database nor of a pending mail opens an account; the worker recomputes the link when it sends.
+export const accountLinkKey = (jwtSecret: string) => createHmac('sha256', jwtSecret).update('relais account links').digest('base64url')
+export const accountLinkSecret = (key: string, linkId: string) => createHmac('sha256', key).update(linkId).digest('base64url')
+/** What the mail's link carries: the tenant (a login names no tenant), the link's id and its secret. */
+export const accountLinkToken = (key: string, tenantId: string, linkId: string) => `${tenantId}.${linkId}.${accountLinkSecret(key, linkId)}`

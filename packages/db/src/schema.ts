@@ -306,7 +306,22 @@ export interface SearchMissTable {
   at: Timestamp
 }
 
+/** Issue 13: an invitation or a forgotten-password link (only its secret's SHA-256 is kept). */
+export interface AccountLinkTable {
+  id: Generated<string>
+  tenant_id: string
+  person_id: string
+  kind: 'invitation' | 'password_reset'
+  token_hash: string
+  created_by: string | null
+  created_at: CreatedAt
+  expires_at: Timestamp
+  used_at: Timestamp | null
+  cancelled_at: Timestamp | null
+}
+
 export interface Database {
+  account_link: AccountLinkTable
   fiche: FicheTable
   fiche_theme: FicheThemeTable
   fiche_version: FicheVersionTable

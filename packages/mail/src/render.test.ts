@@ -74,6 +74,8 @@ const fixtures: { [K in MailKind]: MailData[K] } = {
   },
   info_stale: { ...base, requestedAt: '2026-05-11T08:00:00Z', mairie: 'Mairie d’Ardentes' },
   closed_no_reply: { ...base, closedBy: caf, requestedAt: '2026-05-11T08:00:00Z', note: 'Sans numéro d’allocataire, rien à faire.' },
+  invitation: { publicUrl: base.publicUrl, recipientName: 'Nathalie Roux', link: 'https://relais.indre.example/compte/invitation?jeton=abc.def.ghi', expiresAt: due, organisation: 'CAF du Cher', invitedBy: 'Claire Martin' },
+  password_reset: { publicUrl: base.publicUrl, recipientName: 'Nathalie Roux', link: 'https://relais.indre.example/compte/nouveau-mot-de-passe?jeton=abc.def.ghi', expiresAt: due },
 }
 
 /** What a person must find in each mail: [subject, text and HTML] fragments. */
@@ -136,6 +138,14 @@ const expected: Record<MailKind, { subject: string[]; body: string[] }> = {
   closed_no_reply: {
     subject: ['Saisine clôturée sans suite', '36-2026-000042'],
     body: ['Nathalie Roux (CAF de l’Indre) a clôturé sans suite', 'lundi 11 mai 2026', 'Sans numéro d’allocataire, rien à faire.', 'rouvrir la saisine dans les 30 jours', link],
+  },
+  invitation: {
+    subject: ['Invitation', 'CAF du Cher'],
+    body: ['Claire Martin vous invite', 'CAF du Cher', 'lundi 25 mai 2026 à 9 h 00', 'https://relais.indre.example/compte/invitation?jeton', 'abc.def.ghi'],
+  },
+  password_reset: {
+    subject: ['nouveau mot de passe'],
+    body: ['lundi 25 mai 2026 à 9 h 00', 'toutes vos sessions ouvertes seront fermées', 'https://relais.indre.example/compte/nouveau-mot-de-passe?jeton', 'abc.def.ghi'],
   },
 }
 

@@ -22,9 +22,11 @@ export type MailKind =
   | 'info_reminder'
   | 'info_stale'
   | 'closed_no_reply'
+  | 'invitation'
+  | 'password_reset'
 
 export const MAIL_KINDS: readonly MailKind[] = [
-  'referral_new', 'reminder', 'escalation', 'info_requested', 'answer_received', 'transferred', 'appointment_proposed', 'info_provided', 'cancelled', 'delivery_failed', 'chain_heads', 'fiche_review', 'info_reminder', 'info_stale', 'closed_no_reply',
+  'referral_new', 'reminder', 'escalation', 'info_requested', 'answer_received', 'transferred', 'appointment_proposed', 'info_provided', 'cancelled', 'delivery_failed', 'chain_heads', 'fiche_review', 'info_reminder', 'info_stale', 'closed_no_reply', 'invitation', 'password_reset',
 ]
 
 export const REFERRAL_OCCASIONS = ['new', 'triage', 'reopened', 'rerouted', 'reassigned'] as const
@@ -276,6 +278,24 @@ export const ClosedNoReplyData = Type.Object({
   note: Type.Optional(Text()),
 })
 
+/** Issue 13: the link to choose one's password (an invitation, 7 days) or a new one (forgotten password, 1 hour). */
+const AccountLinkFields = {
+  publicUrl: Type.String({ pattern: '^https?://[^\\s]+$' }),
+  recipientName: Type.Optional(Text(200)),
+  timeZone: Type.Optional(TimeZone),
+  /** The single-use link, computed by the sender (never stored in clear). */
+  link: Type.String({ pattern: '^https?://[^\\s]+$' }),
+  expiresAt: Instant,
+}
+export const InvitationData = Type.Object({
+  ...AccountLinkFields,
+  /** The organisation she joins. */
+  organisation: Text(300),
+  /** Who invited her. */
+  invitedBy: Text(200),
+})
+export const PasswordResetData = Type.Object(AccountLinkFields)
+
 export const MAIL_DATA_SCHEMAS = {
   referral_new: ReferralNewData,
   reminder: ReminderData,
@@ -292,6 +312,8 @@ export const MAIL_DATA_SCHEMAS = {
   info_reminder: InfoReminderData,
   info_stale: InfoStaleData,
   closed_no_reply: ClosedNoReplyData,
+  invitation: InvitationData,
+  password_reset: PasswordResetData,
 } as const satisfies Record<MailKind, TSchema>
 
 /** The data each kind takes, for callers that want the compiler to check it. */

@@ -7,6 +7,7 @@ import * as outbox from '@relais/db/repositories/outbox'
 import { lockReferral, referralForMail, updateReferral } from '@relais/db/repositories/referrals'
 import { eventWithActor, hasEventAfter, hasEventBefore } from '@relais/db/repositories/timeline'
 import { flagBounced, organisationName, personName, tenantTimeZone } from '@relais/db/repositories/parties'
+import { accountLinkToken } from '@relais/db/credentials'
 import { MailRenderError, renderMail, type MailKind, type MailTransport } from '@relais/mail'
 import { appendEvent, SYSTEM } from './timeline.ts'
 import { enqueueMail } from './outbox.ts'
@@ -18,11 +19,19 @@ type OutboxRow = outbox.OutboxRow
 const retryDelaySeconds = (attempts: number) => Math.min(1800, 10 * 2 ** Math.min(attempts, 10))
 
 /** Everything a template needs, read fresh at send time; ids only ever travelled through Redis. */
-async function mailData(trx: TenantTx, row: OutboxRow, publicUrl: string): Promise<Record<string, unknown>> {
+async function mailData(trx: TenantTx, row: OutboxRow, publicUrl: string, linkKey: string | undefined): Promise<Record<string, unknown>> {
   const tenantId = row.tenant_id
   const payload = row.payload as Record<string, unknown>
   const recipientName = row.recipient_person_id ? await personName(trx, tenantId, row.recipient_person_id) : undefined
   const base: Record<string, unknown> = { publicUrl, recipientName }
+  if (row.kind === 'invitation' || row.kind === 'password_reset') {
+    // The outbox keeps the link's id only: the link itself is recomputed here, under the processes' key.
+    if (!linkKey) throw new MailRenderError(row.kind, ['no account link key given to the sender'])
+    const token = accountLinkToken(linkKey, tenantId, String(payload.linkId))
+    const path = row.kind === 'invitation' ? 'compte/invitation' : 'compte/nouveau-mot-de-passe'
+    const { linkId: _linkId, ...rest } = payload
+    return { ...base, timeZone: await tenantTimeZone(trx, tenantId), ...rest, link: `${publicUrl.replace(/\/+$/, '')}/${path}?jeton=${token}` }
+  }
   if (row.kind === 'delivery_failed' || row.kind === 'chain_heads' || row.kind === 'fiche_review') return { ...base, timeZone: await tenantTimeZone(trx, tenantId), ...payload }
   const r = await referralForMail(trx, tenantId, row.referral_id!)
   Object.assign(base, { referralId: r.id, reference: r.reference, theme: r.theme_label, commune: r.commune_name, timeZone: r.time_zone })
@@ -161,6 +170,8 @@ export interface DeliverArgs {
   outboxId: string; tenantId: string; now: () => Date; claimSeconds: number; transport: MailTransport; publicUrl: string; log: Logger
   /** Temporary failures are retried this long after the mail was written (or resent), then it is failed. Default 48. */
   retryHours?: number
+  /** The key the invitation and password links are derived with (accountLinkKey of JWT_SECRET). */
+  linkKey?: string
 }
 
 /** Sends one outbox mail at most once per claim; the send is recorded right after the server accepts it. */
@@ -176,7 +187,7 @@ export async function deliverOutbox(db: DB, a: DeliverArgs): Promise<'sent' | 's
       return 'cancelled' as const
     }
     try {
-      return { row, mail: renderMail(row.kind as MailKind, await mailData(trx, row, a.publicUrl)) }
+      return { row, mail: renderMail(row.kind as MailKind, await mailData(trx, row, a.publicUrl, a.linkKey)) }
     } catch (err) {
       if (!(err instanceof MailRenderError)) throw err
       return { row, error: err.message }

@@ -14,6 +14,7 @@ import { LIST_PAGE_SIZE, deadline, duration, shortDate, statusLabel, waitingLink
 const MAIL_KIND_LABELS: Record<string, string> = {
   referral_new: 'Nouvelle saisine', reminder: 'Rappel de délai', escalation: 'Escalade', info_requested: 'Demande de complément',
   answer_received: 'Réponse reçue', transferred: 'Transfert', appointment_proposed: 'Proposition de rendez-vous', info_provided: 'Complément reçu', cancelled: 'Annulation', delivery_failed: 'Alerte d’échec d’envoi',
+  invitation: 'Invitation', password_reset: 'Mot de passe oublié',
 }
 
 export async function adminPages(app: FastifyInstance) {

@@ -22,6 +22,7 @@ import { networkAdminPages } from './network-admin.ts'
 import { journalPages } from './journal.ts'
 import { livePages } from './live.ts'
 import { fichePages } from './fiches.ts'
+import { accountPages } from './accounts.ts'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const VIEWS = path.resolve(here, '../../views')
@@ -160,6 +161,7 @@ export async function pagesPlugin(app: FastifyInstance) {
   await app.register(journalPages)
   await app.register(livePages)
   await app.register(fichePages)
+  await app.register(accountPages)
 
   // Any other address opened in a browser: the French 404 page, not the API's JSON (which /api/ keeps).
   app.get('/*', { config: { access: 'public' }, schema: { hide: true } }, async (request, reply) => {

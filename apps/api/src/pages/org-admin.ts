@@ -1,9 +1,12 @@
-// An organisation admin's pages: add a person (a temporary password until invitations arrive with issue 13),
+// An organisation admin's pages: invite a person (she chooses her own password from the mail's link, issue 13),
 // change a role, set an absence and a backup, deactivate. The rules are the directory's use cases, as in the API.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { DomainError, ROLE_LABELS, isUuid } from '@relais/core'
 import type { DirectoryRole } from '@relais/core/directory'
-import { createPerson, deactivatePerson, getPerson, listPeople, preparePersonCreation, updatePerson } from '@relais/directory/people'
+import { deactivatePerson, getPerson, listPeople, updatePerson } from '@relais/directory/people'
+import { invitePerson } from '@relais/directory/invitations'
+import { accountLinkKey } from '@relais/db/credentials'
+import { invitationFieldErrors } from './accounts.ts'
 import { httpError } from '../plugins/errors.ts'
 import { errorItems, fieldErrors } from './format.ts'
 import { peopleRows } from './admin.ts'
@@ -13,7 +16,7 @@ const ORG_ROLES: DirectoryRole[] = ['referent', 'secretary', 'org_admin']
 
 const NEW_FIELDS = {
   name: { id: 'nouveau-nom', label: 'Nom et prénom' }, email: { id: 'nouveau-courriel', label: 'Adresse électronique' },
-  role: { id: 'nouveau-role', label: 'Rôle' }, password: { id: 'nouveau-mdp', label: 'Mot de passe provisoire' }, organisationId: { id: 'nouveau-nom', label: 'Organisme' },
+  role: { id: 'nouveau-role', label: 'Rôle' }, organisationId: { id: 'nouveau-nom', label: 'Organisme' },
 }
 const PERSON_FIELDS = {
   role: { id: 'role', label: 'Rôle' }, absentFrom: { id: 'absence-debut', label: 'Absent à partir du' }, absentUntil: { id: 'absence-fin', label: 'Jusqu’au (inclus)' },
@@ -21,7 +24,7 @@ const PERSON_FIELDS = {
 }
 
 const DONE: Record<string, string> = {
-  ajout: 'La personne a été ajoutée. Communiquez-lui son mot de passe provisoire.', role: 'Le rôle a été changé.',
+  ajout: 'L’invitation est envoyée : la personne choisira son mot de passe avec le lien reçu par courriel (valable 7 jours).', role: 'Le rôle a été changé.',
   absence: 'L’absence et le suppléant sont enregistrés : pendant l’absence, les saisines vont au suppléant.', desactivation: 'Le compte est désactivé : ses sessions sont fermées.',
 }
 
@@ -44,6 +47,7 @@ const dayOf = (d: Date | null, timeZone: string, end = false) => {
 
 export async function orgAdminPages(app: FastifyInstance) {
   const kit = app.pages
+  const linkKey = accountLinkKey(app.config.JWT_SECRET)
   const access = { config: { access: 'organisation.people' as const } }
   const form = { config: { access: 'organisation.people' as const }, preHandler: app.csrfProtection }
 
@@ -93,19 +97,10 @@ export async function orgAdminPages(app: FastifyInstance) {
     const p = request.principal!
     const b = request.body ?? {}
     const values = { name: String(b.name ?? ''), email: String(b.email ?? ''), role: String(b.role ?? '') }
-    const errors: Record<string, string> = {}
-    if (!values.name.trim()) errors.name = 'Saisissez le nom et le prénom.'
-    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(values.email.trim())) errors.email = 'Saisissez une adresse électronique valide (nom@exemple.fr).'
-    if (!ORG_ROLES.includes(values.role as DirectoryRole)) errors.role = 'Choisissez un rôle.'
-    const password = String(b.password ?? '')
-    if (!password) errors.password = 'Saisissez un mot de passe provisoire.'
+    const errors = invitationFieldErrors(values, ORG_ROLES)
+    if (Object.keys(errors).length) return renderList(request, reply, { errors, values, status: 400 })
     try {
-      const hash = await preparePersonCreation(p, password || undefined).catch((err) => {
-        if (err instanceof DomainError && httpError(err).status === 400) { Object.assign(errors, { ...fieldErrors(err.details), ...errors }); return undefined }
-        throw err
-      })
-      if (Object.keys(errors).length) return renderList(request, reply, { errors, values, status: 400 })
-      await app.tx(request, (trx) => createPerson(trx, p, { organisationId: p.organisationId, name: values.name, email: values.email.trim(), role: values.role as DirectoryRole }, hash))
+      await app.tx(request, (trx) => invitePerson(trx, p, p.organisationId, { name: values.name, email: values.email.trim(), role: values.role as DirectoryRole }, { linkKey, now: app.clock() }))
     } catch (err) {
       if (err instanceof DomainError && httpError(err).status < 500) {
         const fields = fieldErrors(err.details)

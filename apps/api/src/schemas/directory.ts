@@ -57,7 +57,7 @@ export const Person = Type.Object({
 
 export const PersonQuery = Type.Object({ ...ListQuery, organisationId: Type.Optional(Uuid), role: Type.Optional(Role), active: Active, q: Q })
 
-const Password = Type.String({ minLength: 1, maxLength: 256 })
+const Password = Type.String({ minLength: 1, maxLength: 256, description: 'Hors production seulement (démonstration, tests) : les personnes choisissent leur mot de passe par invitation' })
 export const PersonCreate = Type.Object({
   organisationId: Uuid, email: Email, name: Name, role: Role, password: Type.Optional(Password),
   absentFrom: Type.Optional(NullableDateTime), absentUntil: Type.Optional(NullableDateTime), backupPersonId: Type.Optional(NullableUuid),

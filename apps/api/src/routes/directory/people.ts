@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { InvalidInput } from '@relais/core'
 import * as people from '@relais/directory/people'
 import { Person, PersonCreate, PersonPatch, PersonQuery } from '../../schemas/directory.ts'
 import { resourceRoutes } from './resource.ts'
@@ -9,6 +10,14 @@ import { toDate } from './common.ts'
  * organisation (creation, changes, absences and backup, deactivation). Deactivation ends the person's sessions at once.
  */
 export async function peopleRoutes(app: FastifyInstance) {
+  // Issue 13: people choose their own password (invitation, forgotten password). Typing one for someone else stays
+  // possible outside production only, for demo and test setups.
+  const typedPassword = (password: string | undefined) => {
+    if (password !== undefined && app.config.NODE_ENV === 'production') {
+      const message = 'Personne ne choisit le mot de passe d’un autre : invitez la personne (POST /organisations/:id/invitations), elle choisira le sien.'
+      throw new InvalidInput('password_by_invitation', message, [{ path: 'password', message }])
+    }
+  }
   resourceRoutes(app, {
     path: '/people',
     access: {
@@ -26,9 +35,9 @@ export async function peopleRoutes(app: FastifyInstance) {
     cursor: (r) => [r.name, r.id], cursorArity: 2,
     list: people.listPeople,
     get: people.getPerson,
-    prepare: (actor, b) => people.preparePersonCreation(actor, b.password),
+    prepare: (actor, b) => { typedPassword(b.password); return people.preparePersonCreation(actor, b.password) },
     create: (trx, actor, b, passwordHash) => people.createPerson(trx, actor, { ...b, absentFrom: toDate(b.absentFrom), absentUntil: toDate(b.absentUntil) }, passwordHash),
-    update: (trx, actor, id, b) => people.updatePerson(trx, actor, id, { ...b, absentFrom: toDate(b.absentFrom), absentUntil: toDate(b.absentUntil) }),
+    update: (trx, actor, id, b) => { typedPassword(b.password); return people.updatePerson(trx, actor, id, { ...b, absentFrom: toDate(b.absentFrom), absentUntil: toDate(b.absentUntil) }) },
     deactivate: people.deactivatePerson,
   })
 }

@@ -5,7 +5,7 @@ import { startApp } from '../helpers/network.ts'
 import { Visitor } from '../helpers/visitor.ts'
 import { accountLinkKey, accountLinkToken } from '@relais/db/credentials'
 
-const { app, db } = await startApp()
+const { app, db, env } = await startApp()
 
 const fieldError = (html: string, id: string) => new RegExp(`<p class="field-error" id="${id}-erreur"><span class="visually-hidden">Erreur : </span>([^<]*)</p>`).exec(html)?.[1]
 

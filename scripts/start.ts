@@ -7,7 +7,7 @@ import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { Redis } from 'ioredis'
-import { ConfigError, loadConfig, withDatabase, type Config } from '@relais/config'
+import { ConfigError, loadConfig, replyDomain, withDatabase, type Config } from '@relais/config'
 import { DEMO_PASSWORD } from '@relais/core'
 import { createOwnerKysely, createPool } from '@relais/db'
 import { ensureDatabase, migrateToLatest } from '@relais/db/migrate'
@@ -61,7 +61,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       for (const child of children.values()) child.kill('SIGKILL')
       process.exit(1)
     }
-    say(`\n${signal} reçu : arrêt de l’API et du worker…`)
+    say(`\n${signal} reçu : arrêt de l’API, du worker et du serveur des réponses…`)
     void shutdown(0)
   })
 }
@@ -92,6 +92,10 @@ async function main() {
   if (config.PORT === 0) fail('npm start a besoin d’un port fixe pour l’API : PORT=0 n’est pas pris en charge ici.')
   if (!(await portFree(config.PORT, config.HOST))) {
     fail(`Le port ${config.PORT} est déjà utilisé (un autre Relais tourne-t-il ?) : arrêtez-le ou choisissez un autre port, par exemple PORT=3001 npm start`)
+  }
+  const inboundDomain = replyDomain(config)
+  if (inboundDomain && !(await portFree(config.MAIL_IN_PORT, config.HOST))) {
+    fail(`Le port ${config.MAIL_IN_PORT} des réponses par courriel est déjà utilisé : choisissez-en un autre, par exemple MAIL_IN_PORT=2526 npm start`)
   }
 
   // --- 2. Database: create, migrate, seed the demo network once ---------------------------------
@@ -130,6 +134,8 @@ async function main() {
   // --- 4. API and worker --------------------------------------------------------------------------
   startChild('API', 'apps/api/src/server.ts', childEnv)
   startChild('worker', 'apps/worker/src/main.ts', childEnv)
+  // Replies by email: the inbound SMTP server takes mails to the reply addresses.
+  if (inboundDomain) startChild('inbound', 'apps/worker/src/inbound-main.ts', childEnv)
   await waitReady(`http://${config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST}:${config.PORT}/health/ready`)
 
   say('')
@@ -137,6 +143,7 @@ async function main() {
   say(`  Application      ${appUrl}`)
   say(`  Documentation    ${appUrl}/api/docs`)
   say(`  Boîte mail       ${mailbox ?? `aucune : les courriels partent par ${redact(config.SMTP_URL!)}`}`)
+  if (inboundDomain) say(`  Réponses         smtp://${config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST}:${config.MAIL_IN_PORT} (adresses r+…@${inboundDomain})`)
   if (demoAccounts.length) {
     say(`  Comptes de démonstration (mot de passe ${DEMO_PASSWORD}) :`)
     for (const tenant of DEMO_TENANTS) {

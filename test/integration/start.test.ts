@@ -1,7 +1,7 @@
 // The processes as a person runs them: `npm start` on a fresh database, and SIGTERM to the API and the worker.
 import t from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
+import { connect, createServer } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
@@ -48,6 +48,16 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
     await new Promise((r) => setTimeout(r, 200))
   }
   throw new Error(`${what}: not within ${timeoutMs} ms\n${proc?.out() ?? ''}\n${proc?.err() ?? ''}`)
+}
+
+/** The first line an SMTP server says on connect ('' when nothing listens). */
+function smtpBanner(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1')
+    socket.setTimeout(2000, () => { socket.destroy(); resolve('') })
+    socket.once('error', () => resolve(''))
+    socket.once('data', (d) => { socket.end('QUIT\r\n'); resolve(String(d).split('\r\n')[0]!) })
+  })
 }
 
 const status = (url: string) => fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => 0)
@@ -126,8 +136,9 @@ t.test('npm start on a fresh database: ready within a minute, demo logins work, 
   }
   t.teardown(() => admin(`drop database if exists ${name} with (force)`))
   const port = await freePort()
+  const mailIn = String(await freePort())
   const began = Date.now()
-  const start = run('scripts/start.ts', { NODE_ENV: 'development', LOG_LEVEL: 'warn', PORT: String(port), DATABASE_URL: databaseUrl, REDIS_PREFIX: `test-${name}` })
+  const start = run('scripts/start.ts', { NODE_ENV: 'development', LOG_LEVEL: 'warn', PORT: String(port), MAIL_IN_PORT: mailIn, DATABASE_URL: databaseUrl, REDIS_PREFIX: `test-${name}` })
   t.teardown(() => { start.child.kill('SIGKILL') })
 
   await until('Relais est prêt', () => /Relais est prêt\./.test(start.out()), 60_000, start)
@@ -155,6 +166,8 @@ t.test('npm start on a fresh database: ready within a minute, demo logins work, 
   const page = await fetch(mailbox!.replace('localhost', '127.0.0.1'))
   t.equal(page.status, 200)
   t.match(await page.text(), /Boîte de réception de test/)
+  t.match(out, new RegExp(`Réponses\\s+smtp://127\\.0\\.0\\.1:${mailIn}`), 'the inbound SMTP server of replies is printed')
+  await until('the inbound SMTP server greets', () => smtpBanner(Number(mailIn)).then((b) => /^220 .*Relais, réponses par courriel/.test(b)), 20_000, start)
 
   const sent = Date.now()
   start.child.kill('SIGTERM')
@@ -163,9 +176,10 @@ t.test('npm start on a fresh database: ready within a minute, demo logins work, 
   t.ok(at - sent < 15_000, `stopped in ${at - sent} ms`)
   t.equal(await status(`http://127.0.0.1:${port}/health/live`), 0, 'the API is gone too')
   t.equal(await status(mailbox!.replace('localhost', '127.0.0.1')), 0, 'the mailbox is gone too')
+  t.equal(await smtpBanner(Number(mailIn)), '', 'the inbound SMTP server is gone too')
 
   // A second start on the same database: nothing to create, migrate or seed, still ready.
-  const again = run('scripts/start.ts', { NODE_ENV: 'development', LOG_LEVEL: 'warn', PORT: String(port), DATABASE_URL: databaseUrl, REDIS_PREFIX: `test-${name}` })
+  const again = run('scripts/start.ts', { NODE_ENV: 'development', LOG_LEVEL: 'warn', PORT: String(port), MAIL_IN_PORT: mailIn, DATABASE_URL: databaseUrl, REDIS_PREFIX: `test-${name}` })
   t.teardown(() => { again.child.kill('SIGKILL') })
   await until('ready again', () => /Relais est prêt\./.test(again.out()), 60_000, again)
   t.notMatch(again.out(), /Base de données créée|Réseau de démonstration chargé/)

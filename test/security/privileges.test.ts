@@ -15,6 +15,7 @@ const EXPECTED: Record<string, string[]> = {
   commune_former_code: ['SELECT'],
   coverage: ['INSERT', 'SELECT', 'UPDATE'],
   deflection: ['INSERT', 'SELECT'],
+  inbound_mail: ['INSERT', 'SELECT', 'UPDATE (columns)'],
   fiche: ['INSERT', 'SELECT', 'UPDATE'],
   fiche_open_day: ['INSERT', 'SELECT', 'UPDATE'],
   fiche_theme: ['DELETE', 'INSERT', 'SELECT'],
@@ -35,7 +36,7 @@ const EXPECTED: Record<string, string[]> = {
   theme: ['INSERT', 'SELECT', 'UPDATE'],
 }
 /** Definer functions (the only ways across tenants; fiche_candidates stays in the current one) and the helper the policies call. */
-const EXPECTED_FUNCTIONS = ['app_tenant_id', 'auth_candidates', 'auth_principal', 'chain_heads_due', 'fiche_candidates', 'fiche_reviews_due', 'operations_gauges', 'outbox_claim', 'referral_search', 'sla_claim', 'sla_due', 'sla_recompute_pending']
+const EXPECTED_FUNCTIONS = ['app_tenant_id', 'auth_candidates', 'auth_principal', 'chain_heads_due', 'fiche_candidates', 'fiche_reviews_due', 'operations_gauges', 'outbox_claim', 'referral_search', 'reply_outbox_tenant', 'sla_claim', 'sla_due', 'sla_recompute_pending']
 
 const env = await createTestEnv()
 const owner = new pg.Client({ connectionString: env.config.DATABASE_URL })

@@ -3,8 +3,8 @@ import { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { createKysely, createPool, type DB } from '@relais/db'
 import { accountLinkKey } from '@relais/db/credentials'
-import { QUEUE_NAMES, redisConnectionOptions, timelineKeyring, type Config } from '@relais/config'
-import { deliverOutbox, publishChainHeads, relayOutbox, runRecomputes, runSlaStepJob, sweepSla, useTimelineKeys, workerCountersKey, type WorkerCounter } from '@relais/referrals'
+import { QUEUE_NAMES, redisConnectionOptions, replyDomain, timelineKeyring, type Config } from '@relais/config'
+import { deliverOutbox, replyKey, publishChainHeads, relayOutbox, runRecomputes, runSlaStepJob, sweepSla, useTimelineKeys, workerCountersKey, type WorkerCounter } from '@relais/referrals'
 import { createMailTransport } from '@relais/mail/transport'
 import { remindStaleFiches } from '@relais/knowledge/review'
 
@@ -54,6 +54,9 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
   const transport = createMailTransport(config.SMTP_URL ?? 'smtp://127.0.0.1:1025', config.MAIL_FROM)
   const claimSeconds = opts.claimSeconds ?? 30
   const linkKey = accountLinkKey(config.JWT_SECRET)
+  // Replies by email (issue 15): referral mails to a person carry her reply address.
+  const domain = replyDomain(config)
+  const reply = domain ? { key: replyKey(config.TIMELINE_HMAC_KEY), domain } : null
 
   // Operators' counters (/metrics), shared by every worker process; lost increments during a Redis outage are
   // acceptable, a worker waiting on them is not: no offline queue, errors ignored.
@@ -68,7 +71,7 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
   const stats = { mailsSent: 0, slaSteps: 0, relayed: 0, ficheReminders: 0 }
   const mailWorker = new Worker(MAIL_QUEUE, async (job) => {
     const { outboxId, tenantId } = job.data as { outboxId: string; tenantId: string }
-    const outcome = await deliverOutbox(db, { outboxId, tenantId, now: clock, claimSeconds, transport, publicUrl: config.PUBLIC_URL, log, retryHours: config.MAIL_RETRY_HOURS, linkKey })
+    const outcome = await deliverOutbox(db, { outboxId, tenantId, now: clock, claimSeconds, transport, publicUrl: config.PUBLIC_URL, log, retryHours: config.MAIL_RETRY_HOURS, linkKey, reply })
     if (outcome === 'sent') stats.mailsSent++
     if (OUTCOME_COUNTERS[outcome]) count(OUTCOME_COUNTERS[outcome])
     return outcome

@@ -21,6 +21,10 @@ const ConfigSchema = Type.Object({
   REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
   REDIS_PREFIX: Type.String({ pattern: '^[a-zA-Z0-9_-]+$', default: 'relais' }),
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
+  /** Replies by email: the domain of the reply addresses (r+…@domain) the inbound server takes. Unset: mails carry none (in production). */
+  MAIL_REPLY_DOMAIN: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$' })),
+  /** The inbound SMTP server's port (replies by email). */
+  MAIL_IN_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 2525 }),
   MAIL_FROM: Type.String({ minLength: 3, default: 'Relais <ne-pas-repondre@relais.local>' }),
   PUBLIC_URL: Type.String({ pattern: '^https?://', default: 'http://localhost:3000' }),
   JWT_SECRET: Type.String({ minLength: 32, default: DEMO_JWT_SECRET }),
@@ -42,6 +46,10 @@ const ConfigSchema = Type.Object({
 export type Config = Static<typeof ConfigSchema> & { APP_DATABASE_URL: string }
 
 export const APP_DB_ROLE = 'relais_app'
+
+/** The reply domain in use: the configured one, or outside production a local one so that `npm start` shows replies. */
+export const replyDomain = (config: Pick<Config, 'MAIL_REPLY_DOMAIN' | 'NODE_ENV'>): string | null =>
+  config.MAIL_REPLY_DOMAIN ?? (config.NODE_ENV === 'production' ? null : 'reponses.relais.local')
 
 /** Whether /api/docs is served to anyone (API_DOCS_PUBLIC), or to logged-in people only. */
 export const apiDocsPublic = (config: Pick<Config, 'API_DOCS_PUBLIC' | 'NODE_ENV'>): boolean => config.API_DOCS_PUBLIC ?? config.NODE_ENV !== 'production'

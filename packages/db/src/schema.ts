@@ -227,6 +227,18 @@ export interface AuditLogTable {
   after: ColumnType<Record<string, unknown> | null, string | null, never>
 }
 export type AuditEntity = 'person' | 'organisation' | 'theme' | 'routing_rule' | 'coverage' | 'sla_policy'
+/** A mail the inbound server took (issue 15): once per Message-ID and tenant. */
+export interface InboundMailTable {
+  id: Generated<string>
+  tenant_id: string
+  message_id: string
+  outbox_id: string
+  referral_id: string
+  person_id: string
+  received_at: Timestamp
+  outcome: 'answer' | 'provide_info' | 'message' | 'bounce' | 'refused' | 'ignored'
+}
+
 export type AuditAction = 'create' | 'update' | 'deactivate' | 'import'
 
 export interface ChainHeadDigestTable {
@@ -345,4 +357,5 @@ export interface Database {
   routing_rule: RoutingRuleTable
   coverage: CoverageTable
   refresh_session: RefreshSessionTable
+  inbound_mail: InboundMailTable
 }

@@ -76,6 +76,7 @@ const fixtures: { [K in MailKind]: MailData[K] } = {
   closed_no_reply: { ...base, closedBy: caf, requestedAt: '2026-05-11T08:00:00Z', note: 'Sans numéro d’allocataire, rien à faire.' },
   invitation: { publicUrl: base.publicUrl, recipientName: 'Nathalie Roux', link: 'https://relais.indre.example/compte/invitation?jeton=abc.def.ghi', expiresAt: due, organisation: 'CAF du Cher', invitedBy: 'Claire Martin' },
   password_reset: { publicUrl: base.publicUrl, recipientName: 'Nathalie Roux', link: 'https://relais.indre.example/compte/nouveau-mot-de-passe?jeton=abc.def.ghi', expiresAt: due },
+  reply_outcome: { ...base, recorded: false, sentence: 'Votre courriel sur la saisine 36-2026-000042 n’a pas été enregistré.', reason: 'La saisine est clôturée.' },
 }
 
 /** What a person must find in each mail: [subject, text and HTML] fragments. */
@@ -147,6 +148,7 @@ const expected: Record<MailKind, { subject: string[]; body: string[] }> = {
     subject: ['nouveau mot de passe'],
     body: ['lundi 25 mai 2026 à 9 h 00', 'toutes vos sessions ouvertes seront fermées', 'https://relais.indre.example/compte/nouveau-mot-de-passe?jeton', 'abc.def.ghi'],
   },
+  reply_outcome: { subject: ['Non enregistré', '36-2026-000042'], body: ['n’a pas été enregistré', 'La saisine est clôturée.', link] },
 }
 
 t.test('every kind renders a French subject, text and HTML with what the recipient needs', async (t) => {

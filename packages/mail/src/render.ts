@@ -24,9 +24,10 @@ export type MailKind =
   | 'closed_no_reply'
   | 'invitation'
   | 'password_reset'
+  | 'reply_outcome'
 
 export const MAIL_KINDS: readonly MailKind[] = [
-  'referral_new', 'reminder', 'escalation', 'info_requested', 'answer_received', 'transferred', 'appointment_proposed', 'info_provided', 'cancelled', 'delivery_failed', 'chain_heads', 'fiche_review', 'info_reminder', 'info_stale', 'closed_no_reply', 'invitation', 'password_reset',
+  'referral_new', 'reminder', 'escalation', 'info_requested', 'answer_received', 'transferred', 'appointment_proposed', 'info_provided', 'cancelled', 'delivery_failed', 'chain_heads', 'fiche_review', 'info_reminder', 'info_stale', 'closed_no_reply', 'invitation', 'password_reset', 'reply_outcome',
 ]
 
 export const REFERRAL_OCCASIONS = ['new', 'triage', 'reopened', 'rerouted', 'reassigned'] as const
@@ -296,6 +297,15 @@ export const InvitationData = Type.Object({
 })
 export const PasswordResetData = Type.Object(AccountLinkFields)
 
+/** To a person who wrote to a reply address (issue 15): what became of her mail, recorded or refused and why. */
+export const ReplyOutcomeData = Type.Object({
+  ...ReferralFields,
+  recorded: Type.Boolean(),
+  /** « Votre réponse à la saisine 36-2026-000042 a été enregistrée. » or what was refused. */
+  sentence: Text(500),
+  /** A refusal's reason, and what to do instead. */
+  reason: Type.Optional(Text(1000)),
+})
 export const MAIL_DATA_SCHEMAS = {
   referral_new: ReferralNewData,
   reminder: ReminderData,
@@ -314,6 +324,7 @@ export const MAIL_DATA_SCHEMAS = {
   closed_no_reply: ClosedNoReplyData,
   invitation: InvitationData,
   password_reset: PasswordResetData,
+  reply_outcome: ReplyOutcomeData,
 } as const satisfies Record<MailKind, TSchema>
 
 /** The data each kind takes, for callers that want the compiler to check it. */

@@ -13,6 +13,8 @@ export interface OutgoingMail {
   /** Sets the X-Relais-Kind header. */
   kind?: MailKind
   headers?: Record<string, string>
+  /** Where a reply goes (a reply address of the inbound server); also the envelope sender, so that a DSN comes back there. */
+  replyTo?: string
 }
 
 /** A recipient the server refused while others were accepted (the mail went to the others). */
@@ -113,10 +115,12 @@ export function createMailTransport(smtpUrl: string, from: string, opts: MailTra
           text: mail.text,
           html: mail.html,
           messageId: mail.messageId,
+          ...(mail.replyTo ? { replyTo: mail.replyTo, envelope: { from: mail.replyTo, to: mail.to } } : {}),
           headers: {
-            ...mail.headers,
-            // Tells mail servers and out-of-office robots that nobody typed this (RFC 3834; Exchange's variant).
+            // Tells mail servers and out-of-office robots that nobody typed this (RFC 3834; Exchange's variant);
+            // an answer to a person's mail says auto-replied instead.
             'Auto-Submitted': 'auto-generated',
+            ...mail.headers,
             'X-Auto-Response-Suppress': 'All',
             ...(mail.kind ? { 'X-Relais-Kind': mail.kind } : {}),
           },

@@ -12,6 +12,7 @@ import { MailRenderError, renderMail, type MailKind, type MailTransport } from '
 import { appendEvent, SYSTEM } from './timeline.ts'
 import { enqueueMail } from './outbox.ts'
 import { backupOf, holderRecipients, networkAdmins } from './recipients.ts'
+import { replyAddress } from './reply-address.ts'
 
 type OutboxRow = outbox.OutboxRow
 
@@ -95,6 +96,8 @@ async function mailData(trx: TenantTx, row: OutboxRow, publicUrl: string, linkKe
       const closable = infoPauseSteps(request.at, policy).find((s) => s.name === 'info-stale')!.at
       return { ...base, request: String(request.data.body), requestedBy: request.person, requestedAt: request.at, closableAt: closable, citizenName: r.citizen_name }
     }
+    case 'reply_outcome':
+      return { ...base, recorded: payload.recorded === true, sentence: String(payload.sentence ?? ''), reason: payload.reason ? String(payload.reason) : undefined }
     default:
       throw new MailRenderError(row.kind, ['unknown kind'])
   }
@@ -112,9 +115,18 @@ async function recordSent(trx: TenantTx, row: OutboxRow, now: Date) {
  * past its window. Either way the network admin is told. Nothing happens if the sender's claim was taken meanwhile.
  */
 async function recordFailure(trx: TenantTx, row: OutboxRow, now: Date, code: number | null, message: string, how: { permanent: boolean }): Promise<boolean> {
+  if (!await outbox.failClaimed(trx, row.tenant_id, row.id, row.claim_id!, now, `${code ?? ''} ${message}`.trim())) return false
+  await failureConsequences(trx, row, now, code, message, how)
+  return true
+}
+
+/**
+ * What a mail that will never arrive changes, whether the server said so at once or a delivery status notification
+ * came back later (issue 15): the address is flagged, a referral it held goes to someone reachable, the mission TIC is told.
+ */
+export async function failureConsequences(trx: TenantTx, row: OutboxRow, now: Date, code: number | null, message: string, how: { permanent: boolean }): Promise<void> {
   const tenantId = row.tenant_id
-  if (!await outbox.failClaimed(trx, tenantId, row.id, row.claim_id!, now, `${code ?? ''} ${message}`.trim())) return false
-  if (row.kind === 'delivery_failed') return true
+  if (row.kind === 'delivery_failed' || row.kind === 'reply_outcome') return
   let bouncedName: string | undefined
   if (row.recipient_person_id && how.permanent) bouncedName = (await flagBounced(trx, tenantId, row.recipient_person_id, now))?.name
   else if (row.recipient_person_id) bouncedName = await personName(trx, tenantId, row.recipient_person_id)
@@ -141,7 +153,6 @@ async function recordFailure(trx: TenantTx, row: OutboxRow, now: Date, code: num
     tenantId, referralId: null, kind: 'delivery_failed', recipients: await networkAdmins(trx, tenantId), now,
     payload: { address: row.recipient_email, person: bouncedName ? { name: bouncedName, organisation: '—' } : undefined, smtpCode: code, smtpMessage: message.slice(0, 2000), failedAt: now.toISOString(), referralId: row.referral_id ?? undefined, reference },
   })
-  return true
 }
 
 const HOLDER_TURN = new Set(['submitted', 'assigned'])
@@ -172,6 +183,19 @@ export interface DeliverArgs {
   retryHours?: number
   /** The key the invitation and password links are derived with (accountLinkKey of JWT_SECRET). */
   linkKey?: string
+  /** Replies by email (issue 15): a mail about a referral to a person carries a reply address signed with key. */
+  reply?: { key: Buffer; domain: string } | null
+}
+
+/** The mail's Reply-To, for a person about a referral (she may act on it by answering); none on our own answers to her mail. */
+function replyHeaders(row: OutboxRow, reply: DeliverArgs['reply']): { replyTo?: string; headers?: Record<string, string> } {
+  if (row.kind === 'reply_outcome') {
+    const inReplyTo = (row.payload as Record<string, unknown>).inReplyTo
+    // RFC 3834: an automatic answer to a person's mail says so, and threads under it.
+    return { headers: { 'Auto-Submitted': 'auto-replied', ...(typeof inReplyTo === 'string' && inReplyTo ? { 'In-Reply-To': inReplyTo, References: inReplyTo } : {}) } }
+  }
+  if (!reply || !row.referral_id || !row.recipient_person_id) return {}
+  return { replyTo: replyAddress(reply.key, String(row.id), reply.domain) }
 }
 
 /** Sends one outbox mail at most once per claim; the send is recorded right after the server accepts it. */
@@ -201,7 +225,7 @@ export async function deliverOutbox(db: DB, a: DeliverArgs): Promise<'sent' | 's
     await withTenant(db, { tenantId: a.tenantId }, (trx) => outbox.failClaimed(trx, a.tenantId, row.id, claimId, a.now(), String(prepared.error)))
     return 'failed'
   }
-  const result = await a.transport.send({ to: [row.recipient_email], ...prepared.mail, messageId: row.message_id, kind: row.kind as MailKind })
+  const result = await a.transport.send({ to: [row.recipient_email], ...prepared.mail, messageId: row.message_id, kind: row.kind as MailKind, ...replyHeaders(row, a.reply) })
   return withTenant(db, { tenantId: a.tenantId }, async (trx) => {
     const now = a.now()
     if (result.ok) {

@@ -11,3 +11,5 @@ export { currentHolder, filingChoices, organisationChoices, ownCommune, reassign
 export { networkGlance } from './glance.ts'
 export { recomputeBatch, requestRecompute, runRecomputes, RECOMPUTE_BATCH, RECOMPUTE_FIRST_BATCH } from './recompute.ts'
 export { readOperationsGauges, WORKER_COUNTERS, workerCountersKey, type OperationsGauges, type WorkerCounter } from './operations.ts'
+export { isReplyAddress, receiveReply, REPLY_ADDRESS_DAYS, UNKNOWN_ADDRESS, type InboundDeps, type InboundOutcome } from './inbound.ts'
+export { parseReplyAddress, replyAddress, replyKey } from './reply-address.ts'

@@ -56,6 +56,7 @@ const EVENT_LABELS: Record<string, string> = {
   sla_met: 'Délai',
   mail_sent: 'Courriel envoyé',
   mail_failed: 'Courriel non distribué',
+  mail_received: 'Courriel reçu',
   reminder_sent: 'Relance envoyée',
   escalated: 'Escalade',
 }
@@ -78,6 +79,7 @@ export function timelineEntry(e: { kind: string; at: string; data: Record<string
       detail = `réponse en ${slaDuration(Number(d.minutesTaken), mode)}, ${vs <= 0 ? 'dans le délai' : `avec ${slaDuration(vs, mode)} de retard`}`
       break
     }
+    case 'mail_received': detail = `${d.action === 'answer' ? 'réponse' : d.action === 'provide_info' ? 'complément' : 'message'} par courriel — ${String(d.body ?? '')}`; break
     case 'mail_sent': case 'mail_failed': detail = d.kind ? String(d.kind).replace(/_/g, ' ') : ''; break
   }
   return {

@@ -170,3 +170,68 @@ t.test('every change is on the audit log the mission TIC reads: who, when, befor
   await t.rejects(db.query('update audit_log set label = $1', ['effacé']), /ajout seul/, 'append-only, even for the owner')
   await t.rejects(db.query('delete from audit_log'), /ajout seul/)
 })
+
+t.test('the mission TIC creates and edits organisations, themes and coverage in the pages', async (t) => {
+  const tic = new Visitor(app)
+  await tic.login('tic@indre.demo')
+  t.match((await tic.get('/annuaire/organisations')).body, /Ajouter une organisation/)
+  const wrong = await tic.post('/annuaire/organisations', { name: '', kind: 'mairie', commune: '', email: 'pas-une-adresse' })
+  t.equal(wrong.statusCode, 400)
+  t.equal(fieldError(wrong.body, 'org-nom'), 'Saisissez le nom de l’organisation.', 'every error at once: the name')
+  t.equal(fieldError(wrong.body, 'org-commune'), 'Indiquez la commune de la mairie.', 'the commune of a mairie')
+  t.match(fieldError(wrong.body, 'org-courriel') ?? '', /adresse électronique valide/, 'the address')
+  t.match(wrong.body, /id="erreurs-creation"/, 'the summary sits in the form')
+
+  const created = await tic.post('/annuaire/organisations', { name: 'Mission locale de l’Indre', kind: 'partner', commune: 'chateauroux', email: 'Contact@ML36.example' })
+  t.equal(created.statusCode, 303)
+  const url = String(created.headers.location).split('?')[0]
+  const page = (await tic.get(String(created.headers.location))).body
+  t.match(page, /<h1>Mission locale de l’Indre<\/h1>/)
+  t.match(page, /L’organisation est créée/)
+  t.match(page, /<dd>36044<\/dd>/, '« chateauroux » typed, Châteauroux’s INSEE code kept')
+  t.match((await tic.get('/annuaire/organisations?q=mission')).body, new RegExp(`<a href="${url}">Mission locale de l’Indre</a>`), 'listed, its name a link')
+
+  const renamed = await tic.post(url, { name: 'Mission locale de l’Indre (Châteauroux)', email: '', status: 'active' })
+  t.equal(renamed.statusCode, 303)
+  t.match((await tic.get(url)).body, /<h1>Mission locale de l’Indre \(Châteauroux\)<\/h1>/)
+  const badStatus = await tic.post(url, { name: 'X', email: '', status: 'disparue' })
+  t.equal(fieldError(badStatus.body, 'org-statut'), 'Choisissez un statut.')
+
+  const noCoverage = await tic.post(`${url}/couverture`, { themeCode: '', territoryKind: 'commune', territoryCode: '' })
+  t.equal(noCoverage.statusCode, 400)
+  t.equal(fieldError(noCoverage.body, 'couverture-theme'), 'Choisissez un thème.')
+  t.equal(fieldError(noCoverage.body, 'couverture-code'), 'Indiquez la commune ou le code de l’intercommunalité.')
+  const covered = await tic.post(`${url}/couverture`, { themeCode: 'aides-caf', territoryKind: 'commune', territoryCode: 'Deols' })
+  t.equal(covered.statusCode, 303)
+  const withCoverage = (await tic.get(url)).body
+  t.match(withCoverage, /<th scope="row">Aides de la CAF<\/th><td>Commune<\/td><td>36063<\/td>/, 'the coverage is listed with the theme’s name')
+  const whole = await tic.post(`${url}/couverture`, { themeCode: 'aides-caf', territoryKind: 'departement', territoryCode: '' })
+  t.equal(whole.statusCode, 303, 'the whole département needs no code')
+  t.match((await tic.get(url)).body, /<td>Département<\/td><td>36<\/td>/)
+  const coverageId = /\/couverture\/([0-9a-f-]{36})\/retirer/.exec(withCoverage)![1]
+  t.equal((await tic.post(`${url}/couverture/${coverageId}/retirer`, {})).statusCode, 303)
+  t.notMatch((await tic.get(url)).body, /<td>36063<\/td>/, 'retired')
+
+  const themeWrong = await tic.post('/annuaire/themes', { code: 'Mauvais Code', label: '' })
+  t.equal(themeWrong.statusCode, 400)
+  t.ok(fieldError(themeWrong.body, 'theme-code') && fieldError(themeWrong.body, 'theme-libelle'), 'both theme fields at once')
+  t.equal((await tic.post('/annuaire/themes', { code: 'mobilite', label: 'Mobilité et transports' })).statusCode, 303)
+  const twice = await tic.post('/annuaire/themes', { code: 'mobilite', label: 'Encore' })
+  t.equal(twice.statusCode, 409, 'a code taken is refused')
+  t.match(twice.body, /Le thème n’a pas été créé/)
+  const sec = new Visitor(app)
+  await sec.login('secretaire@ardentes.demo')
+  t.match((await sec.get('/saisines/nouvelle')).body, />Mobilité et transports</, 'a new theme is offered to file')
+  const themes = (await tic.get('/annuaire/themes')).body
+  const themeUrl = /<a href="(\/annuaire\/themes\/[0-9a-f-]{36})">Mobilité et transports<\/a>/.exec(themes)![1]
+  t.equal((await tic.post(themeUrl, { label: 'Mobilité' })).statusCode, 303, 'renamed, and unticked: no longer offered')
+  t.notMatch((await sec.get('/saisines/nouvelle')).body, />Mobilité</)
+  t.match((await tic.get(themeUrl)).body, /<h1>Mobilité<\/h1>/)
+
+  t.equal((await sec.post('/annuaire/themes', { code: 'x', label: 'X' })).statusCode, 403, 'a secretary changes nothing')
+  const cher = new Visitor(app)
+  await cher.login('tic@cher.demo')
+  t.equal((await cher.get(url)).statusCode, 404, 'another département’s mission TIC does not see it')
+  t.equal((await cher.post(`${url}/couverture`, { themeCode: 'aides-caf', territoryKind: 'departement', territoryCode: '' })).statusCode, 404)
+  t.match((await tic.get('/journal')).body, /Mission locale de l’Indre/, 'the changes are on the audit log')
+})

@@ -1,14 +1,13 @@
 // Read pages of the mission TIC (the network at a glance, the triage queue, failed mails, organisations, people,
 // themes). The pages that change things are in network-admin.ts, org-admin.ts and journal.ts.
 import type { FastifyInstance } from 'fastify'
-import { ORGANISATION_KIND_LABELS, ORGANISATION_STATUS_LABELS, ROLE_LABELS, isUuid } from '@relais/core'
-import type { OrganisationKind, Role } from '@relais/db'
+import { ROLE_LABELS, isUuid } from '@relais/core'
+import type { Role } from '@relais/db'
 import { listOrganisations } from '@relais/directory/organisations'
 import { listPeople } from '@relais/directory/people'
-import { listThemes } from '@relais/directory/themes'
 import { listMails, listReferrals, networkGlance, resendMail, waitingOnMe } from '@relais/referrals'
 import { knowledgeFigures, type Principal as KnowledgePrincipal } from '@relais/knowledge'
-import { LIST_PAGE_SIZE, deadline, duration, shortDate, statusLabel, waitingLinks } from './format.ts'
+import { LIST_PAGE_SIZE, deadline, shortDate, statusLabel, waitingLinks } from './format.ts'
 
 
 const MAIL_KIND_LABELS: Record<string, string> = {
@@ -64,19 +63,6 @@ export async function adminPages(app: FastifyInstance) {
     return reply.redirect('/courriels?fait=renvoye', 303)
   })
 
-  app.get<{ Querystring: { type?: string; q?: string } }>('/annuaire/organisations', directory, async (request, reply) => {
-    const kind = Object.keys(ORGANISATION_KIND_LABELS).includes(request.query.type ?? '') ? (request.query.type as OrganisationKind) : undefined
-    const q = (request.query.q ?? '').trim().slice(0, 100) || undefined
-    const data = await app.tx(request, async (trx) => ({
-      me: await kit.me(trx, request),
-      items: (await listOrganisations(trx, request.principal!, { kind, q }, undefined, 500)).slice(0, 500).map((o) => ({ ...o, kindLabel: ORGANISATION_KIND_LABELS[o.kind], statusLabel: ORGANISATION_STATUS_LABELS[o.status] })),
-    }))
-    return kit.render(reply, 'directory-organisations.hbs', {
-      title: 'Annuaire : organisations', ...data, section: 'organisations', filters: { type: kind, q },
-      kinds: Object.entries(ORGANISATION_KIND_LABELS).map(([value, label]) => ({ value, label, selected: value === kind })),
-    })
-  })
-
   app.get<{ Querystring: { organisme?: string; role?: string; q?: string } }>('/annuaire/personnes', directory, async (request, reply) => {
     const role = Object.keys(ROLE_LABELS).includes(request.query.role ?? '') ? (request.query.role as Role) : undefined
     const organisationId = isUuid(request.query.organisme) ? request.query.organisme : undefined
@@ -92,14 +78,6 @@ export async function adminPages(app: FastifyInstance) {
       title: 'Annuaire : personnes', ...data, section: 'personnes', filters: { q },
       roles: Object.entries(ROLE_LABELS).map(([value, label]) => ({ value, label, selected: value === role })),
     })
-  })
-
-  app.get('/annuaire/themes', directory, async (request, reply) => {
-    const data = await app.tx(request, async (trx) => ({
-      me: await kit.me(trx, request),
-      items: (await listThemes(trx, request.principal!, {}, undefined, 500)).map((t) => ({ ...t, sla: t.slaResponseMinutes ? duration(t.slaResponseMinutes) : 'politique du département' })),
-    }))
-    return kit.render(reply, 'directory-themes.hbs', { title: 'Annuaire : thèmes', ...data, section: 'themes' })
   })
 
 }

@@ -19,6 +19,7 @@ import { referralPages } from './referrals.ts'
 import { adminPages } from './admin.ts'
 import { orgAdminPages } from './org-admin.ts'
 import { networkAdminPages } from './network-admin.ts'
+import { directoryEditPages } from './directory-edit.ts'
 import { journalPages } from './journal.ts'
 import { livePages } from './live.ts'
 import { fichePages } from './fiches.ts'
@@ -158,6 +159,7 @@ export async function pagesPlugin(app: FastifyInstance) {
   await app.register(adminPages)
   await app.register(orgAdminPages)
   await app.register(networkAdminPages)
+  await app.register(directoryEditPages)
   await app.register(journalPages)
   await app.register(livePages)
   await app.register(fichePages)

@@ -126,6 +126,8 @@ async function main() {
     const started = await startSink()
     childEnv.SMTP_URL = started.smtpUrl
     mailbox = `http://localhost:${started.httpPort}`
+    // Its pages answer a mail as its recipient would, through the inbound server: replies by email, seen working.
+    if (inboundDomain && sink) sink.replyRelay = `smtp://127.0.0.1:${config.MAIL_IN_PORT}`
   }
   const appUrl = `http://${config.HOST === '0.0.0.0' || config.HOST === '::' || config.HOST === '127.0.0.1' ? 'localhost' : config.HOST}:${config.PORT}`
   // Links in mails point at this very server unless told otherwise.

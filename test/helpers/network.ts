@@ -17,10 +17,12 @@ interface Options {
   at?: string
   /** Configuration overrides. */
   env?: Record<string, string>
+  /** The sink's mailbox page too (any free port), as `npm start` shows it. */
+  mailboxPage?: boolean
 }
 
 async function start(opts: Options, mail?: { sweepIntervalMs: number }) {
-  const sink = mail ? new MailSink({ httpPort: null, smtpPort: 0 }) : undefined
+  const sink = mail ? new MailSink({ httpPort: opts.mailboxPage ? 0 : null, smtpPort: 0 }) : undefined
   const smtp: Record<string, string> = sink ? { SMTP_URL: (await sink.start()).smtpUrl } : {}
   const env = await createTestEnv({ ...smtp, ...opts.env })
   const clock = manualClock(opts.at ?? TUESDAY_10H)

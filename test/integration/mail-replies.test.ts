@@ -9,7 +9,7 @@ import type { ReceivedMail } from '@relais/mail/sink'
 import { bearer, sampleReferral } from '../helpers/journey.ts'
 import { startAppWithMail } from '../helpers/network.ts'
 
-const { app, sink, db, env, clock } = await startAppWithMail()
+const { app, sink, db, env, clock } = await startAppWithMail({ mailboxPage: true })
 const inbound = await startInbound(env.config, { log: pino({ level: 'silent' }), clock: clock.now, host: '127.0.0.1', port: 0 })
 t.teardown(() => inbound.close())
 const smtp = nodemailer.createTransport({ host: '127.0.0.1', port: inbound.port, secure: false, ignoreTLS: true })
@@ -109,6 +109,28 @@ t.test('Outlook reply of the secretary while information is awaited: the complem
   const answered = d.timeline.find((e) => e.kind === 'answered')!
   t.match(String(answered.data.body), /^Merci, le dossier est complet : le versement interviendra le 5 décembre\.$/)
   await mailTo('secretaire@ardentes.demo', r.reference, 'answer_received')
+})
+
+t.test('the local mailbox of npm start answers a mail through the inbound server', async (t) => {
+  const r = await fileOne()
+  const mail = await mailTo('referent@caf36.demo', r.reference, 'referral_new')
+  const page = `http://127.0.0.1:${(await sink.start()).httpPort}`
+  t.equal((await (await fetch(`${page}/messages/${mail.id}`)).text()).includes('Envoyer la réponse'), false, 'no form without the inbound server')
+  sink.replyRelay = `smtp://127.0.0.1:${inbound.port}`
+  const html = await (await fetch(`${page}/messages/${mail.id}`)).text()
+  t.match(html, '<label for="texte">Votre réponse</label>')
+  t.match(html, `la réponse part à ${replyTo(mail)}`)
+  const posted = await fetch(`${page}/messages/${mail.id}/repondre`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ texte: 'Réponse depuis la boîte locale : dossier reçu, versement le 5.' }) })
+  t.equal(posted.status, 303)
+  t.match(await (await fetch(`${page}${posted.headers.get('location')}`)).text(), 'Réponse envoyée à Relais')
+  const answered = (await detail(r.id)).timeline.find((e) => e.kind === 'answered')!
+  t.equal(answered.data.body, 'Réponse depuis la boîte locale : dossier reçu, versement le 5.', 'the quoted original below is left out')
+  await mailTo('referent@caf36.demo', r.reference, 'reply_outcome')
+
+  // An empty reply is not sent; the page says why, in French.
+  t.equal((await fetch(`${page}/messages/${mail.id}/repondre`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'texte=' })).status, 303)
+  t.match(await (await fetch(`${page}/messages/${mail.id}`)).text(), 'Écrivez votre réponse avant de l’envoyer.')
+  sink.replyRelay = undefined
 })
 
 t.test('an out-of-office never acts and is never answered', async (t) => {

@@ -5,6 +5,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { SMTPServer, type SMTPServerAddress } from 'smtp-server'
 import { simpleParser, type ParsedMail, type AddressObject } from 'mailparser'
+import nodemailer from 'nodemailer'
 
 export interface ReceivedMail {
   /** The sink's own id (also the web page's address of the mail). */
@@ -32,6 +33,8 @@ export interface MailSinkOptions {
   httpPort?: number | null
   /** Per recipient: return an SMTP code to refuse it (e.g. 550 permanent, 451 temporary) or null to accept. */
   rejectRecipient?: (address: string) => number | null
+  /** The inbound server of replies (smtp://host:port): a mail with a Reply-To gets a « Répondre » form on its page. */
+  replyRelay?: string
 }
 
 export interface MailSinkAddress { smtpPort: number; httpPort: number | null; smtpUrl: string }
@@ -42,6 +45,10 @@ export class MailSink {
   readonly messages: ReceivedMail[] = []
   /** Settable at run time: a test can make the server refuse a recipient from now on. */
   rejectRecipient?: (address: string) => number | null
+  /** Settable at run time too (see MailSinkOptions.replyRelay). */
+  replyRelay?: string
+  /** What became of the last reply sent from a mail's page, shown on that page. */
+  private readonly replyNotes = new Map<string, { ok: boolean; text: string }>()
 
   private readonly host: string
   // Remembered after the first start, so that stop() then start() comes back on the same ports.
@@ -57,6 +64,7 @@ export class MailSink {
     this.smtpPort = opts.smtpPort ?? 0
     this.httpPort = opts.httpPort === undefined ? null : opts.httpPort
     this.rejectRecipient = opts.rejectRecipient
+    this.replyRelay = opts.replyRelay
     this.events.setMaxListeners(0)
   }
 
@@ -214,6 +222,21 @@ export class MailSink {
       res.writeHead(303, { location: '/' })
       return res.end()
     }
+    const replyMatch = /^\/messages\/(\d+)\/repondre$/.exec(url.pathname)
+    if (req.method === 'POST' && replyMatch) {
+      const chunks: Buffer[] = []
+      let size = 0
+      req.on('data', (c: Buffer) => { size += c.length; if (size <= 100_000) chunks.push(c) })
+      req.on('end', () => {
+        const text = new URLSearchParams(Buffer.concat(chunks).toString('utf8')).get('texte') ?? ''
+        void this.reply(replyMatch[1]!, text).then((note) => {
+          this.replyNotes.set(replyMatch[1]!, note)
+          res.writeHead(303, { location: `/messages/${replyMatch[1]}#reponse` })
+          res.end()
+        })
+      })
+      return
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain; charset=utf-8', 'Méthode non permise')
     if (url.pathname === '/') return send(200, 'text/html; charset=utf-8', listPage(this.messages, this.smtpUrl))
     if (url.pathname === '/api/messages') return send(200, 'application/json; charset=utf-8', JSON.stringify(this.messages))
@@ -224,7 +247,32 @@ export class MailSink {
       // A mail's HTML is foreign content: no scripts, no same-origin access.
       return send(200, 'text/html; charset=utf-8', mail.html, { 'content-security-policy': "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'" })
     }
-    return send(200, 'text/html; charset=utf-8', mailPage(mail))
+    return send(200, 'text/html; charset=utf-8', mailPage(mail, this.replyRelay && mail.headers['reply-to'] ? { note: this.replyNotes.get(mail.id) } : null))
+  }
+
+  /**
+   * Answers a mail as its recipient would from her mail client: to its Reply-To, through the inbound server, with the
+   * original quoted below « Le … a écrit : » as Gmail does (Relais keeps only what is above it).
+   */
+  async reply(id: string, text: string): Promise<{ ok: boolean; text: string }> {
+    const mail = this.messages.find((m) => m.id === id)
+    const to = mail?.headers['reply-to']
+    if (!mail || !to || !this.replyRelay) return { ok: false, text: 'Ce message n’a pas d’adresse de réponse.' }
+    if (!text.trim()) return { ok: false, text: 'Écrivez votre réponse avant de l’envoyer.' }
+    const quoted = mail.text.split('\n').map((l) => `> ${l}`).join('\n')
+    const transport = nodemailer.createTransport({ url: this.replyRelay, ignoreTLS: true, disableFileAccess: true, disableUrlAccess: true })
+    try {
+      await transport.sendMail({
+        from: mail.to[0], to, subject: /^re\s?:/i.test(mail.subject) ? mail.subject : `Re: ${mail.subject}`, inReplyTo: mail.messageId, references: mail.messageId,
+        text: `${text.trim()}\n\nLe ${dateFormat.format(mail.receivedAt)}, ${mail.from} a écrit :\n${quoted}\n`,
+      })
+      return { ok: true, text: 'Réponse envoyée à Relais : elle arrive dans la saisine comme si vous aviez répondu depuis votre messagerie. La confirmation arrive ici.' }
+    } catch (err) {
+      const e = err as { response?: string; message?: string }
+      return { ok: false, text: `Relais a refusé la réponse : ${(e.response ?? e.message ?? String(err)).replace(/^\d{3}\s*/, '')}` }
+    } finally {
+      transport.close()
+    }
   }
 }
 
@@ -269,7 +317,7 @@ body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #ddd;vertical-align:top}
 th{background:#f3f3f3}pre{white-space:pre-wrap;background:#f6f6f6;padding:1rem;border-radius:4px}
 iframe{width:100%;height:32rem;border:1px solid #ccc}dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-weight:600}
-.muted{color:#666}
+.muted{color:#666}.ok{color:#1d6b2f;font-weight:600}.ko{color:#a4161a;font-weight:600}textarea{width:100%;font:inherit}
 </style></head><body>${body}</body></html>`
 }
 
@@ -288,7 +336,7 @@ ${rows}
 </tbody></table>`}`, true)
 }
 
-function mailPage(m: ReceivedMail): string {
+function mailPage(m: ReceivedMail, replying: { note?: { ok: boolean; text: string } } | null): string {
   const headers = Object.entries(m.headers).map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')
   return page(m.subject || '(sans objet)', `<p><a href="/">← Boîte de réception</a></p>
 <h1>${escapeHtml(m.subject || '(sans objet)')}</h1>
@@ -296,5 +344,10 @@ function mailPage(m: ReceivedMail): string {
 <dt>Reçu le</dt><dd>${escapeHtml(dateFormat.format(m.receivedAt))}</dd><dt>Message-ID</dt><dd>${escapeHtml(m.messageId)}</dd></dl>
 ${m.html ? `<h2>Version HTML</h2><iframe sandbox src="/messages/${m.id}/html" title="Version HTML du message"></iframe>` : ''}
 <h2>Version texte</h2>${m.text ? `<pre>${escapeHtml(m.text)}</pre>` : '<p class="muted">Pas de version texte.</p>'}
+${replying ? `<h2 id="reponse">Répondre</h2>
+${replying.note ? `<p role="status" class="${replying.note.ok ? 'ok' : 'ko'}">${escapeHtml(replying.note.text)}</p>` : ''}
+<p class="muted">Comme depuis la messagerie de ${escapeHtml(m.to[0] ?? '')} : la réponse part à ${escapeHtml(m.headers['reply-to'] ?? '')}.</p>
+<form method="post" action="/messages/${m.id}/repondre"><p><label for="texte">Votre réponse</label><br>
+<textarea id="texte" name="texte" rows="6" cols="80" required></textarea></p><p><button type="submit">Envoyer la réponse</button></p></form>` : ''}
 <details><summary>En-têtes</summary><dl>${headers}</dl></details>`)
 }

@@ -23,6 +23,7 @@ import { mailRoutes } from './routes/mails.ts'
 import { ficheRoutes } from './routes/fiches.ts'
 import { accountRoutes } from './routes/accounts.ts'
 import { pagesPlugin } from './pages/index.ts'
+import { statsRoutes } from './routes/stats.ts'
 
 /** Never log secrets or citizens' data: headers that carry credentials are censored, bodies are not logged. */
 export const LOG_REDACT = [
@@ -126,6 +127,7 @@ export async function buildApp(config: Config, opts: { logger?: FastifyServerOpt
     await api.register(mailRoutes)
     await api.register(ficheRoutes)
     await api.register(accountRoutes)
+    await api.register(statsRoutes)
   }, { prefix: '/api/v1' })
   await app.register(pagesPlugin)
   return app

@@ -114,6 +114,13 @@ export const ACCESS = {
   'people.invite': { who: PEOPLE_ADMINS, refusal: 'Seuls les administrateurs peuvent inviter des personnes.', outOfReach: 'not_found' },
   /** « Mon compte »: her own password, the current one asked again. */
   'account.password': { who: { secretary: 'self', referent: 'self', org_admin: 'self', network_admin: 'self' } },
+
+  // ---- Issue 17: SLA statistics. Figures per organisation, theme, territory or month, never per person (no agent is
+  // ranked, for staff trust). The mission TIC: the whole network; an org admin: her organisation beside the network
+  // (no other organisation by name); a mairie's secretary: her mairie's referrals beside the network.
+  'stats.read': { who: { secretary: 'own_mairie', org_admin: 'own_organisation', network_admin: 'tenant' }, refusal: 'Les statistiques sont réservées à la mission TIC, aux administrateurs d’organisme et aux mairies.', outOfReach: 'forbidden' },
+  /** The CSV and XLSX exports of the figures and of the referral list behind them (no citizen data). */
+  'stats.export': { who: { secretary: 'own_mairie', org_admin: 'own_organisation', network_admin: 'tenant' }, refusal: 'Les statistiques sont réservées à la mission TIC, aux administrateurs d’organisme et aux mairies.', outOfReach: 'forbidden' },
 } as const satisfies Record<string, Rule>
 
 export type Action = keyof typeof ACCESS

@@ -1,0 +1,206 @@
+// SLA statistics (issue 17): figures built from referrals filed, answered, transferred, paused, escalated, reopened and
+// cancelled through the real use cases, with an injected clock; every figure asserted exactly, whoever reads it.
+import t from 'tap'
+import ExcelJS from 'exceljs'
+import pg from 'pg'
+import { buildApp } from '@relais/api/app'
+import { createKysely, createPool } from '@relais/db'
+import { runSlaStepJob } from '@relais/referrals'
+import { createTestEnv } from '../helpers/db.ts'
+import { bearer, manualClock, sampleReferral } from '../helpers/journey.ts'
+import { Visitor } from '../helpers/visitor.ts'
+
+const env = await createTestEnv()
+const clock = manualClock('2031-02-03T09:00:00Z') // Monday 10:00, Paris
+const app = await buildApp(env.config, { logger: false, clock: clock.now })
+const pool = createPool(env.config.APP_DATABASE_URL, 2)
+const db = createKysely(pool)
+const owner = new pg.Client({ connectionString: env.config.DATABASE_URL })
+await owner.connect()
+t.teardown(async () => { await app.close(); await pool.end(); await owner.end(); await env.drop() })
+
+const ardentes = await bearer(app, 'secretaire@ardentes.demo')
+const issoudun = await bearer(app, 'secretaire@issoudun.demo')
+const caf = await bearer(app, 'referent@caf36.demo')
+const cafAdmin = await bearer(app, 'admin@caf36.demo')
+const ddt = await bearer(app, 'referent@ddt36.demo')
+const tic = await bearer(app, 'tic@indre.demo')
+
+const me = async (h: { authorization: string }) => (await app.inject({ url: '/api/v1/me', headers: h })).json()
+const cafOrg = (await me(caf)).organisation.id as string
+const ddtOrg = (await me(ddt)).organisation.id as string
+const ticOrg = (await me(tic)).organisation.id as string
+const issoudunOrg = (await me(issoudun)).organisation.id as string
+const tenantId = (await owner.query(`select id from tenant where code = '36'`)).rows[0].id as string
+const place = (await app.inject({ url: '/api/v1/organisations?kind=msap', headers: tic })).json().items[0].id as string
+
+const file = async (h: { authorization: string }, themeCode: string, name: string) => {
+  const res = await app.inject({ method: 'POST', url: '/api/v1/referrals', headers: h, payload: { ...sampleReferral, themeCode, citizen: { ...sampleReferral.citizen, name } } })
+  if (res.statusCode !== 201) throw new Error(res.body)
+  return res.json() as { id: string; reference: string; assignedOrganisation: { id: string; name: string } }
+}
+const act = async (id: string, action: string, h: { authorization: string }, payload: object = {}) => {
+  const res = await app.inject({ method: 'POST', url: `/api/v1/referrals/${id}/${action}`, headers: h, payload })
+  if (res.statusCode !== 200) throw new Error(`${action}: ${res.body}`)
+  return res.json()
+}
+/** Every SLA step due by now, as the worker's sweep would run them (reminder, then escalations). */
+const runSteps = async (id: string) => {
+  for (;;) {
+    const { next_step } = (await owner.query('select next_step from referral where id = $1', [id])).rows[0]
+    if (!next_step || !(await runSlaStepJob(db, { tenantId, referralId: id, step: next_step }, clock.now()))) return
+  }
+}
+const stats = async (h: { authorization: string }, query = '') => app.inject({ url: `/api/v1/stats?from=2031-03-01&to=2031-05-31${query}`, headers: h })
+
+type Filed = Awaited<ReturnType<typeof file>>
+let A: Filed, B: Filed, C: Filed, D: Filed, E: Filed, F: Filed, H: Filed
+// The story, through the API's use cases, before any figure is read.
+t.before(async () => {
+  // The previous period: G, answered in one working day.
+  const G = await file(ardentes, 'aides-caf', 'Usager G')
+  clock.set('2031-02-04T09:00:00Z')
+  await act(G.id, 'answer', caf, { body: 'Réponse G.' })
+
+  // The period (March 2031; the deadline is 3 working days, 4,320 counted minutes).
+  clock.set('2031-03-03T09:00:00Z')
+  A = await file(ardentes, 'aides-caf', 'Usager A') // answered in 1 working day, closed
+  B = await file(ardentes, 'aides-caf', 'Usager B') // « pas pour nous » to the DDT, appointment after 5 days, escalated once
+  C = await file(issoudun, 'urbanisme', 'Usager C') // information asked for one day: answered in 2 counted days
+  D = await file(ardentes, 'autre', 'Usager D') // no routing rule: stays in triage, escalated twice
+  E = await file(issoudun, 'aides-caf', 'Usager E') // cancelled
+  F = await file(ardentes, 'aides-caf', 'Usager F') // answered, closed, reopened: open again
+  H = await file(issoudun, 'aides-caf', 'Usager H') // answered late, in 6 working days
+  if (![A, B, E, F, H].every((r) => r.assignedOrganisation.id === cafOrg)) throw new Error('the CAF should receive the aides-caf referrals')
+  //.map((r) => r.assignedOrganisation.id), [cafOrg, cafOrg, cafOrg, cafOrg, cafOrg], 'the CAF receives the aides-caf referrals')
+  if (C.assignedOrganisation.id !== ddtOrg) throw new Error('the DDT should receive urbanisme')
+  if (D.assignedOrganisation.id !== ticOrg) throw new Error('an unrouted theme should go to triage')
+
+  clock.set('2031-03-03T10:00:00Z')
+  await act(B.id, 'transfer', caf, { organisationId: ddtOrg, reason: 'Urbanisme, pas pour nous.' })
+  clock.set('2031-03-03T13:00:00Z')
+  await act(F.id, 'answer', caf, { body: 'Réponse F.' })
+  clock.set('2031-03-04T09:00:00Z')
+  await act(A.id, 'answer', caf, { body: 'Réponse A.' })
+  await act(C.id, 'request-info', ddt, { body: 'Quelle parcelle ?' })
+  await act(E.id, 'cancel', issoudun, { body: 'L’usager a trouvé.' })
+  await act(F.id, 'close', ardentes)
+  clock.set('2031-03-05T09:00:00Z')
+  await act(C.id, 'provide-info', issoudun, { body: 'La parcelle AB 12.' })
+  await act(A.id, 'close', ardentes)
+  await act(F.id, 'reopen', ardentes, { body: 'Une autre question.' })
+  clock.set('2031-03-06T09:00:00Z')
+  await act(C.id, 'answer', ddt, { body: 'Réponse C.' })
+  await runSteps(B.id)
+  clock.set('2031-03-07T09:00:00Z')
+  await runSteps(D.id)
+  clock.set('2031-03-10T09:00:00Z')
+  await act(B.id, 'appointment', ddt, { placeOrganisationId: place, at: '2031-03-20T09:00:00Z' })
+  clock.set('2031-03-11T09:00:00Z')
+  await act(H.id, 'answer', caf, { body: 'Réponse H, en retard.' })
+  clock.set('2031-04-01T09:00:00Z')
+})
+
+t.test('the mission TIC: every figure of the period, the previous one, months with empty ones as zero', async (t) => {
+  const res = await stats(tic)
+  t.equal(res.statusCode, 200, res.body)
+  const s = res.json()
+  t.same(s.period, { from: '2031-03-01', to: '2031-05-31', previousFrom: '2030-11-29', previousTo: '2031-02-28', timeZone: 'Europe/Paris' })
+  t.equal(s.scope, 'network')
+  t.equal(s.clockMode, 'working_days')
+  t.match(s.totals, {
+    filed: 7, answered: 4, answeredInWriting: 3, answeredByAppointment: 1, awaitingClosure: 3, closed: 1, cancelled: 1, open: 2, inTriage: 1,
+    answeredOnTime: 2, decided: 6, medianMinutes: 2880, p90Minutes: 8640, transfers: 1, transferred: 1, infoRequests: 1, escalated: 2, escalationLevels: [1, 1],
+  })
+  t.equal(s.totals.compliance, 2 / 6, 'answered on time (A, C) over answered and overdue (A, B, C, H, D in triage, F reopened)')
+  t.equal(s.totals.transfersPerReferral, 1 / 7)
+  t.equal(s.totals.open + s.totals.awaitingClosure + s.totals.closed + s.totals.cancelled, s.totals.filed, 'every filed referral is in one status')
+  t.same(s.network, s.totals, 'nothing filtered: the network is the same')
+  t.match(s.previous, { filed: 1, answered: 1, answeredOnTime: 1, compliance: 1, medianMinutes: 1440 })
+  t.same(s.months.map((m: { key: string; totals: { filed: number } }) => [m.key, m.totals.filed]), [['2031-03', 7], ['2031-04', 0], ['2031-05', 0]])
+  t.equal(s.months[0].label, 'mars 2031')
+  t.same(s.backlog.map((b: { count: number }) => b.count), [0, 0, 0, 2, 0], 'D and F open for 7 to 30 days (F since its reopening)')
+})
+
+t.test('groups add up to the totals, and organisations under the network’s compliance are flagged', async (t) => {
+  const s = (await stats(tic, '&groupBy=organisation')).json()
+  const by = Object.fromEntries(s.groups.map((g: { key: string }) => [g.key, g]))
+  t.match(by[cafOrg], { label: 'CAF de l’Indre', totals: { filed: 4, answered: 2, answeredOnTime: 1, decided: 3, medianMinutes: 1440, p90Minutes: 8640 }, belowNetwork: false })
+  t.match(by[ddtOrg], { totals: { filed: 2, answered: 2, answeredOnTime: 1, decided: 2, compliance: 0.5, transfers: 1, infoRequests: 1 }, belowNetwork: false })
+  t.match(by[ticOrg], { totals: { filed: 1, inTriage: 1, decided: 1, compliance: 0 }, belowNetwork: true })
+  for (const groupBy of ['organisation', 'theme', 'commune', 'epci', 'mairie', 'month']) {
+    const g = (await stats(tic, `&groupBy=${groupBy}`)).json()
+    for (const k of ['filed', 'answered', 'answeredOnTime', 'decided', 'open', 'closed', 'cancelled', 'transfers', 'infoRequests', 'escalated'] as const) {
+      t.equal(g.groups.reduce((n: number, x: { totals: Record<string, number> }) => n + x.totals[k], 0), g.totals[k], `${groupBy}: the groups' ${k} add up`)
+    }
+  }
+  const filtered = (await stats(tic, `&organisationId=${cafOrg}&theme=aides-caf`)).json()
+  t.match(filtered.totals, { filed: 4, answered: 2, compliance: 1 / 3 })
+  t.equal(filtered.network.filed, 7, 'the network beside it is the whole network')
+  const mairie = (await stats(tic, `&mairieOrganisationId=${issoudunOrg}`)).json()
+  t.match(mairie.totals, { filed: 3, answered: 2, answeredOnTime: 1, decided: 2, compliance: 0.5 })
+})
+
+t.test('an org admin sees her organisation beside the network; a mairie her referrals; nobody per person', async (t) => {
+  const own = (await stats(cafAdmin)).json()
+  t.equal(own.scope, 'organisation')
+  t.equal(own.filters.organisationId, cafOrg)
+  t.match(own.totals, { filed: 4, answered: 2 })
+  t.equal(own.network.filed, 7)
+  t.notMatch(JSON.stringify(own), /DDT|Mission TIC/, 'no other organisation by name')
+  t.equal((await stats(cafAdmin, `&organisationId=${ddtOrg}`)).statusCode, 403, 'another organisation’s figures are refused')
+  t.equal((await stats(cafAdmin, '&groupBy=organisation')).statusCode, 403, 'no ranking of organisations for her')
+  const sec = (await stats(issoudun)).json()
+  t.equal(sec.scope, 'mairie')
+  t.match(sec.totals, { filed: 3, answered: 2 })
+  t.equal((await stats(ardentes, `&mairieOrganisationId=${issoudunOrg}`)).statusCode, 403)
+  const referent = await stats(caf)
+  t.equal(referent.statusCode, 403, 'a referent has no statistics page: no figure per agent')
+  t.match(referent.json().error.message, /réservées/)
+})
+
+t.test('bad input is a clear 400', async (t) => {
+  for (const q of ['from=2031-13-01', 'from=2031-05-01&to=2031-03-01', 'groupBy=person', 'theme=inconnu', 'commune=99999', 'from=2001-01-01&to=2031-01-01', 'epci=12']) {
+    const res = await app.inject({ url: `/api/v1/stats?${q}`, headers: tic })
+    t.equal(res.statusCode, 400, `${q}: ${res.body}`)
+    t.match(res.json().error, { code: String, message: /./ })
+  }
+})
+
+t.test('figures follow what happens after the fact: a transfer, a late answer, a reopening', async (t) => {
+  await act(F.id, 'transfer', caf, { organisationId: ddtOrg, reason: 'Finalement pour la DDT.' })
+  clock.set('2031-04-02T09:00:00Z')
+  await act(F.id, 'answer', ddt, { body: 'Réponse F, tardive.' })
+  const s = (await stats(tic, '&groupBy=organisation')).json()
+  t.match(s.totals, { filed: 7, answered: 5, transfers: 2, transferred: 2, open: 1, awaitingClosure: 4 })
+  const by = Object.fromEntries(s.groups.map((g: { key: string }) => [g.key, g]))
+  t.equal(by[cafOrg].totals.filed, 3, 'F left the CAF')
+  t.equal(by[ddtOrg].totals.filed, 3, 'F is the DDT’s now')
+  t.equal(by[ddtOrg].totals.answered, 3)
+})
+
+t.test('exports: CSV and XLSX of the figures and of the referral list, without citizen data', async (t) => {
+  const v = new Visitor(app)
+  await v.login('tic@indre.demo')
+  const csv = await v.get('/statistiques/export?du=2031-03-01&au=2031-05-31&contenu=saisines&format=csv')
+  t.equal(csv.statusCode, 200)
+  t.match(csv.headers['content-type'], /text\/csv/)
+  const lines = csv.body.replace(/^\uFEFF/, '').trim().split('\r\n')
+  t.equal(lines.length, 8, 'a header and the 7 referrals of the period')
+  t.match(lines[0], /^Référence;Déposée le;/)
+  t.ok(lines.some((l) => l.startsWith(`${A.reference};2031-03-03;`)), 'A is listed')
+  t.notMatch(csv.body, /Usager|Jeanne|example\.org|Madame Durand/, 'no citizen name, address nor question')
+  const ind = await v.get('/statistiques/export?du=2031-03-01&au=2031-05-31&contenu=indicateurs&format=csv')
+  t.match(ind.body, /Saisines déposées;7;1;7/)
+  const xlsx = await v.get('/statistiques/export?du=2031-03-01&au=2031-05-31&contenu=saisines&format=xlsx')
+  t.equal(xlsx.statusCode, 200)
+  const wb = new ExcelJS.Workbook()
+  await wb.xlsx.load(xlsx.rawPayload as never)
+  const sheet = wb.getWorksheet('Saisines')!
+  t.equal(sheet.rowCount, 8)
+  t.equal(sheet.getRow(1).getCell(1).value, 'Référence')
+  const sec = new Visitor(app)
+  await sec.login('secretaire@issoudun.demo')
+  const own = await sec.get('/statistiques/export?du=2031-03-01&au=2031-05-31&contenu=saisines&format=csv')
+  t.equal(own.body.replace(/^\uFEFF/, '').trim().split('\r\n').length, 4, 'a mairie exports her own three referrals')
+})

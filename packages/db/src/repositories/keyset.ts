@@ -9,6 +9,12 @@ export function after(columns: string[], values: Cursor): Expression<SqlBool> {
   return sql<SqlBool>`(${sql.join(columns.map((c) => sql.ref(c)))}) > (${sql.join(values)})`
 }
 
+/** Keyset condition `(name, id) > (x, id)` with the name compared in French (fr_icu, the lists' order by name). */
+export function frenchAfter(nameColumn: string, values: Cursor): Expression<SqlBool> {
+  const idColumn = nameColumn.includes('.') ? `${nameColumn.split('.')[0]}.id` : 'id'
+  return sql<SqlBool>`(${sql.ref(nameColumn)} collate fr_icu, ${sql.ref(idColumn)}) > (${values[0]}, ${values[1]}::uuid)`
+}
+
 /** A text filter matches anywhere, case-insensitively; LIKE wildcards typed by the user are literal. */
 export const containsPattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 

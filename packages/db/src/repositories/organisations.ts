@@ -1,7 +1,8 @@
+import { sql } from 'kysely'
 import type { WeeklyHours } from '@relais/core'
 import type { OrganisationRef } from '@relais/core/directory'
 import type { OrganisationKind, OrganisationStatus, TenantTx } from '../index.ts'
-import { after, changes, containsPattern, type Cursor } from './keyset.ts'
+import { changes, containsPattern, frenchAfter, type Cursor } from './keyset.ts'
 
 // Organisations of the directory. Every query names its tenant even though RLS would filter anyway: the policy is
 // the backstop, not the only wall. Rows come back in the API's camelCase shape.
@@ -29,8 +30,9 @@ export async function listOrganisations(trx: TenantTx, tenantId: string, f: Orga
   if (f.status) q = q.where('status', '=', f.status)
   if (f.communeInsee) q = q.where('commune_insee', '=', f.communeInsee)
   if (f.q) q = q.where('name', 'ilike', containsPattern(f.q))
-  if (cursor) q = q.where(after(['name', 'id'], cursor))
-  const rows = await q.orderBy('name').orderBy('id').limit(limit + 1).execute()
+  // French order (fr_icu, migration 0061): the cursor's key compares in the same collation as the order.
+  if (cursor) q = q.where(frenchAfter('name', cursor))
+  const rows = await q.orderBy(sql`name collate fr_icu`).orderBy('id').limit(limit + 1).execute()
   return rows.map(toOrganisation)
 }
 

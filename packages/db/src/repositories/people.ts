@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 import type { PersonRef } from '@relais/core/directory'
 import type { Role, TenantTx } from '../index.ts'
-import { after, changes, containsPattern, type Cursor } from './keyset.ts'
+import { changes, containsPattern, frenchAfter, type Cursor } from './keyset.ts'
 
 // People of the directory, scoped by tenant explicitly (RLS is the backstop). Deactivating or changing a password
 // revokes the person's sessions in the same transaction.
@@ -37,8 +37,8 @@ export async function listPeople(trx: TenantTx, tenantId: string, f: PersonFilte
   if (f.role) q = q.where('p.role', '=', f.role)
   if (f.active !== undefined) q = q.where('p.active', '=', f.active)
   if (f.q) { const pattern = containsPattern(f.q); q = q.where((eb) => eb.or([eb('p.name', 'ilike', pattern), eb('p.email', 'ilike', pattern)])) }
-  if (cursor) q = q.where(after(['p.name', 'p.id'], cursor))
-  const rows = await q.orderBy('p.name').orderBy('p.id').limit(limit + 1).execute()
+  if (cursor) q = q.where(frenchAfter('p.name', cursor))
+  const rows = await q.orderBy(sql`p.name collate fr_icu`).orderBy('p.id').limit(limit + 1).execute()
   return rows.map(toPerson)
 }
 

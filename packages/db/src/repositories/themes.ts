@@ -1,6 +1,7 @@
+import { sql } from 'kysely'
 import type { ThemeRef } from '@relais/core/directory'
 import type { TenantTx } from '../index.ts'
-import { after, changes, containsPattern, type Cursor } from './keyset.ts'
+import { changes, containsPattern, frenchAfter, type Cursor } from './keyset.ts'
 
 // Themes of the directory, scoped by tenant explicitly (RLS is the backstop).
 
@@ -13,8 +14,8 @@ export async function listThemes(trx: TenantTx, tenantId: string, f: { active?: 
   let q = trx.selectFrom('theme').select(themeColumns).where('tenant_id', '=', tenantId)
   if (f.active !== undefined) q = q.where('active', '=', f.active)
   if (f.q) { const pattern = containsPattern(f.q); q = q.where((eb) => eb.or([eb('label', 'ilike', pattern), eb('code', 'ilike', pattern)])) }
-  if (cursor) q = q.where(after(['label', 'id'], cursor))
-  return (await q.orderBy('label').orderBy('id').limit(limit + 1).execute()).map(toTheme)
+  if (cursor) q = q.where(frenchAfter('label', cursor))
+  return (await q.orderBy(sql`label collate fr_icu`).orderBy('id').limit(limit + 1).execute()).map(toTheme)
 }
 
 export async function getTheme(trx: TenantTx, tenantId: string, id: string): Promise<Theme | undefined> {

@@ -142,6 +142,26 @@ t.test('the journey: filing, mail, answer, close — in French, by keyboard, acc
   t.match(await secretary.locator('.summary').textContent(), /reste \d+ h/)
   t.same(await axeViolations(secretary), [], `axe, WCAG 2.1 A and AA: the referral as filed`)
 
+  // The citizen's acknowledgement arrives with her tracking code; /suivi, without login, shows where her request is.
+  const ack = await sink.waitFor((m) => m.to.includes('jeanne.durand@example.org') && m.subject.includes(reference), 15_000)
+  const code = ack.text.match(/Code de suivi : ([A-Z0-9-]+)/)?.[1]
+  t.ok(code, 'the acknowledgement carries the tracking code')
+  const citizen = await newPage()
+  await citizen.goto(ack.text.match(/https?:\/\/\S+\/suivi\?reference=\S+/)![0])
+  t.equal(await citizen.getByLabel('Référence').inputValue(), reference, 'the link fills in the reference')
+  t.same(await axeViolations(citizen), [], 'axe, WCAG 2.1 A and AA: /suivi')
+  await citizen.getByLabel('Code de suivi').fill('ABCD-EFGH-JKMN')
+  await citizen.getByRole('button', { name: 'Voir où en est ma demande' }).click()
+  await t.resolves(citizen.getByRole('alert').filter({ hasText: 'Aucune demande ne correspond' }).waitFor(), 'a wrong code: the same words as an unknown reference')
+  t.same(await axeViolations(citizen), [], 'axe, WCAG 2.1 A and AA: /suivi with its error')
+  await citizen.getByLabel('Code de suivi').fill(code!.toLowerCase())
+  await citizen.getByRole('button', { name: 'Voir où en est ma demande' }).click()
+  await citizen.locator('#suivi').waitFor()
+  t.match(await citizen.locator('#suivi').textContent(), /Transmise à CAF de l’Indre/)
+  t.notMatch(await citizen.content(), /Jeanne|Durand|soutien familial/, 'nothing personal on the tracking page')
+  t.same(await axeViolations(citizen), [], 'axe, WCAG 2.1 A and AA: /suivi with the steps')
+  await screenshot(citizen, 'suivi')
+
   // The CAF referent's mail arrives; its link is the referral's page.
   const mail = await sink.waitFor((m) => m.to.includes('referent@caf36.demo') && m.subject.includes(reference), 15_000)
   const link = mail.text.match(/https?:\/\/\S+\/saisines\/[0-9a-f-]{36}/)?.[0]
@@ -183,6 +203,14 @@ t.test('the journey: filing, mail, answer, close — in French, by keyboard, acc
   await secretary.getByRole('button', { name: 'Déposer la saisine' }).click()
   await secretary.getByText('La saisine a été déposée').waitFor()
   await t.resolves(referent.locator('#zone-liste').getByText('Louis Petit').waitFor({ timeout: 5000 }), 'the new referral appears in the open inbox')
+  // No address: the secretary prints the acknowledgement, with a tracking code, for Louis Petit.
+  t.match(await secretary.locator('#resultat').textContent(), /imprimez son accusé de réception/)
+  await secretary.getByRole('button', { name: 'Imprimer l’accusé de réception' }).click()
+  await secretary.getByRole('heading', { name: 'Accusé de réception de votre demande' }).waitFor()
+  t.match(await secretary.locator('.tracking-code').textContent(), /^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$/)
+  t.match(await secretary.locator('.receipt').textContent(), /sous 3 jours ouvrés/)
+  t.same(await axeViolations(secretary), [], 'axe, WCAG 2.1 A and AA: the printable acknowledgement')
+  await screenshot(secretary, 'accuse-de-reception')
   t.match(await referent.locator('#annonce-flux').textContent(), /Nouvelle saisine reçue/)
   await screenshot(referent, 'boite-de-reception')
 
@@ -200,7 +228,7 @@ t.test('the mission TIC’s and the organisation admin’s pages are accessible 
   const admin = await newPage()
   await login(admin, 'tic@indre.demo')
   t.match(new URL(admin.url()).pathname, '/tableau-de-bord')
-  for (const url of ['/tableau-de-bord', '/saisines?vue=toutes', '/triage', '/annuaire/organisations', '/annuaire/personnes', '/annuaire/themes', '/annuaire/regles', '/annuaire/delais']) {
+  for (const url of ['/tableau-de-bord', '/saisines?vue=toutes', '/triage', '/annuaire/organisations', '/annuaire/personnes', '/annuaire/themes', '/annuaire/regles', '/annuaire/delais', '/annuaire/donnees-personnelles']) {
     await admin.goto(`${base}${url}`)
     t.same(await axeViolations(admin), [], `axe, WCAG 2.1 A and AA: ${url}`)
   }

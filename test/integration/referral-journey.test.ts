@@ -61,7 +61,8 @@ t.test('secretary files, CAF referent is mailed, answers, secretary is mailed an
   // The timeline records every step, and the mails once sent.
   await t.resolves(waitUntil(async () => {
     const kinds = (await app.inject({ url: `/api/v1/referrals/${id}`, headers: secretary })).json().timeline.map((e: { kind: string }) => e.kind)
-    return kinds.filter((k: string) => k === 'mail_sent').length === 2
+    // The referent's, the citizen's acknowledgement (issue 18) and the secretary's.
+    return kinds.filter((k: string) => k === 'mail_sent').length === 3
   }))
   const detail = (await app.inject({ url: `/api/v1/referrals/${id}`, headers: secretary })).json()
   const kinds = detail.timeline.map((e: { kind: string }) => e.kind)

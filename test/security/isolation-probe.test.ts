@@ -13,7 +13,7 @@ t.teardown(async () => { await app.close(); await env.drop() })
 await app.ready()
 
 type Kind = 'referral' | 'organisation' | 'person' | 'theme' | 'routing_rule' | 'coverage'
-interface Obj { kind: Kind; id: string; tenant: string; org?: string; mairie?: string; holder?: string; code?: string; strings: string[]; label: string }
+interface Obj { kind: Kind; id: string; tenant: string; org?: string; mairie?: string; holder?: string; code?: string; strings: string[]; label: string; reference?: string; trackingCode?: string }
 interface Principal extends Account { token: string; personId: string; org: string }
 
 const principals: Principal[] = []
@@ -49,7 +49,7 @@ for (const tenant of ['36', '18']) {
       const res = await app.inject({ method: 'POST', url: '/api/v1/referrals', headers: auth(secretary.token), payload: { themeCode, question, citizen: { name: citizen, email: `${tag}${objects.length}@citoyen.example`, preferredChannel: 'email' } } })
       if (res.statusCode !== 201) throw new Error(`file: ${res.statusCode} ${res.body}`)
       const r = res.json()
-      objects.push({ kind: 'referral', id: r.id, tenant, mairie: secretary.org, holder: r.assignedOrganisation.id, strings: [r.id, r.reference, citizen, question], label: `referral ${r.reference} (${secretary.email} → ${r.assignedOrganisation.name})` })
+      objects.push({ kind: 'referral', id: r.id, tenant, mairie: secretary.org, holder: r.assignedOrganisation.id, reference: r.reference, trackingCode: r.trackingCode, strings: [r.id, r.reference, citizen, question], label: `referral ${r.reference} (${secretary.email} → ${r.assignedOrganisation.name})` })
     }
   }
   const orgs = (await get(tic, '/organisations?limit=500')).items as { id: string; kind: string; name: string; email: string | null }[]
@@ -129,7 +129,8 @@ async function probe(p: Principal, route: RouteInfo, url: string, payload: unkno
 }
 
 t.test('path parameters filled with objects the login must not reach', async (t) => {
-  const withParams = routes.filter((r) => /\/:\w+/.test(r.url) && r.url.startsWith('/api/'))
+  // The public tracking route (no login, a reference and its code) has its own probe below.
+  const withParams = routes.filter((r) => /\/:\w+/.test(r.url) && r.url.startsWith('/api/') && app.accessOf(r.method, r.url)?.access !== 'public')
   t.ok(withParams.length >= 20, `${withParams.length} routes with path parameters`)
   for (const route of withParams) {
     stats.routes.add(`${route.method} ${route.url}`)
@@ -217,6 +218,35 @@ t.test('every route declares its access, and a role the table refuses is refused
   }
   t.ok(checked > 100, `${checked} route × login pairs the table refuses`)
   t.same(refusals, [], 'each answered 403 forbidden')
+})
+
+t.test('tracking without login: a reference opens only with its own code; a miss never tells a known reference from an unknown one', async (t) => {
+  const referrals = objects.filter((o) => o.kind === 'referral')
+  t.ok(referrals.length >= 4, `${referrals.length} referrals of both tenants`)
+  let n = 0
+  // Each request from its own address: the throttle (tested in test/integration/citizen.test.ts) stays out of the way.
+  const track = (reference: string, code: string) => app.inject({ url: `/api/v1/tracking/${encodeURIComponent(reference)}?code=${encodeURIComponent(code)}`, remoteAddress: `10.77.${Math.floor(n / 250)}.${n++ % 250}` })
+  const misses = new Set<string>()
+  const wrong: string[] = []
+  for (const o of referrals) {
+    const own = await track(o.reference!, o.trackingCode!)
+    if (own.statusCode !== 200) wrong.push(`${o.label} with its own code: ${own.statusCode}`)
+    const shown = o.strings.filter((s) => s !== o.reference).find((s) => own.body.includes(s))
+    if (shown) wrong.push(`${o.label}: the tracking answer shows « ${shown} »`)
+    for (const other of referrals.filter((x) => x !== o)) {
+      const res = await track(o.reference!, other.trackingCode!)
+      if (res.statusCode !== 404) wrong.push(`${o.label} with the code of ${other.label}: ${res.statusCode}`)
+      misses.add(res.body)
+    }
+    const [code, year, seq] = o.reference!.split('-')
+    for (const ref of [`${code}-${year}-999999`, `${code === '36' ? '18' : '36'}-${year}-${seq}`, `${code}-${Number(year) - 1}-${seq}`]) {
+      const res = await track(ref, o.trackingCode!)
+      if (res.statusCode !== 404) wrong.push(`${ref} (unknown) with the code of ${o.label}: ${res.statusCode}`)
+      misses.add(res.body)
+    }
+  }
+  t.same(wrong, [], 'each referral opens with its code alone, in its tenant alone, with nothing personal')
+  t.equal(misses.size, 1, `${n} requests: every miss (a code of another referral or tenant, an unknown reference) answers the same bytes`)
 })
 
 t.test('figures', async (t) => {

@@ -11,6 +11,7 @@ const EXPECTED: Record<string, string[]> = {
   account_link: ['INSERT', 'SELECT', 'UPDATE'],
   audit_log: ['INSERT', 'SELECT'],
   chain_head_digest: ['INSERT', 'SELECT'],
+  citizen_privacy: ['INSERT', 'SELECT', 'UPDATE'],
   commune: ['SELECT'],
   commune_former_code: ['SELECT'],
   coverage: ['INSERT', 'SELECT', 'UPDATE'],
@@ -36,7 +37,7 @@ const EXPECTED: Record<string, string[]> = {
   theme: ['INSERT', 'SELECT', 'UPDATE'],
 }
 /** Definer functions (the only ways across tenants; fiche_candidates stays in the current one) and the helper the policies call. */
-const EXPECTED_FUNCTIONS = ['app_tenant_id', 'auth_candidates', 'auth_principal', 'chain_heads_due', 'fiche_candidates', 'fiche_reviews_due', 'operations_gauges', 'outbox_claim', 'referral_search', 'reply_outbox_tenant', 'sla_claim', 'sla_due', 'sla_recompute_pending']
+const EXPECTED_FUNCTIONS = ['app_tenant_id', 'auth_candidates', 'auth_principal', 'chain_heads_due', 'fiche_candidates', 'fiche_reviews_due', 'operations_gauges', 'outbox_claim', 'referral_search', 'reply_outbox_tenant', 'sla_claim', 'sla_due', 'sla_recompute_pending', 'tracking_candidate']
 
 const env = await createTestEnv()
 const owner = new pg.Client({ connectionString: env.config.DATABASE_URL })

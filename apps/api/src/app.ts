@@ -22,6 +22,7 @@ import { slaPolicyRoutes } from './routes/sla-policy.ts'
 import { mailRoutes } from './routes/mails.ts'
 import { ficheRoutes } from './routes/fiches.ts'
 import { accountRoutes } from './routes/accounts.ts'
+import { citizenRoutes } from './routes/citizen.ts'
 import { pagesPlugin } from './pages/index.ts'
 import { statsRoutes } from './routes/stats.ts'
 
@@ -128,6 +129,7 @@ export async function buildApp(config: Config, opts: { logger?: FastifyServerOpt
     await api.register(ficheRoutes)
     await api.register(accountRoutes)
     await api.register(statsRoutes)
+    await api.register(citizenRoutes)
   }, { prefix: '/api/v1' })
   await app.register(pagesPlugin)
   return app

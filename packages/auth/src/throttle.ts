@@ -42,8 +42,8 @@ return 0
 `
 
 export class LoginThrottle {
-  /** scope: what is counted — failed logins, or requests for a password link (each counts, none is given back). */
-  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly scope: 'login' | 'reset' = 'login') {}
+  /** scope: what is counted — failed logins, requests for a password link (each counts, none is given back), or /suivi's wrong codes (the account is then a reference). */
+  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly scope: 'login' | 'reset' | 'tracking' = 'login') {}
 
   private keys(email: string, ip: string) {
     const account = sha256(email.toLowerCase())

@@ -121,6 +121,10 @@ export const ACCESS = {
   'stats.read': { who: { secretary: 'own_mairie', org_admin: 'own_organisation', network_admin: 'tenant' }, refusal: 'Les statistiques sont réservées à la mission TIC, aux administrateurs d’organisme et aux mairies.', outOfReach: 'forbidden' },
   /** The CSV and XLSX exports of the figures and of the referral list behind them (no citizen data). */
   'stats.export': { who: { secretary: 'own_mairie', org_admin: 'own_organisation', network_admin: 'tenant' }, refusal: 'Les statistiques sont réservées à la mission TIC, aux administrateurs d’organisme et aux mairies.', outOfReach: 'forbidden' },
+  // Issue 18, the citizen. The acknowledgement of receipt (printed with a new tracking code) is the filing mairie's
+  // (and the mission TIC's); the tenant's rules for citizens' data are the mission TIC's. /suivi is public.
+  'referral.acknowledge': { who: MAIRIE_SIDE, refusal: 'Seule la mairie qui a déposé la saisine imprime l’accusé de réception.', outOfReach: 'not_found' },
+  'privacy.settings': { who: MISSION_TIC, refusal: TIC_PAGE },
 } as const satisfies Record<string, Rule>
 
 export type Action = keyof typeof ACCESS
@@ -247,3 +251,8 @@ export function personReadRefusal(p: Principal, person: PersonFacts & { id: stri
 export const canSeeTheme = (p: Principal, theme: { active: boolean }): boolean => reaches(p, 'theme.read', { active: theme.active })
 /** The active-filter a theme list must apply: undefined lets the caller choose. */
 export const themeListActive = (p: Principal, requested?: boolean): boolean | undefined => (reachOf(p.role, 'theme.read') === 'tenant' ? requested : true)
+
+/** May the person print the referral's acknowledgement (issue 18)? Out of reach: 404, like a missing referral. */
+export function authorizeAcknowledge(p: Principal, r: ReferralFacts): void {
+  authorize(p, 'referral.acknowledge', referralFacts(r), 'Cette saisine')
+}

@@ -42,6 +42,8 @@ export interface OrganisationTable {
   commune_insee: string | null
   email: string | null
   address: string | null
+  /** Shown to citizens on the acknowledgement (migration 0090). */
+  phone: ColumnType<string | null, string | null | undefined, string | null>
   opening_hours: ColumnType<unknown, string | null, string | null> | null
   status: Generated<OrganisationStatus>
   created_at: CreatedAt
@@ -169,6 +171,8 @@ export interface ReferralTable {
   sla_minutes_vs_target: number | null
   closed_at: Timestamp | null
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>
+  /** SHA-256 of the referral's id and its tracking code (migration 0090); null for referrals filed before. */
+  tracking_code_hash: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 export interface ReferralEventTable {
@@ -332,8 +336,19 @@ export interface AccountLinkTable {
   cancelled_at: Timestamp | null
 }
 
+
+/** A tenant's rules for citizens' personal data (issue 18, migration 0090); no row: the defaults. */
+export interface CitizenPrivacyTable {
+  tenant_id: string
+  dpo_contact: string
+  retention_months: Generated<number>
+  referent_mail_contact: Generated<boolean>
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>
+}
+
 export interface Database {
   account_link: AccountLinkTable
+  citizen_privacy: CitizenPrivacyTable
   fiche: FicheTable
   fiche_theme: FicheThemeTable
   fiche_version: FicheVersionTable

@@ -5,6 +5,7 @@ import type { Database, OrganisationKind, Role } from './schema.ts'
 import type { OwnerDb } from './index.ts'
 import { hashPassword } from './credentials.ts'
 import { DEMO_FICHES, seedFiches } from './seed-fiches.ts'
+import { seedCitizen } from './seed-citizen.ts'
 
 const require = createRequire(import.meta.url)
 const etalabCommunes: { code: string; nom: string; departement: string; type: string }[] =
@@ -172,5 +173,6 @@ export async function seedTenant(trx: Kysely<Database>, spec: TenantSpec, passwo
     }).execute()
   }
   result.fiches += await seedFiches(trx, tenant_id, DEMO_FICHES[spec.code] ?? [], { orgs: orgIds, themes: themeIds, people: personIds }, now)
+  await seedCitizen(trx, tenant_id, spec.code, now)
   return { ...result, tenantId: tenant_id }
 }

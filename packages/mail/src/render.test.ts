@@ -77,6 +77,13 @@ const fixtures: { [K in MailKind]: MailData[K] } = {
   invitation: { publicUrl: base.publicUrl, recipientName: 'Nathalie Roux', link: 'https://relais.indre.example/compte/invitation?jeton=abc.def.ghi', expiresAt: due, organisation: 'CAF du Cher', invitedBy: 'Claire Martin' },
   password_reset: { publicUrl: base.publicUrl, recipientName: 'Nathalie Roux', link: 'https://relais.indre.example/compte/nouveau-mot-de-passe?jeton=abc.def.ghi', expiresAt: due },
   reply_outcome: { ...base, recorded: false, sentence: 'Votre courriel sur la saisine 36-2026-000042 n’a pas été enregistré.', reason: 'La saisine est clôturée.' },
+  acknowledgement: {
+    ...base, recipientName: undefined, filedAt: '2026-05-20T08:00:00Z', promise: '3 jours ouvrés', dueAt: due,
+    service: { name: 'CAF de l’Indre', address: '8 rue de la Poste, 36000 Châteauroux', email: 'contact@caf36.example', phone: '02 54 00 00 00' },
+    mairie: { name: 'Mairie d’Ardentes', address: 'Place de la République, 36120 Ardentes', email: 'mairie@ardentes.example' },
+    trackingCode: 'ABCD-EFGH-JKMN',
+    notice: { controller: 'Le département.', purpose: 'Répondre.', legalBasis: 'Mission d’intérêt public.', recipients: 'La mairie.', retention: 'Effacées 24 mois après la clôture.', rights: 'Accès, effacement.', contact: 'dpo@indre.example', complaint: 'CNIL.' },
+  },
 }
 
 /** What a person must find in each mail: [subject, text and HTML] fragments. */
@@ -135,6 +142,11 @@ const expected: Record<MailKind, { subject: string[]; body: string[] }> = {
   info_stale: {
     subject: ['Complément non reçu', 'clôture sans suite possible', '36-2026-000042'],
     body: ['lundi 11 mai 2026', 'Mairie d’Ardentes', 'Clôturer sans suite', link],
+  },
+  acknowledgement: {
+    subject: ['Accusé de réception', '36-2026-000042'],
+    body: ['Madame, Monsieur', 'mercredi 20 mai 2026 à 10 h 00', 'sous 3 jours ouvrés', 'lundi 25 mai 2026 à 9 h 00', 'CAF de l’Indre', '8 rue de la Poste, 36000 Châteauroux', 'contact@caf36.example', '02 54 00 00 00',
+      'ABCD-EFGH-JKMN', 'https://relais.indre.example/suivi?reference', 'Mission d’intérêt public.', 'Effacées 24 mois après la clôture.', 'dpo@indre.example'],
   },
   closed_no_reply: {
     subject: ['Saisine clôturée sans suite', '36-2026-000042'],

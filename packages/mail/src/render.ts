@@ -25,9 +25,10 @@ export type MailKind =
   | 'invitation'
   | 'password_reset'
   | 'reply_outcome'
+  | 'acknowledgement'
 
 export const MAIL_KINDS: readonly MailKind[] = [
-  'referral_new', 'reminder', 'escalation', 'info_requested', 'answer_received', 'transferred', 'appointment_proposed', 'info_provided', 'cancelled', 'delivery_failed', 'chain_heads', 'fiche_review', 'info_reminder', 'info_stale', 'closed_no_reply', 'invitation', 'password_reset', 'reply_outcome',
+  'referral_new', 'reminder', 'escalation', 'info_requested', 'answer_received', 'transferred', 'appointment_proposed', 'info_provided', 'cancelled', 'delivery_failed', 'chain_heads', 'fiche_review', 'info_reminder', 'info_stale', 'closed_no_reply', 'invitation', 'password_reset', 'reply_outcome', 'acknowledgement',
 ]
 
 export const REFERRAL_OCCASIONS = ['new', 'triage', 'reopened', 'rerouted', 'reassigned'] as const
@@ -306,6 +307,26 @@ export const ReplyOutcomeData = Type.Object({
   /** A refusal's reason, and what to do instead. */
   reason: Type.Optional(Text(1000)),
 })
+
+const Contact = Type.Object({ name: Text(300), address: Type.Optional(Text(500)), email: Type.Optional(Text(320)), phone: Type.Optional(Text(40)) })
+
+/** To the citizen (issue 18): the acknowledgement of receipt, with what CRPA R112-5 asks and the privacy notice. */
+export const AcknowledgementData = Type.Object({
+  ...ReferralFields,
+  filedAt: Instant,
+  /** The clock's own words, e.g. "3 jours ouvrés". */
+  promise: Text(100),
+  dueAt: Type.Optional(Instant),
+  /** The service in charge, and the mairie that filed it. */
+  service: Contact,
+  mairie: Contact,
+  /** Grouped by four, e.g. "ABCD-EFGH-JKMN". */
+  trackingCode: Type.String({ pattern: '^[A-Z0-9]{4}(-[A-Z0-9]{4})+$' }),
+  notice: Type.Object({
+    controller: Text(), purpose: Text(), legalBasis: Text(), recipients: Text(), retention: Text(), rights: Text(), contact: Text(), complaint: Text(),
+  }),
+})
+
 export const MAIL_DATA_SCHEMAS = {
   referral_new: ReferralNewData,
   reminder: ReminderData,
@@ -325,6 +346,7 @@ export const MAIL_DATA_SCHEMAS = {
   invitation: InvitationData,
   password_reset: PasswordResetData,
   reply_outcome: ReplyOutcomeData,
+  acknowledgement: AcknowledgementData,
 } as const satisfies Record<MailKind, TSchema>
 
 /** The data each kind takes, for callers that want the compiler to check it. */
@@ -437,6 +459,9 @@ export function renderMail(kind: MailKind, data: Record<string, unknown>): Rende
   }
   if (typeof data.referralId === 'string') {
     context.referralUrl = `${String(data.publicUrl).replace(/\/+$/, '')}/saisines/${encodeURIComponent(data.referralId)}`
+  }
+  if (kind === 'acknowledgement') {
+    context.trackingUrl = `${String(data.publicUrl).replace(/\/+$/, '')}/suivi?reference=${encodeURIComponent(String(data.reference))}`
   }
   if (typeof data.ficheId === 'string') {
     context.ficheUrl = `${String(data.publicUrl).replace(/\/+$/, '')}/fiches/${encodeURIComponent(data.ficheId)}`

@@ -10,6 +10,7 @@ import { flagBounced, organisationName, personName, tenantTimeZone } from '@rela
 import { accountLinkToken } from '@relais/db/credentials'
 import { MailRenderError, renderMail, type MailKind, type MailTransport } from '@relais/mail'
 import { appendEvent, SYSTEM } from './timeline.ts'
+import { privacySettings, receiptOf, type Receipt } from './citizen.ts'
 import { enqueueMail } from './outbox.ts'
 import { backupOf, holderRecipients, networkAdmins } from './recipients.ts'
 import { replyAddress } from './reply-address.ts'
@@ -52,7 +53,9 @@ async function mailData(trx: TenantTx, row: OutboxRow, publicUrl: string, linkKe
         if (occasion === 'reopened' && e.data.body) extra.note = String(e.data.body)
         if (occasion === 'reassigned' && e.actor) extra.reassignedBy = e.actor
       }
-      return { ...base, mairie: r.mairie_name, question: r.question, citizen, dueAt, promise: slaPromise(await loadPolicy(trx, tenantId, r.theme_id)), ...extra }
+      // A mail may be read far from the desk: the citizen's contact details only if the tenant says so (issue 18).
+      const contact = (await privacySettings(trx, tenantId)).referentMailContact
+      return { ...base, mairie: r.mairie_name, question: r.question, citizen: contact ? citizen : { name: citizen.name, preferredChannel: citizen.preferredChannel }, dueAt, promise: slaPromise(await loadPolicy(trx, tenantId, r.theme_id)), ...extra }
     }
     case 'reminder':
       return { ...base, dueAt }
@@ -98,6 +101,13 @@ async function mailData(trx: TenantTx, row: OutboxRow, publicUrl: string, linkKe
     }
     case 'reply_outcome':
       return { ...base, recorded: payload.recorded === true, sentence: String(payload.sentence ?? ''), reason: payload.reason ? String(payload.reason) : undefined }
+    case 'acknowledgement': {
+      // The code exists in clear only in this row's payload, until the mail is sent (recordSent wipes it).
+      if (typeof payload.trackingCode !== 'string') throw new MailRenderError(row.kind, ['the tracking code was already wiped'])
+      const receipt = await receiptOf(trx, tenantId, r.id, payload.trackingCode)
+      const contact = (c: Receipt['service']) => ({ name: c.name, address: c.address ?? undefined, email: c.email ?? undefined, phone: c.phone ?? undefined })
+      return { ...base, recipientName: undefined, filedAt: receipt.filedAt, promise: receipt.promise, dueAt: receipt.dueAt ?? undefined, service: contact(receipt.service), mairie: contact(receipt.mairie), trackingCode: receipt.trackingCode, notice: receipt.notice }
+    }
     default:
       throw new MailRenderError(row.kind, ['unknown kind'])
   }
@@ -105,6 +115,8 @@ async function mailData(trx: TenantTx, row: OutboxRow, publicUrl: string, linkKe
 
 async function recordSent(trx: TenantTx, row: OutboxRow, now: Date) {
   const recorded = await outbox.markSent(trx, row.tenant_id, row.id, now)
+  // The tracking code is kept only as a hash once the citizen has it.
+  if (row.kind === 'acknowledgement') await outbox.wipePayload(trx, row.tenant_id, row.id)
   if (!row.referral_id || !recorded) return
   await lockReferral(trx, row.tenant_id, row.referral_id)
   await appendEvent(trx, row.tenant_id, row.referral_id, 'mail_sent', SYSTEM, now, { mailKind: row.kind, to: row.recipient_email, messageId: row.message_id, outboxId: String(row.id) })

@@ -13,3 +13,4 @@ export { recomputeBatch, requestRecompute, runRecomputes, RECOMPUTE_BATCH, RECOM
 export { readOperationsGauges, WORKER_COUNTERS, workerCountersKey, type OperationsGauges, type WorkerCounter } from './operations.ts'
 export { isReplyAddress, receiveReply, REPLY_ADDRESS_DAYS, UNKNOWN_ADDRESS, type InboundDeps, type InboundOutcome } from './inbound.ts'
 export { parseReplyAddress, replyAddress, replyKey } from './reply-address.ts'
+export { changePrivacySettings, DEFAULT_RETENTION_MONTHS, newTrackingCode, printReceipt, privacyNotice, privacySettings, receiptOf, trackReferral, trackingHash, TrackingThrottled, type PrivacyNotice, type PrivacySettings, type Receipt, type Tracking, type TrackingGuard } from './citizen.ts'

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { authorizeRole, badRequest, conflict, infoPauseSteps, filingFieldIssues, canSeeReferral, invalidFields, countedMinutes, formatReference, nextStatus, notFound, route, type ReferralAction, type RoutingDecision } from '@relais/core'
+import { authorizeRole, badRequest, formatTrackingCode, conflict, infoPauseSteps, filingFieldIssues, canSeeReferral, invalidFields, countedMinutes, formatReference, nextStatus, notFound, route, type ReferralAction, type RoutingDecision } from '@relais/core'
 import type { Role, ReferralTable, TenantTx } from '@relais/db'
 import type { Updateable } from 'kysely'
 import * as referrals from '@relais/db/repositories/referrals'
@@ -11,6 +11,7 @@ import { enqueueMail, outboxRows } from './outbox.ts'
 import { holderRecipients, networkAdmins, personRecipient } from './recipients.ts'
 import { decideRouting, loadRoutingSnapshot, routingInput } from './routing-input.ts'
 import { pausesFrom, plannedSteps, scheduleOf } from './schedule.ts'
+import { newTrackingCode, trackingHash } from './citizen.ts'
 import { loadPolicy, mergePolicy } from './policy.ts'
 
 export interface Principal { personId: string; tenantId: string; organisationId: string; role: Role }
@@ -39,7 +40,13 @@ async function assign(trx: TenantTx, args: { tenantId: string; referralId: strin
   await appendEvent(trx, args.tenantId, args.referralId, 'assigned', args.actor, args.now, assignmentData(args.decision, args.previous))
 }
 
-export interface FiledReferral { id: string; reference: string; status: 'submitted' | 'assigned'; dueAt: Date | null; assignedOrganisation: { id: string; name: string } }
+export interface FiledReferral {
+  id: string; reference: string; status: 'submitted' | 'assigned'; dueAt: Date | null; assignedOrganisation: { id: string; name: string }
+  /** Given once (only its hash is kept): for the citizen, by mail or on the printed receipt. */
+  trackingCode: string
+  /** How the acknowledgement reaches the citizen: mailed now, or printed by the secretary. */
+  acknowledgement: 'email' | 'print'
+}
 
 /**
  * Files a referral: validation, routing and the SLA schedule are decided in memory from one snapshot of the
@@ -62,6 +69,7 @@ export async function fileReferralSummary(trx: TenantTx, p: Principal, input: Fi
   const policy = mergePolicy(snap.tenant, snap.policies, theme)
   const { dueAt, steps } = plannedSteps(now, policy, [])
   const id = randomUUID()
+  const trackingCode = newTrackingCode()
   const events = chainEvents(p.tenantId, id, 0, GENESIS_HASH, [
     // A merged commune's old code was given: the timeline keeps what was typed next to where it landed.
     { kind: 'filed', actor: actorOf(p), at: now, data: { themeCode: theme.code, communeInsee: commune.insee, ...(given && given !== commune.insee ? { communeInseeGiven: given } : {}) } },
@@ -79,11 +87,16 @@ export async function fileReferralSummary(trx: TenantTx, p: Principal, input: Fi
     citizen_phone: c.phone ?? null, citizen_preferred_channel: c.preferredChannel, internal_note: input.internalNote ?? null,
     status: triage ? 'submitted' : 'assigned', holder_organisation_id: decision.organisationId, holder_person_id: decision.personId,
     filed_at: now, clock_started_at: now, due_at: dueAt, next_step: steps[0]?.name ?? null, next_step_at: steps[0]?.sendAt ?? null,
+    tracking_code_hash: trackingHash(id, trackingCode),
   })
   await insertEvents(trx, p.tenantId, events)
   await insertOutbox(trx, p.tenantId, outboxRows({ tenantId: p.tenantId, referralId: id, kind: 'referral_new', recipients, payload: { triage }, now }))
+  // The acknowledgement (CRPA L112-3) by the channel she gave: a mail now, or the receipt the secretary prints. The code
+  // waits in the outbox row until the mail is sent, then is wiped from it (delivery.ts).
+  const email = c.email?.trim()
+  if (email) await insertOutbox(trx, p.tenantId, outboxRows({ tenantId: p.tenantId, referralId: id, kind: 'acknowledgement', recipients: [{ personId: null, email }], payload: { trackingCode }, now }))
   const name = snap.organisations[decision.organisationId] ?? snap.tic.name
-  return { id, reference, status: triage ? 'submitted' : 'assigned', dueAt, assignedOrganisation: { id: decision.organisationId, name } }
+  return { id, reference, status: triage ? 'submitted' : 'assigned', dueAt, assignedOrganisation: { id: decision.organisationId, name }, trackingCode: formatTrackingCode(trackingCode), acknowledgement: email ? 'email' : 'print' }
 }
 
 /** The referral, locked, if the person may see it; otherwise the same 404 as a missing one. */

@@ -59,6 +59,7 @@ const EVENT_LABELS: Record<string, string> = {
   mail_received: 'Courriel reçu',
   reminder_sent: 'Relance envoyée',
   escalated: 'Escalade',
+  receipt_printed: 'Accusé de réception imprimé (nouveau code de suivi)',
 }
 
 /** One line of the timeline: a label and, where there is one, a text to show (answer, reason…). */

@@ -25,6 +25,7 @@ import { livePages } from './live.ts'
 import { fichePages } from './fiches.ts'
 import { accountPages } from './accounts.ts'
 import { statsPages } from './stats.ts'
+import { citizenPages } from './citizen.ts'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const VIEWS = path.resolve(here, '../../views')
@@ -100,7 +101,7 @@ export async function pagesPlugin(app: FastifyInstance) {
     root: VIEWS,
     layout: 'layouts/main.hbs',
     production,
-    options: { partials: { fieldError: 'partials/field-error.hbs', referralTable: 'partials/referral-table.hbs', directoryNav: 'partials/directory-nav.hbs', peopleTable: 'partials/people-table.hbs', ficheSuggestions: 'partials/fiche-suggestions.hbs', errorSummary: 'partials/error-summary.hbs', waiting: 'partials/waiting.hbs', statsBody: 'partials/stats-body.hbs' } },
+    options: { partials: { fieldError: 'partials/field-error.hbs', referralTable: 'partials/referral-table.hbs', directoryNav: 'partials/directory-nav.hbs', peopleTable: 'partials/people-table.hbs', ficheSuggestions: 'partials/fiche-suggestions.hbs', errorSummary: 'partials/error-summary.hbs', waiting: 'partials/waiting.hbs', statsBody: 'partials/stats-body.hbs', privacyNotice: 'partials/privacy-notice.hbs' } },
   })
   // A form's token is bound to the session that received it (the access token's session family, or « anonyme »
   // before login): a CSRF cookie planted by someone else (cookie tossing) comes with a token for another session.
@@ -167,6 +168,7 @@ export async function pagesPlugin(app: FastifyInstance) {
   await app.register(fichePages)
   await app.register(accountPages)
   await app.register(statsPages)
+  await app.register(citizenPages)
 
   // Any other address opened in a browser: the French 404 page, not the API's JSON (which /api/ keeps).
   app.get('/*', { config: { access: 'public' }, schema: { hide: true } }, async (request, reply) => {

@@ -5,7 +5,7 @@ import Value from 'typebox/value'
 import type { TSchema } from 'typebox'
 import { DomainError, InvalidInput, NotFound, filingFieldIssues, isUuid, matchCommune, mayAttempt, parseReference, reachOf, ACTION_LABELS, REFERRAL_STATUSES, allowedActions, type ReferralAction, type ReferralStatus } from '@relais/core'
 import { fromLocalMs } from '@relais/core/sla/time-zone'
-import { act, reassignChoices, currentHolder, fileReferralSummary, filingChoices, getReferral, listReferrals, organisationChoices, referralIdByReference, waitingOnMe, ownCommune, type FileInput, type Principal } from '@relais/referrals'
+import { act, privacyNotice, privacySettings, reassignChoices, currentHolder, fileReferralSummary, filingChoices, getReferral, listReferrals, organisationChoices, referralIdByReference, waitingOnMe, ownCommune, type FileInput, type Principal } from '@relais/referrals'
 import { ACTIONS, FileBody } from '../schemas/referrals.ts'
 import { httpError, schemaIssues } from '../plugins/errors.ts'
 import { CHANNEL_LABELS, LIST_PAGE_SIZE, deadline, errorItems, fieldErrors, waitingLinks, longDate, shortDate, statusLabel, timelineEntry } from './format.ts'
@@ -19,7 +19,8 @@ export const ACTION_BUTTONS: Record<ReferralAction, string> = {
 }
 
 const DONE: Record<string, string> = {
-  deposee: 'La saisine a été déposée : l’organisme destinataire est prévenu par courriel.',
+  deposee: 'La saisine a été déposée : l’organisme destinataire est prévenu par courriel, et l’usager reçoit son accusé de réception par courriel.',
+  deposee_imprimer: 'La saisine a été déposée : l’organisme destinataire est prévenu par courriel. L’usager n’a pas donné d’adresse électronique : imprimez son accusé de réception (plus bas) et remettez-le-lui.',
   answer: 'Votre réponse a été envoyée à la mairie.',
   request_info: 'Votre demande de complément a été envoyée à la mairie ; le délai est suspendu.',
   provide_info: 'Le complément a été transmis ; le délai repart.',
@@ -199,7 +200,7 @@ export async function referralPages(app: FastifyInstance) {
       const me = await kit.me(trx, request)
       const mairieInsee = await ownCommune(trx, p)
       const suggestions = await ficheSuggestions(trx, p, { communeInsee: mairieInsee ?? undefined, ...values }, app.clock())
-      return { me, ...await filingChoices(trx, p), mairieInsee, suggestions }
+      return { me, ...await filingChoices(trx, p), mairieInsee, suggestions, notice: privacyNotice(await privacySettings(trx, p.tenantId)) }
     })
     const v: Record<string, string> = { preferredChannel: 'email', communeInsee: data.mairieInsee ?? '', ...values }
     return kit.render(reply, 'referral-new.hbs', {
@@ -224,11 +225,11 @@ export async function referralPages(app: FastifyInstance) {
     const invalid = [...schemaErrors(FileBody, input), ...filingFieldIssues(input)]
     if (invalid.length) return renderNew(request, reply, values, formErrors(invalid, FILE_FIELDS), undefined, 400)
     const p = request.principal! as Principal
-    let filed: { id: string; reference: string; holderId: string }
+    let filed: { id: string; reference: string; holderId: string; acknowledgement: 'email' | 'print' }
     try {
       filed = await app.tx(request, async (trx) => {
         const r = await fileReferralSummary(trx, p, input, app.clock())
-        return { id: r.id, reference: r.reference, holderId: r.assignedOrganisation.id }
+        return { id: r.id, reference: r.reference, holderId: r.assignedOrganisation.id, acknowledgement: r.acknowledgement }
       })
     } catch (err) {
       if (err instanceof InvalidInput) return renderNew(request, reply, values, formErrors(err.details, FILE_FIELDS), err.message, 400)
@@ -236,7 +237,8 @@ export async function referralPages(app: FastifyInstance) {
     }
     // After the commit, best effort: the partner's open inbox shows it without a reload.
     await app.live.publish({ tenantId: p.tenantId, organisationId: filed.holderId, id: filed.id, reference: filed.reference })
-    return reply.redirect(`/saisines/${filed.id}?fait=deposee`, 303)
+    // Without an address, the receipt is the secretary's to print: the page says so next to the button.
+    return reply.redirect(`/saisines/${filed.id}?fait=${filed.acknowledgement === 'email' ? 'deposee' : 'deposee_imprimer'}`, 303)
   })
 
   async function renderDetail(request: FastifyRequest, reply: Parameters<typeof kit.render>[0], id: string, extra: { failed?: ReferralAction; errors?: Record<string, Record<string, string>>; values?: Record<string, Record<string, string>>; formError?: string; status?: number } = {}) {
@@ -272,7 +274,7 @@ export async function referralPages(app: FastifyInstance) {
       channel: CHANNEL_LABELS[r.citizen.preferredChannel] ?? r.citizen.preferredChannel,
       answers: r.answers.map((a) => ({ ...a, atText: longDate(a.at, tz) })),
       timeline: r.timeline.filter((e) => e.kind !== 'mail_sent').map((e) => timelineEntry(e, names, tz)),
-      can, hasActions: allowed.length > 0, answered, buttons: answered ? { ...ACTION_BUTTONS, answer: 'Corriger la réponse' } : ACTION_BUTTONS, canDraftFiche: mayAttempt(p.role, 'fiche.from_answer'),
+      can, hasActions: allowed.length > 0, canAcknowledge: mayAttempt(p.role, 'referral.acknowledge'), answered, buttons: answered ? { ...ACTION_BUTTONS, answer: 'Corriger la réponse' } : ACTION_BUTTONS, canDraftFiche: mayAttempt(p.role, 'fiche.from_answer'),
       failed, failedTitle: failed ? FAILED_TITLES[failed] : undefined,
       summaryItems: failed ? errorItems(extra.errors?.[failed] ?? {}, ACTION_FIELDS[failed]) : [],
       partners: orgs.filter((o) => (o.kind === 'partner' || o.kind === 'mission_tic') && o.status === 'active' && o.id !== r.holder.organisation.id),

@@ -20,7 +20,11 @@ export const FileBody = Type.Object({
   internalNote: Type.Optional(Type.String({ maxLength: 2000 })),
 }, { additionalProperties: false })
 
-export const Filed = Type.Object({ id: Type.String(), reference: Type.String(), status: Type.String(), dueAt: Type.Union([Type.String(), Type.Null()]), assignedOrganisation: Ref })
+export const Filed = Type.Object({
+  id: Type.String(), reference: Type.String(), status: Type.String(), dueAt: Type.Union([Type.String(), Type.Null()]), assignedOrganisation: Ref,
+  trackingCode: Type.String({ description: 'Code de suivi de l’usager, donné une seule fois (seule son empreinte est gardée)' }),
+  acknowledgement: Type.Union([Type.Literal('email'), Type.Literal('print')], { description: 'email : l’accusé de réception part par courriel ; print : à imprimer (POST /referrals/{id}/acknowledgement)' }),
+})
 
 export const ListItem = Type.Object({
   id: Type.String(), reference: Type.String(), status: Type.String(), filedAt: Type.String(), dueAt: Type.Union([Type.String(), Type.Null()]), overdue: Type.Boolean(),

@@ -48,6 +48,11 @@ export async function markSent(trx: TenantTx, tenantId: string, id: string, at: 
   return Number(done.numUpdatedRows) > 0
 }
 
+/** Forgets what a sent mail carried that must not stay in clear (a citizen's tracking code). */
+export async function wipePayload(trx: TenantTx, tenantId: string, id: string): Promise<void> {
+  await trx.updateTable('outbox').set({ payload: '{}' }).where('tenant_id', '=', tenantId).where('id', '=', id).execute()
+}
+
 /** Updates the row only while claimId still holds it (a sender whose claim lapsed and was taken changes nothing). */
 async function whileClaimed(trx: TenantTx, tenantId: string, id: string, claimId: string, set: Updateable<OutboxTable>): Promise<boolean> {
   const done = await trx.updateTable('outbox').set(set).where('tenant_id', '=', tenantId).where('id', '=', id)

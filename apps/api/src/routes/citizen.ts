@@ -1,0 +1,57 @@
+import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Type from 'typebox'
+import { LoginThrottle } from '@relais/auth'
+import { changePrivacySettings, printReceipt, privacySettings, trackReferral, TrackingThrottled } from '@relais/referrals'
+import { ErrorBody, IdParams, errorResponses } from '../schemas/common.ts'
+import { PrivacySettings, Receipt, Tracking, TrackingParams, TrackingQuery } from '../schemas/citizen.ts'
+
+// The citizen (issue 18): tracking without login, the acknowledgement of receipt, the tenant's privacy settings.
+export async function citizenRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const guard = new LoginThrottle(app.redis, app.config.REDIS_PREFIX, 'tracking')
+
+  app.get('/tracking/:reference', {
+    config: { access: 'public' },
+    schema: {
+      tags: ['suivi'], summary: 'Suivre une demande avec sa référence et son code de suivi (sans connexion)',
+      description: 'Une référence inconnue et un code faux reçoivent la même réponse (404) ; les erreurs répétées sont freinées (429).',
+      params: TrackingParams, querystring: TrackingQuery, response: { 200: Tracking, 400: ErrorBody, 404: ErrorBody, 429: ErrorBody },
+    },
+  }, async (request, reply) => {
+    try {
+      const { timeZone: _tz, ...tracking } = await trackReferral(app.db, guard, { reference: request.params.reference, code: request.query.code, ip: request.ip }, request.log)
+      return tracking
+    } catch (err) {
+      if (err instanceof TrackingThrottled) reply.header('retry-after', String(err.retryAfterSeconds))
+      throw err
+    }
+  })
+
+  app.post('/referrals/:id/acknowledgement', {
+    config: { access: 'referral.acknowledge' },
+    schema: {
+      tags: ['saisines'], summary: 'Accusé de réception à imprimer : un nouveau code de suivi remplace le précédent', security: [{ bearer: [] }],
+      params: IdParams, response: { 200: Receipt, ...errorResponses },
+    },
+  }, async (request) => {
+    const { timeZone: _tz, initial: _i, ...receipt } = await app.tx(request, (trx) => printReceipt(trx, request.principal!, request.params.id, app.clock()))
+    return { ...receipt, trackingCode: receipt.trackingCode! }
+  })
+
+  app.get('/privacy/settings', {
+    config: { access: 'privacy.settings' },
+    schema: { tags: ['données personnelles'], summary: 'Règles du département pour les données des usagers', security: [{ bearer: [] }], response: { 200: PrivacySettings, ...errorResponses } },
+  }, async (request) => {
+    const { own: _own, ...s } = await app.tx(request, (trx) => privacySettings(trx, request.principal!.tenantId))
+    return s
+  })
+
+  app.put('/privacy/settings', {
+    config: { access: 'privacy.settings' },
+    schema: { tags: ['données personnelles'], summary: 'Modifier les règles du département pour les données des usagers', security: [{ bearer: [] }], body: PrivacySettings, response: { 200: PrivacySettings, ...errorResponses } },
+  }, async (request) => {
+    const { own: _own, ...s } = await app.tx(request, (trx) => changePrivacySettings(trx, request.principal!, request.body, app.clock()))
+    return s
+  })
+}

@@ -1,0 +1,35 @@
+import Type from 'typebox'
+
+const Contact = Type.Object({ name: Type.String(), address: Type.Union([Type.String(), Type.Null()]), email: Type.Union([Type.String(), Type.Null()]), phone: Type.Union([Type.String(), Type.Null()]) })
+
+export const TrackingParams = Type.Object({ reference: Type.String({ minLength: 1, maxLength: 40, description: 'Référence de la demande, par exemple 36-2026-000042' }) })
+export const TrackingQuery = Type.Object({ code: Type.String({ minLength: 1, maxLength: 40, description: 'Code de suivi imprimé sur l’accusé de réception' }) })
+
+export const Tracking = Type.Object({
+  reference: Type.String(),
+  status: Type.String(),
+  statusLabel: Type.String(),
+  /** Nothing personal beyond this. */
+  initial: Type.String({ description: 'Initiale du prénom ou du nom de l’usager, rien de plus' }),
+  theme: Type.String(),
+  organisation: Type.String({ description: 'Organisme qui traite la demande' }),
+  expectedAt: Type.Union([Type.String(), Type.Null()], { description: 'Date de réponse attendue, tant que le délai court' }),
+  promise: Type.String({ description: 'Le délai dans les mots de l’horloge, par exemple « 3 jours ouvrés »' }),
+  steps: Type.Array(Type.Object({ kind: Type.String(), label: Type.String(), at: Type.String() })),
+})
+
+export const Notice = Type.Object({
+  controller: Type.String(), purpose: Type.String(), legalBasis: Type.String(), recipients: Type.String(), retention: Type.String(), rights: Type.String(), contact: Type.String(), complaint: Type.String(),
+})
+
+export const Receipt = Type.Object({
+  id: Type.String(), reference: Type.String(), filedAt: Type.String(), dueAt: Type.Union([Type.String(), Type.Null()]), promise: Type.String(), theme: Type.String(),
+  byEmail: Type.Boolean(), service: Contact, mairie: Contact,
+  trackingCode: Type.String({ description: 'Le nouveau code de suivi : il remplace le précédent' }), notice: Notice,
+})
+
+export const PrivacySettings = Type.Object({
+  dpoContact: Type.String({ minLength: 1, maxLength: 500, description: 'Coordonnées du délégué à la protection des données' }),
+  retentionMonths: Type.Integer({ minimum: 1, maximum: 120, description: 'Mois de conservation des données de l’usager après la clôture' }),
+  referentMailContact: Type.Boolean({ description: 'Les courriels aux référents portent les coordonnées de l’usager (sinon son nom seulement)' }),
+}, { additionalProperties: false })

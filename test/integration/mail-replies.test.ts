@@ -133,6 +133,24 @@ t.test('the local mailbox of npm start answers a mail through the inbound server
   sink.replyRelay = undefined
 })
 
+t.test('a reply with an attachment: the text is recorded, the file is not kept and the person is told so', async (t) => {
+  const r = await fileOne()
+  const mail = await mailTo('referent@caf36.demo', r.reference, 'referral_new')
+  await smtp.sendMail({
+    from: 'referent@caf36.demo', to: replyTo(mail), subject: `Re: ${mail.subject}`, messageId: msgId(),
+    text: 'Voici la notification de la CAF en pièce jointe.',
+    attachments: [{ filename: 'notification-caf.pdf', content: Buffer.from('%PDF-1.4\n%âãÏÓ\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n'), contentType: 'application/pdf' }],
+  })
+  const d = await detail(r.id)
+  t.equal(d.status, 'answered')
+  t.equal(d.timeline.find((e) => e.kind === 'answered')!.data.body, 'Voici la notification de la CAF en pièce jointe.')
+  t.same(d.timeline.find((e) => e.kind === 'mail_received')!.data.attachmentsNotKept, ['notification-caf.pdf'], 'the timeline says a file came and was not kept')
+  const told = await sink.waitFor((m) => m.to.includes('referent@caf36.demo') && m.headers['x-relais-kind'] === 'reply_outcome' && m.subject.includes(r.reference))
+  t.match(told.text, 'Les pièces jointes n’ont pas été reprises (notification-caf.pdf)')
+  const toSecretary = await mailTo('secretaire@ardentes.demo', r.reference, 'answer_received')
+  t.equal(toSecretary.headers['content-type']?.startsWith('multipart/alternative'), true, 'the secretary’s mail carries no file')
+})
+
 t.test('an out-of-office never acts and is never answered', async (t) => {
   const r = await fileOne()
   const mail = await mailTo('referent@caf36.demo', r.reference, 'referral_new')

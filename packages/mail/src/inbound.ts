@@ -17,6 +17,8 @@ export interface InboundMail {
   headers: Record<string, string>
   /** Set when the mail is a delivery status notification (RFC 3464). */
   dsn: DeliveryStatus | null
+  /** Names of the files attached (not the images inside an HTML body, such as a signature's logo). */
+  attachments: string[]
 }
 
 export interface DeliveryStatus { action: string; status: string; recipient: string; diagnostic: string; permanent: boolean }
@@ -31,6 +33,8 @@ export async function readInboundMail(raw: Buffer, envelopeFrom: string): Promis
     text: (parsed.text ?? '').replace(/\r\n/g, '\n'),
     headers: headerMap(parsed),
     dsn: deliveryStatus(parsed),
+    attachments: parsed.attachments.filter((a) => !a.related && a.contentType !== 'message/delivery-status' && a.contentType !== 'text/rfc822-headers')
+      .map((a) => (a.filename ?? 'sans nom').replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 200)),
   }
 }
 

@@ -97,11 +97,16 @@ export async function receiveReply(deps: InboundDeps, to: string, mail: InboundM
     // The original stays on the timeline, whatever it did; without an action, it is the message itself.
     await appendEvent(trx, tenantId, r.id, 'mail_received', { personId: p.personId, organisationId: p.organisationId }, now, {
       body, subject: mail.subject.slice(0, 500), from: mail.from, messageId: mail.messageId, action: action ?? 'message', original: mail.text.slice(0, ORIGINAL_MAX),
+      ...(mail.attachments.length ? { attachmentsNotKept: mail.attachments.slice(0, 20) } : {}),
     })
     const sentence = action === 'answer' ? `Votre réponse à la saisine ${r.reference} a été enregistrée.`
       : action === 'provide_info' ? `Votre complément à la saisine ${r.reference} a été enregistré : le référent en est averti.`
         : `Votre message a été ajouté à la chronologie de la saisine ${r.reference}.`
-    await enqueueMail(trx, { tenantId, referralId: r.id, kind: 'reply_outcome', recipients: [{ personId: person.id, email: person.email }], now, payload: { recorded: true, sentence, inReplyTo: mail.messageId } })
+    // Files are not taken by mail (citizens' documents stay out of mailboxes): said, never dropped silently.
+    const reason = mail.attachments.length
+      ? `Les pièces jointes n’ont pas été reprises (${mail.attachments.slice(0, 5).join(', ')}${mail.attachments.length > 5 ? '…' : ''}) : Relais ne conserve pas les documents reçus par courriel. Gardez-les ; ils pourront être transmis par un autre moyen si besoin.`
+      : undefined
+    await enqueueMail(trx, { tenantId, referralId: r.id, kind: 'reply_outcome', recipients: [{ personId: person.id, email: person.email }], now, payload: { recorded: true, sentence, reason, inReplyTo: mail.messageId } })
     return { code: 250, message: 'Enregistré.', outcome: action ?? 'message' }
   })
 }

@@ -94,7 +94,7 @@ t.test('a failed action: the summary sits in its form, focused, its links naming
 t.test('lists reflow on a 390 px phone: no sideways scrolling, each value under its column’s name', async (t) => {
   const tic = await newPage(390)
   await login(tic, 'tic@indre.demo')
-  for (const url of ['/saisines?vue=toutes', '/annuaire/organisations', '/annuaire/personnes', '/annuaire/regles', '/courriels', '/tableau-de-bord']) {
+  for (const url of ['/saisines?vue=toutes', '/annuaire/organisations', '/annuaire/personnes', '/annuaire/regles', '/annuaire/couverture', '/courriels', '/tableau-de-bord']) {
     await tic.goto(`${base}${url}`)
     const [scroll] = await widths(tic)
     t.ok(scroll <= 390, `${url}: ${scroll} px wide`)

@@ -33,49 +33,59 @@ const hoursOf = (minutes: number) => String(Math.round((minutes / 60) * 100) / 1
 export async function networkAdminPages(app: FastifyInstance) {
   const kit = app.pages
 
-  async function renderRules(request: FastifyRequest, reply: FastifyReply, extra: { refused?: CsvLineIssue[]; message?: string; csv?: string; status?: number } = {}) {
-    const q = request.query as Record<string, string | undefined>
-    const themeCode = (q.theme ?? '').slice(0, 50) || undefined
-    const data = await app.tx(request, async (trx) => {
-      const actor = request.principal!
-      const themes = await listThemes(trx, actor, {}, undefined, 500)
-      const labels = new Map(themes.map((t) => [t.code, t.label]))
-      return {
-        me: await kit.me(trx, request),
-        themes: themes.map((t) => ({ code: t.code, label: t.label, selected: t.code === themeCode })),
-        items: (await listAssignments(trx, 'routing_rule', actor, { themeCode }, undefined, null)).map((a) => ({ ...a, themeLabel: labels.get(a.themeCode) ?? a.themeCode, territoryLabel: TERRITORY_KIND_LABELS[a.territoryKind] })),
-      }
-    })
-    const done = q.fait === 'import' ? `Import terminé : ${Number(q.crees) || 0} règle(s) créée(s), ${Number(q.inchangees) || 0} inchangée(s), ${Number(q.retirees) || 0} retirée(s).` : undefined
-    return kit.render(reply, 'directory-rules.hbs', {
-      title: `${extra.refused ? 'Erreur : ' : ''}Annuaire : règles de routage`, ...data, section: 'regles', done,
-      refused: extra.refused, refusedMessage: extra.message, csv: extra.csv ?? '',
-    }, extra.status ?? 200)
-  }
+  // Routing rules and coverage: the same page shape, the same CSV use cases (one table or the other).
+  const CSV_PAGES = [
+    { table: 'routing_rule' as const, path: '/annuaire/regles', section: 'regles', title: 'Règles de routage', what: 'les règles', noun: 'règle(s)',
+      intro: 'La règle la plus précise l’emporte : commune, puis intercommunalité, puis département.', button: 'Importer les règles' },
+    { table: 'coverage' as const, path: '/annuaire/couverture', section: 'couverture', title: 'Couverture', what: 'la couverture', noun: 'entrée(s)',
+      intro: 'Ce que chaque organisme couvre, par thème et territoire. Elle se modifie aussi depuis la page de chaque organisation.', button: 'Importer la couverture' },
+  ]
 
-  app.get('/annuaire/regles', { config: { access: 'directory.browse' } }, async (request, reply) => renderRules(request, reply))
-
-  app.get('/annuaire/regles.csv', { config: { access: 'routing.read' } }, async (request, reply) => {
-    const { csv, filename } = await app.tx(request, (trx) => exportAssignments(trx, 'routing_rule', request.principal!))
-    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${filename}"`).send(csv)
-  })
-
-  app.post<{ Body: Record<string, string> }>('/annuaire/regles/import', { config: { access: 'routing.import' }, preHandler: app.csrfProtection }, async (request, reply) => {
-    const csv = String(request.body?.csv ?? '')
-    if (!csv.trim()) return renderRules(request, reply, { refused: [{ line: 1, message: 'Le fichier est vide : choisissez un fichier CSV ou collez son contenu.' }], message: 'Rien n’a été importé.', status: 400 })
-    let result
-    try {
-      const records = parseAssignmentCsv(request.principal!, csv)
-      result = await app.tx(request, (trx) => importAssignments(trx, 'routing_rule', request.principal!, records))
-    } catch (err) {
-      if (err instanceof DomainError && httpError(err).status === 400) {
-        const refused = Array.isArray(err.details) ? (err.details as CsvLineIssue[]).filter((d) => typeof d?.line === 'number') : []
-        return renderRules(request, reply, { refused: refused.length ? refused : [{ line: 1, message: err.message }], message: err.message, csv, status: 400 })
-      }
-      throw err
+  for (const page of CSV_PAGES) {
+    async function render(request: FastifyRequest, reply: FastifyReply, extra: { refused?: CsvLineIssue[]; message?: string; csv?: string; status?: number } = {}) {
+      const q = request.query as Record<string, string | undefined>
+      const themeCode = (q.theme ?? '').slice(0, 50) || undefined
+      const data = await app.tx(request, async (trx) => {
+        const actor = request.principal!
+        const themes = await listThemes(trx, actor, {}, undefined, 500)
+        const labels = new Map(themes.map((t) => [t.code, t.label]))
+        return {
+          me: await kit.me(trx, request),
+          themes: themes.map((t) => ({ code: t.code, label: t.label, selected: t.code === themeCode })),
+          items: (await listAssignments(trx, page.table, actor, { themeCode }, undefined, null)).map((a) => ({ ...a, themeLabel: labels.get(a.themeCode) ?? a.themeCode, territoryLabel: TERRITORY_KIND_LABELS[a.territoryKind] })),
+        }
+      })
+      const done = q.fait === 'import' ? `Import terminé : ${Number(q.crees) || 0} ${page.noun} créée(s), ${Number(q.inchangees) || 0} inchangée(s), ${Number(q.retirees) || 0} retirée(s).` : undefined
+      return kit.render(reply, 'directory-rules.hbs', {
+        title: `${extra.refused ? 'Erreur : ' : ''}Annuaire : ${page.title.toLowerCase()}`, ...data, section: page.section, done, page,
+        refused: extra.refused, refusedMessage: extra.message, csv: extra.csv ?? '',
+      }, extra.status ?? 200)
     }
-    return reply.redirect(`/annuaire/regles?fait=import&crees=${result.created}&inchangees=${result.unchanged}&retirees=${result.deactivated}#resultat`, 303)
-  })
+
+    app.get(page.path, { config: { access: 'directory.browse' } }, async (request, reply) => render(request, reply))
+
+    app.get(`${page.path}.csv`, { config: { access: 'routing.read' } }, async (request, reply) => {
+      const { csv, filename } = await app.tx(request, (trx) => exportAssignments(trx, page.table, request.principal!))
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${filename}"`).send(csv)
+    })
+
+    app.post<{ Body: Record<string, string> }>(`${page.path}/import`, { config: { access: 'routing.import' }, preHandler: app.csrfProtection }, async (request, reply) => {
+      const csv = String(request.body?.csv ?? '')
+      if (!csv.trim()) return render(request, reply, { refused: [{ line: 1, message: 'Le fichier est vide : choisissez un fichier CSV ou collez son contenu.' }], message: 'Rien n’a été importé.', status: 400 })
+      let result
+      try {
+        const records = parseAssignmentCsv(request.principal!, csv)
+        result = await app.tx(request, (trx) => importAssignments(trx, page.table, request.principal!, records))
+      } catch (err) {
+        if (err instanceof DomainError && httpError(err).status === 400) {
+          const refused = Array.isArray(err.details) ? (err.details as CsvLineIssue[]).filter((d) => typeof d?.line === 'number') : []
+          return render(request, reply, { refused: refused.length ? refused : [{ line: 1, message: err.message }], message: err.message, csv, status: 400 })
+        }
+        throw err
+      }
+      return reply.redirect(`${page.path}?fait=import&crees=${result.created}&inchangees=${result.unchanged}&retirees=${result.deactivated}#resultat`, 303)
+    })
+  }
 
   async function renderSla(request: FastifyRequest, reply: FastifyReply, extra: { failed?: 'policy' | 'theme'; errors?: Record<string, string>; values?: Record<string, string>; formError?: string; status?: number } = {}) {
     const tenantId = request.principal!.tenantId

@@ -14,6 +14,7 @@ const EXPECTED: Record<string, string[]> = {
   citizen_privacy: ['INSERT', 'SELECT', 'UPDATE'],
   commune: ['SELECT'],
   commune_former_code: ['SELECT'],
+  convention_version: ['INSERT', 'SELECT'],
   coverage: ['INSERT', 'SELECT', 'UPDATE'],
   deflection: ['INSERT', 'SELECT'],
   inbound_mail: ['INSERT', 'SELECT', 'UPDATE (columns)'],

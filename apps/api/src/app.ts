@@ -23,6 +23,7 @@ import { mailRoutes } from './routes/mails.ts'
 import { ficheRoutes } from './routes/fiches.ts'
 import { accountRoutes } from './routes/accounts.ts'
 import { citizenRoutes } from './routes/citizen.ts'
+import { conventionRoutes } from './routes/conventions.ts'
 import { pagesPlugin } from './pages/index.ts'
 import { statsRoutes } from './routes/stats.ts'
 
@@ -130,6 +131,7 @@ export async function buildApp(config: Config, opts: { logger?: FastifyServerOpt
     await api.register(accountRoutes)
     await api.register(statsRoutes)
     await api.register(citizenRoutes)
+    await api.register(conventionRoutes)
   }, { prefix: '/api/v1' })
   await app.register(pagesPlugin)
   return app

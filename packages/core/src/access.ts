@@ -125,6 +125,9 @@ export const ACCESS = {
   // (and the mission TIC's); the tenant's rules for citizens' data are the mission TIC's. /suivi is public.
   'referral.acknowledge': { who: MAIRIE_SIDE, refusal: 'Seule la mairie qui a déposé la saisine imprime l’accusé de réception.', outOfReach: 'not_found' },
   'privacy.settings': { who: MISSION_TIC, refusal: TIC_PAGE },
+  /** Convention versions: the mission TIC publishes them; the org admins (who sign) and the mission TIC read them. */
+  'convention.read': { who: { org_admin: 'tenant', network_admin: 'tenant' }, refusal: 'Les conventions sont lues par les administrateurs d’organisme et la mission TIC.' },
+  'convention.publish': { who: MISSION_TIC, refusal: 'Seule la mission TIC publie les conventions.' },
 } as const satisfies Record<string, Rule>
 
 export type Action = keyof typeof ACCESS

@@ -346,9 +346,25 @@ export interface CitizenPrivacyTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>
 }
 
+/** Issue 13: a published convention version (immutable: insert and read only). */
+export interface ConventionVersionTable {
+  id: Generated<string>
+  tenant_id: string
+  kind: 'mairie' | 'partner' | 'msap'
+  version: number
+  title: string
+  body: string
+  html: string
+  sha256: string
+  effective_at: Timestamp
+  published_by: string | null
+  published_at: CreatedAt
+}
+
 export interface Database {
   account_link: AccountLinkTable
   citizen_privacy: CitizenPrivacyTable
+  convention_version: ConventionVersionTable
   fiche: FicheTable
   fiche_theme: FicheThemeTable
   fiche_version: FicheVersionTable

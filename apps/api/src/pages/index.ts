@@ -26,6 +26,7 @@ import { fichePages } from './fiches.ts'
 import { accountPages } from './accounts.ts'
 import { statsPages } from './stats.ts'
 import { citizenPages } from './citizen.ts'
+import { conventionPages } from './conventions.ts'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const VIEWS = path.resolve(here, '../../views')
@@ -90,6 +91,7 @@ const NAV: [href: string, action: Action, label: (role: PersonRole) => string][]
   ['/fiches', 'fiche.read', () => 'Base de connaissance'],
   ['/journal', 'audit.read', () => 'Journal des modifications'],
   ['/statistiques', 'stats.read', () => 'Statistiques'],
+  ['/conventions', 'convention.read', () => 'Conventions'],
 ]
 
 export async function pagesPlugin(app: FastifyInstance) {
@@ -169,6 +171,7 @@ export async function pagesPlugin(app: FastifyInstance) {
   await app.register(accountPages)
   await app.register(statsPages)
   await app.register(citizenPages)
+  await app.register(conventionPages)
 
   // Any other address opened in a browser: the French 404 page, not the API's JSON (which /api/ keeps).
   app.get('/*', { config: { access: 'public' }, schema: { hide: true } }, async (request, reply) => {

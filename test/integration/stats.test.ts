@@ -9,6 +9,7 @@ import { runSlaStepJob } from '@relais/referrals'
 import { createTestEnv } from '../helpers/db.ts'
 import { bearer, manualClock, sampleReferral } from '../helpers/journey.ts'
 import { Visitor } from '../helpers/visitor.ts'
+import { STATS_ROLLUP_BACKFILL } from '../../migrations/0110_referral_stats_rollup.ts'
 
 const env = await createTestEnv()
 const clock = manualClock('2031-02-03T09:00:00Z') // Monday 10:00, Paris
@@ -203,4 +204,13 @@ t.test('exports: CSV and XLSX of the figures and of the referral list, without c
   await sec.login('secretaire@issoudun.demo')
   const own = await sec.get('/statistiques/export?du=2031-03-01&au=2031-05-31&contenu=saisines&format=csv')
   t.equal(own.body.replace(/^\uFEFF/, '').trim().split('\r\n').length, 4, 'a mairie exports her own three referrals')
+})
+
+t.test('the rollup columns kept by the trigger are what the timelines say (the migration\'s backfill agrees)', async (t) => {
+  const cols = 'id, stats_transfers, stats_info_requests, stats_escalation_level, sla_met_by'
+  const kept = (await owner.query(`select ${cols} from referral order by id`)).rows
+  t.ok(kept.some((r) => r.sla_met_by === 'appointment_proposed') && kept.some((r) => r.stats_escalation_level === 2), 'the story left its marks')
+  await owner.query('update referral set stats_transfers = 0, stats_info_requests = 0, stats_escalation_level = 0, sla_met_by = null')
+  await owner.query(STATS_ROLLUP_BACKFILL)
+  t.same((await owner.query(`select ${cols} from referral order by id`)).rows, kept)
 })

@@ -17,6 +17,7 @@
  * - backlog: referrals open NOW (not only the period's), by age since their clock started.
  */
 import type { ReferralStatus } from './referral.ts'
+import { DAY_MS, dayOfIsoDate, fromLocalMs } from './sla/time-zone.ts'
 
 export const STATS_GROUP_BY = ['organisation', 'theme', 'commune', 'epci', 'mairie', 'month'] as const
 export type StatsGroupBy = (typeof STATS_GROUP_BY)[number]
@@ -196,14 +197,28 @@ export function monthsBetween(from: Date, to: Date, timeZone: string): string[] 
   return out
 }
 
+/** A month-key function for instants within [from, to): month starts computed once, then a comparison per row. */
+function monthKeyer(from: Date, to: Date, timeZone: string): (at: Date) => string {
+  const months = monthsBetween(from, to, timeZone)
+  const starts = months.map((m) => fromLocalMs(dayOfIsoDate(`${m}-01`) * DAY_MS, timeZone))
+  return (at) => {
+    const t = at.getTime()
+    if (t < starts[0]) return monthOf(at, timeZone)
+    let i = starts.length - 1
+    while (i > 0 && t < starts[i]) i--
+    return months[i]
+  }
+}
+
 export interface Group { key: string; totals: Totals }
 
 /** Rows grouped by a dimension (months in order, empty ones as zero; other keys by filed count, then key). */
 export function groupsOf(rows: readonly StatsRow[], by: StatsGroupBy, now: Date, period: { from: Date; to: Date; timeZone: string }): Group[] {
   const buckets = new Map<string, StatsRow[]>()
+  const month = by === 'month' ? monthKeyer(period.from, period.to, period.timeZone) : null
   if (by === 'month') for (const m of monthsBetween(period.from, period.to, period.timeZone)) buckets.set(m, [])
   for (const r of rows) {
-    const key = by === 'month' ? monthOf(r.filedAt, period.timeZone) : keyOf(r, by)
+    const key = month ? month(r.filedAt) : keyOf(r, by as Exclude<StatsGroupBy, 'month'>)
     let list = buckets.get(key)
     if (!list) buckets.set(key, (list = []))
     list.push(r)

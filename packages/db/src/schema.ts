@@ -173,6 +173,11 @@ export interface ReferralTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>
   /** SHA-256 of the referral's id and its tracking code (migration 0090); null for referrals filed before. */
   tracking_code_hash: ColumnType<string | null, string | null | undefined, string | null>
+  /** Kept by a trigger on the timeline (migration 0110), for the statistics: read only. */
+  stats_transfers: ColumnType<number, never, never>
+  stats_info_requests: ColumnType<number, never, never>
+  stats_escalation_level: ColumnType<number, never, never>
+  sla_met_by: ColumnType<'answered' | 'appointment_proposed' | null, never, never>
 }
 
 export interface ReferralEventTable {

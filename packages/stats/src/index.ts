@@ -124,7 +124,9 @@ export async function networkStats(trx: TenantTx, p: Principal, q: StatsQuery, n
   const period = periodOf(q, now, dir.timeZone)
   const { scope, filters } = scopeOf(p, q, dir)
   const prev = previousPeriod(period.from, period.to)
-  const [all, open] = await Promise.all([statsRows(trx, p.tenantId, prev.from, period.to), openRows(trx, p.tenantId)])
+  const epcis = new Map(dir.communes.map((c) => [c.insee, c.epciCode]))
+  const epciOf = (insee: string) => epcis.get(insee) ?? null
+  const [all, open] = await Promise.all([statsRows(trx, p.tenantId, prev.from, period.to, epciOf), openRows(trx, p.tenantId, epciOf)])
   const split = all.findIndex((r) => r.filedAt >= period.from)
   const current = split < 0 ? [] : all.slice(split)
   const before = split < 0 ? all : all.slice(0, split)

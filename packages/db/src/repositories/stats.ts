@@ -6,51 +6,45 @@ import type { ReferralStatus } from '../schema.ts'
 import type { TenantTx } from '../index.ts'
 
 interface RawRow {
-  id: string; reference: string; filed_at: Date; status: ReferralStatus; holder_organisation_id: string; mairie_organisation_id: string
-  theme_id: string; commune_insee: string; epci_code: string | null; due_at: Date | null; sla_met_at: Date | null
+  id: string; reference: string; filed_ms: number; status: ReferralStatus; holder_organisation_id: string; mairie_organisation_id: string
+  theme_id: string; commune_insee: string; epci_code: string | null; due_ms: number | null; met_ms: number | null
   sla_minutes_taken: number | null; sla_minutes_vs_target: number | null; met_by: 'answered' | 'appointment_proposed' | null
   transfers: number; info_requests: number; escalation_level: number
 }
 
+// Instants travel as epoch milliseconds (float8): parsing thousands of timestamptz texts cost more than the query.
+const epoch = (column: string) => sql.raw(`(extract(epoch from ${column}) * 1000)::float8`)
+
 /**
- * Referrals filed in [from, to) of the tenant (the index on (tenant_id, filed_at, id) gives them), each with its
- * transfers, information requests, highest escalation level and the way its SLA was met, read from its own timeline
- * (the unique index (referral_id, seq) gives those events). Exact whatever happened after the fact: a late answer,
- * a reopening or a transfer is on the timeline and in the row as soon as it is committed.
+ * Referrals filed in [from, to) of the tenant, in filing order (the index on (tenant_id, filed_at, id) gives them so),
+ * with what their timeline says as the trigger of migration 0110 keeps it on the row: transfers, information requests,
+ * highest escalation level, the way the SLA was met. Exact whatever happened after the fact (a late answer, a
+ * reopening, a transfer): the event and its effect on the row are committed together. `epciOf` names each commune's
+ * intercommunalité (from the directory already read: no join).
  */
-export async function statsRows(trx: TenantTx, tenantId: string, from: Date, to: Date): Promise<StatsRow[]> {
+export async function statsRows(trx: TenantTx, tenantId: string, from: Date, to: Date, epciOf: (insee: string) => string | null): Promise<StatsRow[]> {
   const { rows } = await sql<RawRow>`
-    select r.id, r.reference, r.filed_at, r.status, r.holder_organisation_id, r.mairie_organisation_id, r.theme_id, r.commune_insee,
-      c.epci_code, r.due_at, r.sla_met_at, r.sla_minutes_taken, r.sla_minutes_vs_target,
-      e.met_by, coalesce(e.transfers, 0)::int as transfers, coalesce(e.info_requests, 0)::int as info_requests, coalesce(e.escalation_level, 0)::int as escalation_level
+    select r.id, r.reference, ${epoch('r.filed_at')} as filed_ms, r.status, r.holder_organisation_id, r.mairie_organisation_id, r.theme_id, r.commune_insee,
+      ${epoch('r.due_at')} as due_ms, ${epoch('r.sla_met_at')} as met_ms, r.sla_minutes_taken, r.sla_minutes_vs_target, r.sla_met_by as met_by,
+      r.stats_transfers as transfers, r.stats_info_requests as info_requests, r.stats_escalation_level as escalation_level
     from referral r
-    left join commune c on c.insee = r.commune_insee
-    left join lateral (
-      select count(*) filter (where ev.kind = 'transferred') as transfers,
-        count(*) filter (where ev.kind = 'info_requested') as info_requests,
-        max((ev.data->>'level')::int) filter (where ev.kind = 'escalated') as escalation_level,
-        -- the SLA met event is written in the same instant as the answer or the appointment that met it
-        max(ev.kind) filter (where ev.kind in ('answered', 'appointment_proposed') and ev.at = r.sla_met_at) as met_by
-      from referral_event ev
-      where ev.referral_id = r.id and ev.kind in ('transferred', 'info_requested', 'escalated', 'answered', 'appointment_proposed')
-    ) e on true
     where r.tenant_id = ${tenantId} and r.filed_at >= ${from} and r.filed_at < ${to}
     order by r.filed_at, r.id`.execute(trx)
   return rows.map((r) => ({
-    id: r.id, reference: r.reference, filedAt: r.filed_at, status: r.status, holderOrganisationId: r.holder_organisation_id,
-    mairieOrganisationId: r.mairie_organisation_id, themeId: r.theme_id, communeInsee: r.commune_insee, epciCode: r.epci_code,
-    dueAt: r.due_at, slaMetAt: r.sla_met_at, minutesTaken: r.sla_minutes_taken, minutesVsTarget: r.sla_minutes_vs_target,
-    metBy: r.met_by, transfers: r.transfers, infoRequests: r.info_requests, escalationLevel: r.escalation_level,
+    id: r.id, reference: r.reference, filedAt: new Date(r.filed_ms), status: r.status, holderOrganisationId: r.holder_organisation_id,
+    mairieOrganisationId: r.mairie_organisation_id, themeId: r.theme_id, communeInsee: r.commune_insee, epciCode: epciOf(r.commune_insee),
+    dueAt: r.due_ms === null ? null : new Date(r.due_ms), slaMetAt: r.met_ms === null ? null : new Date(r.met_ms), minutesTaken: r.sla_minutes_taken,
+    minutesVsTarget: r.sla_minutes_vs_target, metBy: r.met_by, transfers: r.transfers, infoRequests: r.info_requests, escalationLevel: r.escalation_level,
   }))
 }
 
 /** The tenant's referrals open now (the running clocks' partial index), whatever their filing date. */
-export async function openRows(trx: TenantTx, tenantId: string): Promise<BacklogRow[]> {
-  const { rows } = await sql<{ holder_organisation_id: string; mairie_organisation_id: string; theme_id: string; commune_insee: string; epci_code: string | null; clock_started_at: Date }>`
-    select r.holder_organisation_id, r.mairie_organisation_id, r.theme_id, r.commune_insee, c.epci_code, r.clock_started_at
-    from referral r left join commune c on c.insee = r.commune_insee
+export async function openRows(trx: TenantTx, tenantId: string, epciOf: (insee: string) => string | null): Promise<BacklogRow[]> {
+  const { rows } = await sql<{ holder_organisation_id: string; mairie_organisation_id: string; theme_id: string; commune_insee: string; started_ms: number }>`
+    select r.holder_organisation_id, r.mairie_organisation_id, r.theme_id, r.commune_insee, ${epoch('r.clock_started_at')} as started_ms
+    from referral r
     where r.tenant_id = ${tenantId} and r.status in ('submitted', 'assigned', 'awaiting_info')`.execute(trx)
-  return rows.map((r) => ({ holderOrganisationId: r.holder_organisation_id, mairieOrganisationId: r.mairie_organisation_id, themeId: r.theme_id, communeInsee: r.commune_insee, epciCode: r.epci_code, clockStartedAt: r.clock_started_at }))
+  return rows.map((r) => ({ holderOrganisationId: r.holder_organisation_id, mairieOrganisationId: r.mairie_organisation_id, themeId: r.theme_id, communeInsee: r.commune_insee, epciCode: epciOf(r.commune_insee), clockStartedAt: new Date(r.started_ms) }))
 }
 
 export interface StatsDirectory {

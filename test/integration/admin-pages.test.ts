@@ -212,6 +212,24 @@ t.test('the mission TIC creates and edits organisations, themes and coverage in 
   t.equal((await tic.post(`${url}/couverture/${coverageId}/retirer`, {})).statusCode, 303)
   t.notMatch((await tic.get(url)).body, /<td>36063<\/td>/, 'retired')
 
+  // A routing rule to it, from the same page: listed with the département's rules, then retired.
+  const noRule = await tic.post(`${url}/regle`, { themeCode: '', territoryKind: 'commune', territoryCode: 'Nullepart' })
+  t.equal(noRule.statusCode, 400)
+  t.equal(fieldError(noRule.body, 'regle-theme'), 'Choisissez un thème.')
+  t.equal(fieldError(noRule.body, 'regle-code'), 'Aucune commune du département ne correspond à « Nullepart ».')
+  t.match(noRule.body, /La règle n’a pas été ajoutée/)
+  t.notMatch(noRule.body, /couverture-theme-erreur/, 'the coverage form is left alone')
+  const ruled = await tic.post(`${url}/regle`, { themeCode: 'aides-caf', territoryKind: 'commune', territoryCode: 'Déols' })
+  t.equal(ruled.statusCode, 303)
+  t.match(String(ruled.headers.location), /fait=regle/)
+  const withRule = (await tic.get(`${url}?fait=regle`)).body
+  t.match(withRule, /La règle de routage est ajoutée/)
+  t.match(withRule, /<h2 id="titre-regle">Règles de routage vers elle<\/h2>[\s\S]*<td>36063<\/td>/, 'listed on the organisation’s page')
+  t.match((await tic.get('/annuaire/regles')).body, /<td>36063<\/td><td>Mission locale de l’Indre \(Châteauroux\)<\/td>/, 'and among the rules')
+  const ruleId = /\/regle\/([0-9a-f-]{36})\/retirer/.exec(withRule)![1]
+  t.equal((await tic.post(`${url}/regle/${ruleId}/retirer`, {})).statusCode, 303)
+  t.notMatch((await tic.get('/annuaire/regles')).body, /Mission locale de l’Indre \(Châteauroux\)<\/td><td>[^<]*<\/td><td>en vigueur/, 'retired')
+
   const themeWrong = await tic.post('/annuaire/themes', { code: 'Mauvais Code', label: '' })
   t.equal(themeWrong.statusCode, 400)
   t.ok(fieldError(themeWrong.body, 'theme-code') && fieldError(themeWrong.body, 'theme-libelle'), 'both theme fields at once')

@@ -19,16 +19,36 @@ const ORG_FIELDS = {
   email: { id: 'org-courriel', label: 'Adresse électronique' }, status: { id: 'org-statut', label: 'Statut' },
 }
 const THEME_FIELDS = { code: { id: 'theme-code', label: 'Code' }, label: { id: 'theme-libelle', label: 'Libellé' } }
-const COVERAGE_FIELDS = {
-  themeCode: { id: 'couverture-theme', label: 'Thème' }, territoryKind: { id: 'couverture-type-commune', label: 'Territoire' },
-  territoryCode: { id: 'couverture-code', label: 'Code du territoire' },
+/**
+ * What an organisation covers, and the routing rules that send it referrals: the same form on its page for both
+ * (a rule comes before coverage when routing). The slug names the form's address and its fields' ids.
+ */
+const ASSIGNMENT_FORMS = {
+  couverture: {
+    table: 'coverage' as const, title: 'Ce qu’elle couvre', button: 'Ajouter la couverture', failedTitle: 'La couverture n’a pas été ajoutée',
+    hint: 'Pour chaque thème, les communes, intercommunalités ou le département dont les saisines peuvent lui être adressées.',
+    add: 'Ajouter une couverture', empty: 'Aucune couverture.', caption: 'Couverture',
+    added: 'La couverture est ajoutée : les saisines de ce thème sur ce territoire peuvent lui être adressées.', retired: 'La couverture est retirée.',
+  },
+  regle: {
+    table: 'routing_rule' as const, title: 'Règles de routage vers elle', button: 'Ajouter la règle', failedTitle: 'La règle n’a pas été ajoutée',
+    hint: 'Les saisines de ce thème sur ce territoire lui sont adressées en premier : une règle passe avant la couverture.',
+    add: 'Ajouter une règle de routage', empty: 'Aucune règle de routage ne la désigne.', caption: 'Règles de routage vers',
+    added: 'La règle de routage est ajoutée : les saisines de ce thème sur ce territoire lui sont désormais adressées.', retired: 'La règle de routage est retirée.',
+  },
 }
+type AssignmentSlug = keyof typeof ASSIGNMENT_FORMS
+const SLUGS = Object.keys(ASSIGNMENT_FORMS) as AssignmentSlug[]
+const assignmentFields = (slug: AssignmentSlug) => ({
+  themeCode: { id: `${slug}-theme`, label: 'Thème' }, territoryKind: { id: `${slug}-type-commune`, label: 'Territoire' },
+  territoryCode: { id: `${slug}-code`, label: 'Code du territoire' },
+})
 const KINDS = Object.keys(ORGANISATION_KIND_LABELS) as OrganisationKind[]
 const STATUSES = Object.keys(ORGANISATION_STATUS_LABELS) as OrganisationStatus[]
 
 const DONE: Record<string, string> = {
   organisation: 'L’organisation est enregistrée.', creee: 'L’organisation est créée. Dites maintenant ce qu’elle couvre.',
-  couverture: 'La couverture est ajoutée : les saisines de ce thème sur ce territoire peuvent lui être adressées.', retiree: 'La couverture est retirée.',
+  ...Object.fromEntries(SLUGS.flatMap((slug) => [[slug, ASSIGNMENT_FORMS[slug].added], [`${slug}-retiree`, ASSIGNMENT_FORMS[slug].retired]])),
   theme: 'Le thème est enregistré.', 'theme-cree': 'Le thème est créé : il est proposé dans le formulaire de saisine.',
 }
 
@@ -109,24 +129,33 @@ export async function directoryEditPages(app: FastifyInstance) {
       if (!org) return { me, org: null }
       const themes = await listThemes(trx, p, {}, undefined, 500)
       const labels = new Map(themes.map((t) => [t.code, t.label]))
-      const coverage = (await listAssignments(trx, 'coverage', p, { organisationId: org.id, active: true }, undefined, null))
-        .map((c) => ({ ...c, themeLabel: labels.get(c.themeCode) ?? c.themeCode, territoryLabel: TERRITORY_KIND_LABELS[c.territoryKind] }))
+      const rows = await Promise.all(SLUGS.map(async (slug) => (await listAssignments(trx, ASSIGNMENT_FORMS[slug].table, p, { organisationId: org.id, active: true }, undefined, null))
+        .map((c) => ({ ...c, themeLabel: labels.get(c.themeCode) ?? c.themeCode, territoryLabel: TERRITORY_KIND_LABELS[c.territoryKind] }))))
       const communes = (await filingChoices(trx, p)).communes
-      return { me, org, themes: themes.filter((t) => t.active), coverage, communes }
+      return { me, org, themes: themes.filter((t) => t.active), rows, communes }
     })
     if (!data.org) return kit.notFound(request, reply, data.me)
     const org = data.org
     const errors = extra.errors ?? {}
-    const v: Record<string, string> = { name: org.name, email: org.email ?? '', status: org.status, territoryKind: 'commune', themeCode: '', territoryCode: '', ...extra.values }
+    const failedSlug = SLUGS.find((slug) => slug === extra.failed)
+    const v: Record<string, string> = { name: org.name, email: org.email ?? '', status: org.status, ...(failedSlug ? {} : extra.values) }
     const q = request.query as Record<string, string | undefined>
     return kit.render(reply, 'directory-organisation.hbs', {
       title: `${extra.failed ? 'Erreur : ' : ''}${org.name}`, me: data.me, section: 'organisations', org, kindLabel: ORGANISATION_KIND_LABELS[org.kind],
       values: v, errors, failed: extra.failed, formError: extra.formError, done: q.fait ? DONE[q.fait] : undefined,
-      summaryItems: errorItems(errors, extra.failed === 'couverture' ? COVERAGE_FIELDS : ORG_FIELDS),
+      summaryItems: errorItems(errors, failedSlug ? assignmentFields(failedSlug) : ORG_FIELDS),
       statuses: STATUSES.map((s) => ({ value: s, label: ORGANISATION_STATUS_LABELS[s], selected: s === v.status })),
-      coverage: data.coverage, communes: data.communes,
-      themes: data.themes.map((t) => ({ code: t.code, label: t.label, selected: t.code === v.themeCode })),
-      territoryKinds: Object.entries(TERRITORY_KIND_LABELS).map(([value, label]) => ({ value, label, checked: value === v.territoryKind })),
+      communes: data.communes,
+      // Each form keeps what was typed only when it is the one refused.
+      assignments: SLUGS.map((slug, i) => {
+        const mine = slug === failedSlug
+        const values: Record<string, string> = { territoryKind: 'commune', themeCode: '', territoryCode: '', ...(mine ? extra.values : {}) }
+        return {
+          slug, ...ASSIGNMENT_FORMS[slug], rows: data.rows[i], values, errors: mine ? errors : {}, failedHere: mine, formError: mine ? extra.formError : undefined,
+          themes: data.themes.map((t) => ({ code: t.code, label: t.label, selected: t.code === values.themeCode })),
+          territoryKinds: Object.entries(TERRITORY_KIND_LABELS).map(([value, label]) => ({ value, label, checked: value === values.territoryKind })),
+        }
+      }),
     }, extra.status ?? 200)
   }
 
@@ -153,47 +182,49 @@ export async function directoryEditPages(app: FastifyInstance) {
     return reply.redirect(`/annuaire/organisations/${id}?fait=organisation#resultat`, 303)
   })
 
-  app.post<{ Params: { id: string }; Body: Record<string, string> }>('/annuaire/organisations/:id/couverture', write, async (request, reply) => {
-    const id = request.params.id
-    if (!isUuid(id)) return kit.notFound(request, reply)
-    const b = request.body
-    const values = { themeCode: str(b, 'themeCode'), territoryKind: str(b, 'territoryKind'), territoryCode: str(b, 'territoryCode').trim() }
-    const errors: Record<string, string> = {}
-    if (!values.themeCode) errors.themeCode = 'Choisissez un thème.'
-    if (!(values.territoryKind in TERRITORY_KIND_LABELS)) errors.territoryKind = 'Choisissez un type de territoire.'
-    let territoryCode = values.territoryCode
-    if (values.territoryKind === 'commune' && territoryCode) {
-      // A commune by its name (accents ignored) or its INSEE code, as in the lists' filter.
-      const communes = await app.tx(request, async (trx) => (await filingChoices(trx, request.principal!)).communes)
-      const m = matchCommune(territoryCode, communes)
-      if (m.kind === 'one') territoryCode = m.commune.insee
-      else errors.territoryCode = m.kind === 'none' ? `Aucune commune du département ne correspond à « ${territoryCode} ».` : `Plusieurs communes correspondent à « ${territoryCode} » : précisez.`
-    }
-    if (!territoryCode && values.territoryKind !== 'departement') errors.territoryCode = 'Indiquez la commune ou le code de l’intercommunalité.'
-    if (Object.keys(errors).length) return renderOrganisation(request, reply, id, { failed: 'couverture', errors, values, status: 400 })
-    const refused = await attempt(request, () => app.tx(request, async (trx) => {
-      const org = await getOrganisation(trx, request.principal!, id)
-      // The département's code when the territory is the whole département.
-      const code = values.territoryKind === 'departement' ? (territoryCode || (await tenantTerritory(trx, request.principal!.tenantId)).departement) : territoryCode
-      return createAssignment(trx, 'coverage', request.principal!, { themeCode: values.themeCode, territoryKind: values.territoryKind, territoryCode: code, organisationId: org.id })
-    }))
-    if (refused) return renderOrganisation(request, reply, id, { failed: 'couverture', values, ...refused })
-    return reply.redirect(`/annuaire/organisations/${id}?fait=couverture#resultat`, 303)
-  })
-
-  app.post<{ Params: { id: string; cid: string } }>('/annuaire/organisations/:id/couverture/:cid/retirer', write, async (request, reply) => {
-    const { id, cid } = request.params
-    if (!isUuid(id) || !isUuid(cid)) return kit.notFound(request, reply)
-    const gone = await app.tx(request, async (trx) => {
-      const row = await getAssignment(trx, 'coverage', request.principal!, cid).catch(() => null)
-      // A coverage of another organisation is not this page's to retire.
-      if (!row || row.organisationId !== id) return true
-      await deactivateAssignment(trx, 'coverage', request.principal!, cid)
-      return false
+  for (const slug of SLUGS) {
+    app.post<{ Params: { id: string }; Body: Record<string, string> }>(`/annuaire/organisations/:id/${slug}`, write, async (request, reply) => {
+      const id = request.params.id
+      if (!isUuid(id)) return kit.notFound(request, reply)
+      const b = request.body
+      const values = { themeCode: str(b, 'themeCode'), territoryKind: str(b, 'territoryKind'), territoryCode: str(b, 'territoryCode').trim() }
+      const errors: Record<string, string> = {}
+      if (!values.themeCode) errors.themeCode = 'Choisissez un thème.'
+      if (!(values.territoryKind in TERRITORY_KIND_LABELS)) errors.territoryKind = 'Choisissez un type de territoire.'
+      let territoryCode = values.territoryCode
+      if (values.territoryKind === 'commune' && territoryCode) {
+        // A commune by its name (accents ignored) or its INSEE code, as in the lists' filter.
+        const communes = await app.tx(request, async (trx) => (await filingChoices(trx, request.principal!)).communes)
+        const m = matchCommune(territoryCode, communes)
+        if (m.kind === 'one') territoryCode = m.commune.insee
+        else errors.territoryCode = m.kind === 'none' ? `Aucune commune du département ne correspond à « ${territoryCode} ».` : `Plusieurs communes correspondent à « ${territoryCode} » : précisez.`
+      }
+      if (!territoryCode && values.territoryKind !== 'departement') errors.territoryCode = 'Indiquez la commune ou le code de l’intercommunalité.'
+      if (Object.keys(errors).length) return renderOrganisation(request, reply, id, { failed: slug, errors, values, status: 400 })
+      const refused = await attempt(request, () => app.tx(request, async (trx) => {
+        const org = await getOrganisation(trx, request.principal!, id)
+        // The département's code when the territory is the whole département.
+        const code = values.territoryKind === 'departement' ? (territoryCode || (await tenantTerritory(trx, request.principal!.tenantId)).departement) : territoryCode
+        return createAssignment(trx, ASSIGNMENT_FORMS[slug].table, request.principal!, { themeCode: values.themeCode, territoryKind: values.territoryKind, territoryCode: code, organisationId: org.id })
+      }))
+      if (refused) return renderOrganisation(request, reply, id, { failed: slug, values, ...refused })
+      return reply.redirect(`/annuaire/organisations/${id}?fait=${slug}#resultat`, 303)
     })
-    if (gone) return kit.notFound(request, reply)
-    return reply.redirect(`/annuaire/organisations/${id}?fait=retiree#resultat`, 303)
-  })
+
+    app.post<{ Params: { id: string; cid: string } }>(`/annuaire/organisations/:id/${slug}/:cid/retirer`, write, async (request, reply) => {
+      const { id, cid } = request.params
+      if (!isUuid(id) || !isUuid(cid)) return kit.notFound(request, reply)
+      const gone = await app.tx(request, async (trx) => {
+        const row = await getAssignment(trx, ASSIGNMENT_FORMS[slug].table, request.principal!, cid).catch(() => null)
+        // A row of another organisation is not this page's to retire.
+        if (!row || row.organisationId !== id) return true
+        await deactivateAssignment(trx, ASSIGNMENT_FORMS[slug].table, request.principal!, cid)
+        return false
+      })
+      if (gone) return kit.notFound(request, reply)
+      return reply.redirect(`/annuaire/organisations/${id}?fait=${slug}-retiree#resultat`, 303)
+    })
+  }
 
   // ------------------------------------------------------------------ themes
 

@@ -48,11 +48,14 @@ t.test('missing fields of an action are shown next to their fields, with a summa
   t.match(transfer.body, new RegExp(`action="/saisines/${id}/transfer#${s!.id}"`), 'the form comes back scrolled to it')
   t.match(transfer.body, /id="transfert-motif"[^>]*aria-invalid="true"/)
 
-  const rdv = await ref.post(`/saisines/${id}/appointment`, { placeOrganisationId: '', at: '' })
+  const rdv = await ref.post(`/saisines/${id}/appointment`, { slot: 'autre', placeId: '', at: '' })
   t.equal(rdv.statusCode, 400)
-  t.equal(fieldError(rdv.body, 'rdv-lieu'), 'Ce champ est obligatoire.', 'appointment without a place')
-  t.equal(fieldError(rdv.body, 'rdv-date'), 'Ce champ est obligatoire.', 'appointment without a date')
-  t.same(summary(rdv.body)!.links.map((l) => l[0]), ['rdv-lieu', 'rdv-date'])
+  t.equal(fieldError(rdv.body, 'rdv-lieu'), 'Ce champ est obligatoire.', 'another time without a place')
+  t.equal(fieldError(rdv.body, 'rdv-date'), 'Indiquez la date et l’heure.', 'another time without a date')
+  t.same(summary(rdv.body)!.links.map((l) => l[0]), ['rdv-date', 'rdv-lieu'])
+  const noSlot = await ref.post(`/saisines/${id}/appointment`, {})
+  t.equal(noSlot.statusCode, 400)
+  t.same(summary(noSlot.body)!.links.map((l) => l[0]), ['rdv-creneau'], 'no slot chosen: the choice is linked')
 
   // To the triage queue, then the mission TIC's « Affecter » with no organisation.
   const page = (await ref.get(`/saisines/${id}`)).body

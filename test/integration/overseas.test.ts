@@ -39,6 +39,17 @@ const app = await buildApp(env.config, { logger: false, clock: clock.now })
 const worker = await startWorker(env.config, { clock: clock.now, relayIntervalMs: 50, sweepIntervalMs: 200, log: pino({ level: 'silent' }) })
 t.teardown(async () => { await worker.close(); await app.close(); await sink.stop(); await env.drop() })
 
+// The Lamentin France services and the CAF's Thursday permanence there (issue 14), as the mission TIC declares them.
+{
+  const tic = await bearer(app, 'tic@972.demo')
+  const fs = (await app.inject({ url: '/api/v1/organisations?kind=msap', headers: tic })).json().items[0]
+  const caf = (await app.inject({ url: '/api/v1/organisations?kind=partner', headers: tic })).json().items[0]
+  const placeRes = await app.inject({ method: 'POST', url: '/api/v1/places', headers: tic, payload: { name: 'France services du Lamentin', organisationId: fs.id, address: 'Place de l’Église, 97232 Le Lamentin', communes: ['97213', '97202'], openingHours: { thu: [{ opens: '08:00', closes: '12:00' }] } } })
+  if (placeRes.statusCode !== 201) throw new Error(placeRes.body)
+  const perm = await app.inject({ method: 'POST', url: '/api/v1/permanences', headers: tic, payload: { organisationId: caf.id, placeId: placeRes.json().id, weekday: 4, start: '09:00', end: '11:00', validFrom: '2026-11-01', slotMinutes: 30 } })
+  if (perm.statusCode !== 201) throw new Error(perm.body)
+}
+
 t.test('a Martinique referral: mails, pages and the appointment form speak Martinique time', async (t) => {
   const secretary = await bearer(app, 'secretaire@lamentin.demo')
   const filed = await app.inject({
@@ -65,11 +76,12 @@ t.test('a Martinique referral: mails, pages and the appointment form speak Marti
   t.match(page.body, 'mardi 24 novembre 2026 à 10 h 00', 'filed at 10:00 local')
   t.match(page.body, 'sous 3 jours ouvrés', 'the footer promises the clock unit')
   t.match(page.body, 'France services du Lamentin')
+  t.match(page.body, /jeudi 26 novembre 2026 à 9 h 00 — France services du Lamentin \(Joël Bellay\)/, 'the permanence’s slots in Martinique time')
 
-  // « 26/11 at 9:30 » typed in the form is 9:30 in Martinique (13:30 UTC).
+  // « 26/11 at 9:30 » typed in the form (« Autre horaire ») is 9:30 in Martinique (13:30 UTC).
   const place = /<option value="([0-9a-f-]{36})"[^>]*>France services du Lamentin/.exec(page.body)?.[1]
   t.ok(place, 'the France services site is offered')
-  const booked = await referent.post(`/saisines/${id}/appointment`, { placeOrganisationId: place!, at: '2026-11-26T09:30' })
+  const booked = await referent.post(`/saisines/${id}/appointment`, { slot: 'autre', placeId: place!, at: '2026-11-26T09:30' })
   t.equal(booked.statusCode, 303, booked.body)
   const detail = (await app.inject({ url: `/api/v1/referrals/${id}`, headers: secretary })).json()
   const event = detail.timeline.find((e: { kind: string }) => e.kind === 'appointment_proposed')

@@ -72,19 +72,23 @@ t.test('no routing rule: the mission TIC triage queue, then a manual assignment'
   t.equal(assigned.json().timeline.filter((e: { kind: string }) => e.kind === 'assigned').pop().data.mode, 'manual')
 })
 
-t.test('appointment at a France services site meets the SLA', async (t) => {
+t.test('an appointment booked in a free slot meets the SLA at booking', async (t) => {
   clock.set('2026-11-24T09:00:00Z')
   const r = await file()
-  const msap = (await app.inject({ url: '/api/v1/organisations?kind=msap', headers: tic })).json()
-  const place = msap.items?.[0]?.id
-  t.ok(place, 'a France services site is listed')
-  clock.set('2026-11-24T13:00:00Z')
-  const past = await post(r.id, 'appointment', caf, { placeOrganisationId: place, at: '2026-11-20T09:00:00Z' })
+  clock.set('2026-11-24T13:00:00Z') // Tuesday 14:00 in Paris
+  const slots = (await app.inject({ url: `/api/v1/referrals/${r.id}/slots`, headers: caf })).json().items
+  // Ardentes is served by the CAF's permanences at Châteauroux (Monday, Wednesday) and Valençay (Thursday).
+  t.same(slots[0], { startsAt: '2026-11-25T08:00:00.000Z', endsAt: '2026-11-25T08:30:00.000Z', placeId: slots[0].placeId, placeName: 'Accueil CAF de Châteauroux', personId: slots[0].personId, personName: 'Nathalie Roux', permanenceId: slots[0].permanenceId })
+  const past = await post(r.id, 'appointment', caf, { placeId: slots[0].placeId, startsAt: '2026-11-20T09:00:00Z' })
   t.equal(past.statusCode, 400)
-  const res = await post(r.id, 'appointment', caf, { placeOrganisationId: place, at: '2026-12-01T09:30:00Z', body: 'Apporter le livret de famille.' })
+  const res = await post(r.id, 'appointment', caf, { placeId: slots[0].placeId, startsAt: slots[0].startsAt, note: 'Apporter le livret de famille.' })
   t.equal(res.statusCode, 200, res.body)
   t.equal(res.json().status, 'appointment_proposed')
-  t.equal(res.json().slaMinutesTaken, 240)
+  t.equal(res.json().slaMinutesTaken, 240, 'met at booking, not at the meeting')
+  const event = res.json().timeline.find((e: { kind: string }) => e.kind === 'appointment_proposed')
+  t.match(event.data, { placeName: 'Accueil CAF de Châteauroux', at: '2026-11-25T08:00:00.000Z', endsAt: '2026-11-25T08:30:00.000Z', body: 'Apporter le livret de famille.' })
+  const after = (await app.inject({ url: `/api/v1/referrals/${r.id}/slots`, headers: caf })).json().items
+  t.not(after[0].startsAt, slots[0].startsAt, 'the booked slot is no longer offered')
 })
 
 t.test('state machine through the API: 409 for illegal steps, 403 for the wrong role, reopen within 30 days', async (t) => {

@@ -251,8 +251,8 @@ t.test('the classics', async (t) => {
       [`GET /organisations?${q}`, () => app.inject({ url: `/api/v1/organisations?${q}`, headers: auth(tokens.tic) }), [200, 400]]),
     ...['..%2F..%2Fetc%2Fpasswd', '%E0%A4%A', 'x'.repeat(5000), '%00', `${ref}%00`, `${ref.toUpperCase()}`, `{${ref}}`, ' ' + ref].map((id): [string, () => ReturnType<typeof raw>, number[]] =>
       [`GET /referrals/${id.slice(0, 40)}`, () => app.inject({ url: `/api/v1/referrals/${id}`, headers: auth(tokens.tic) }), [200, 400, 404, 414]]),
-    ['appointment in year 275760', () => raw('POST', `/api/v1/referrals/${ref}/appointment`, JSON.stringify({ placeOrganisationId: sacrificial[0], at: '+275760-09-13T00:00:00.000Z' }), 'application/json', 'tic'), [400, 403, 404, 409]],
-    ['appointment on 30 February', () => raw('POST', `/api/v1/referrals/${ref}/appointment`, JSON.stringify({ placeOrganisationId: sacrificial[0], at: '2026-02-30T10:00:00Z' }), 'application/json', 'tic'), [400, 403, 404, 409]],
+    ['appointment in year 275760', () => raw('POST', `/api/v1/referrals/${ref}/appointment`, JSON.stringify({ placeId: sacrificial[0], startsAt: '+275760-09-13T00:00:00.000Z' }), 'application/json', 'tic'), [400, 403, 404, 409]],
+    ['appointment on 30 February', () => raw('POST', `/api/v1/referrals/${ref}/appointment`, JSON.stringify({ placeId: sacrificial[0], startsAt: '2026-02-30T10:00:00Z' }), 'application/json', 'tic'), [400, 403, 404, 409]],
     ['absence in year 0', () => raw('PATCH', `/api/v1/people/${sacrificial[1]}`, JSON.stringify({ absentFrom: '0000-01-01T00:00:00Z', absentUntil: '9999-12-31T23:59:59Z' }), 'application/json', 'tic'), [200, 400]],
     ['SLA with 10^6 minutes', () => raw('PUT', '/api/v1/sla-policy', JSON.stringify({ responseMinutes: 525600, clockMode: 'business_hours', reminderBeforeMinutes: 0, escalations: [{ afterDueMinutes: 525600, notify: ['mission_tic'] }], openingHours: { mon: [{ opens: '00:00', closes: '00:01' }] } }), 'application/json', 'tic'), [200, 400]],
   ]

@@ -63,11 +63,13 @@ t.test('every page form', async (t) => {
     'POST /saisines/:id/reopen': ['secretaire@ardentes.demo', { body: NUL }],
     'POST /saisines/:id/cancel': ['secretaire@ardentes.demo', { body: NUL }],
     'POST /saisines/:id/transfer': ['referent@caf36.demo', { reason: NUL, toRouting: '1' }],
-    'POST /saisines/:id/appointment': ['referent@caf36.demo', { placeOrganisationId: '00000000-0000-4000-8000-000000000000', at: '2030-01-08T10:00', body: NUL }],
+    'POST /saisines/:id/appointment': ['referent@caf36.demo', { slot: 'autre', placeId: '00000000-0000-4000-8000-000000000000', at: '2030-01-08T10:00', note: NUL }],
     'POST /saisines/:id/assign': ['tic@indre.demo', { organisationId: '00000000-0000-4000-8000-000000000000', x: NUL }],
     'POST /fiches/nouvelle': ['referent@caf36.demo', { title: NUL, body: NUL, themeCodes: 'aides-caf', territoryKind: 'departement' }],
     'POST /fiches/:id/modifier': ['referent@caf36.demo', { title: NUL, body: NUL, themeCodes: 'aides-caf', territoryKind: 'departement' }],
     'POST /fiches/:id/repond': ['secretaire@ardentes.demo', { question: NUL }],
+    'POST /lieux': ['tic@indre.demo', { name: NUL, address: NUL, phone: NUL, communes: NUL, whatToBring: NUL }],
+    'POST /permanences': ['tic@indre.demo', { placeId: NUL, weekday: '1', start: NUL, end: '12:00', slotMinutes: '30', validFrom: NUL }],
   }
   const pageRoutes = listRoutes(app).filter((r) => r.method === 'POST' && !r.url.startsWith('/api/'))
   const seen: string[] = []

@@ -9,6 +9,7 @@ import { createTestEnv } from '../helpers/db.ts'
 /** Table → what the code does with it (repositories in packages/db). Anything else is refused. */
 const EXPECTED: Record<string, string[]> = {
   account_link: ['INSERT', 'SELECT', 'UPDATE'],
+  appointment: ['INSERT', 'SELECT', 'UPDATE'],
   audit_log: ['INSERT', 'SELECT'],
   chain_head_digest: ['INSERT', 'SELECT'],
   citizen_privacy: ['INSERT', 'SELECT', 'UPDATE'],
@@ -26,7 +27,9 @@ const EXPECTED: Record<string, string[]> = {
   organisation: ['INSERT', 'SELECT', 'UPDATE'],
   outbox: ['INSERT', 'SELECT', 'UPDATE'],
   person: ['INSERT', 'SELECT', 'UPDATE'],
+  permanence: ['INSERT', 'SELECT', 'UPDATE'],
   person_open_count: ['SELECT'],
+  place: ['INSERT', 'SELECT', 'UPDATE'],
   referral: ['INSERT', 'SELECT', 'UPDATE'],
   referral_event: ['INSERT', 'SELECT'],
   refresh_session: ['INSERT', 'SELECT', 'UPDATE'],
@@ -38,7 +41,7 @@ const EXPECTED: Record<string, string[]> = {
   theme: ['INSERT', 'SELECT', 'UPDATE'],
 }
 /** Definer functions (the only ways across tenants; fiche_candidates stays in the current one) and the helper the policies call. */
-const EXPECTED_FUNCTIONS = ['app_tenant_id', 'auth_candidates', 'auth_principal', 'chain_heads_due', 'fiche_candidates', 'fiche_reviews_due', 'operations_gauges', 'outbox_claim', 'referral_search', 'reply_outbox_tenant', 'sla_claim', 'sla_due', 'sla_recompute_pending', 'tracking_candidate']
+const EXPECTED_FUNCTIONS = ['app_tenant_id', 'appointment_reminders_due', 'auth_candidates', 'auth_principal', 'chain_heads_due', 'fiche_candidates', 'fiche_reviews_due', 'operations_gauges', 'outbox_claim', 'referral_search', 'reply_outbox_tenant', 'sla_claim', 'sla_due', 'sla_recompute_pending', 'tracking_candidate']
 
 const env = await createTestEnv()
 const owner = new pg.Client({ connectionString: env.config.DATABASE_URL })

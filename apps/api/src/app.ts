@@ -24,6 +24,7 @@ import { ficheRoutes } from './routes/fiches.ts'
 import { accountRoutes } from './routes/accounts.ts'
 import { citizenRoutes } from './routes/citizen.ts'
 import { conventionRoutes } from './routes/conventions.ts'
+import { appointmentRoutes } from './routes/appointments.ts'
 import { pagesPlugin } from './pages/index.ts'
 import { statsRoutes } from './routes/stats.ts'
 
@@ -132,6 +133,7 @@ export async function buildApp(config: Config, opts: { logger?: FastifyServerOpt
     await api.register(statsRoutes)
     await api.register(citizenRoutes)
     await api.register(conventionRoutes)
+    await api.register(appointmentRoutes)
   }, { prefix: '/api/v1' })
   await app.register(pagesPlugin)
   return app

@@ -4,7 +4,7 @@ import type { Logger } from 'pino'
 import { createKysely, createPool, type DB } from '@relais/db'
 import { accountLinkKey } from '@relais/db/credentials'
 import { QUEUE_NAMES, redisConnectionOptions, replyDomain, timelineKeyring, type Config } from '@relais/config'
-import { deliverOutbox, replyKey, publishChainHeads, relayOutbox, runRecomputes, runSlaStepJob, sweepSla, useTimelineKeys, workerCountersKey, type WorkerCounter } from '@relais/referrals'
+import { remindAppointments, deliverOutbox, replyKey, publishChainHeads, relayOutbox, runRecomputes, runSlaStepJob, sweepSla, useTimelineKeys, workerCountersKey, type WorkerCounter } from '@relais/referrals'
 import { createMailTransport } from '@relais/mail/transport'
 import { remindStaleFiches } from '@relais/knowledge/review'
 
@@ -14,6 +14,8 @@ export interface WorkerOptions {
   relayIntervalMs?: number
   /** How often the SLA sweep looks for due reminders and escalations (and schedules the next ones). */
   sweepIntervalMs?: number
+  /** How often appointments due for their reminder are looked for (default 5 minutes). */
+  appointmentReminderIntervalMs?: number
   /** How often the worker looks for deadlines to recompute after a policy change (the request did the first batch). */
   recomputeIntervalMs?: number
   /** How often the worker looks for tenants whose chain heads of the day are not published yet (once a day each). */
@@ -161,13 +163,16 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
   }
   const stopReviews = loop('fiche reviews', remindFichesOnce, opts.reviewIntervalMs ?? 3_600_000)
   const stopRecompute = loop('recompute', recomputeOnce, opts.recomputeIntervalMs ?? 1_000)
+  /** Appointments: the citizen and the referent are reminded the working day before (issue 14). */
+  const remindAppointmentsOnce = () => remindAppointments(db, clock())
+  const stopAppointmentReminders = loop('appointment reminders', remindAppointmentsOnce, opts.appointmentReminderIntervalMs ?? 300_000)
   log.info('worker started')
 
   return {
-    relayOnce, sweepOnce, publishHeadsOnce, remindFichesOnce, recomputeOnce, db, stats,
+    relayOnce, sweepOnce, publishHeadsOnce, remindFichesOnce, recomputeOnce, remindAppointmentsOnce, db, stats,
     async close() {
       stopping = true
-      await Promise.all([stopRelay(), stopSweep(), stopHeads(), stopReviews(), stopRecompute()])
+      await Promise.all([stopRelay(), stopSweep(), stopHeads(), stopReviews(), stopRecompute(), stopAppointmentReminders()])
       await Promise.allSettled([mailWorker.close(), slaWorker.close()])
       await Promise.allSettled([mailQueue.close(), slaQueue.close()])
       transport.close()

@@ -128,6 +128,22 @@ export const ACCESS = {
   /** Convention versions: the mission TIC publishes them; the org admins (who sign) and the mission TIC read them. */
   'convention.read': { who: { org_admin: 'tenant', network_admin: 'tenant' }, refusal: 'Les conventions sont lues par les administrateurs d’organisme et la mission TIC.' },
   'convention.publish': { who: MISSION_TIC, refusal: 'Seule la mission TIC publie les conventions.' },
+  // ---- Issue 14: appointments at France services (places, permanences, free slots, booking).
+  /** Places and permanences are read by everyone of the network (to book, to tell the citizen where to go). */
+  'place.read': { who: EVERYONE_IN_TENANT },
+  /** Places (France services sites, partners' offices, mairies) are the mission TIC's to write. */
+  'place.write': { who: MISSION_TIC, refusal: 'Seule la mission TIC gère les lieux d’accueil.' },
+  'permanence.read': { who: EVERYONE_IN_TENANT },
+  /** An organisation's admin declares its permanences; the mission TIC any organisation's. */
+  'permanence.write': { who: { org_admin: 'own_organisation', network_admin: 'tenant' }, refusal: 'Seuls les administrateurs d’un organisme et la mission TIC déclarent des permanences.', outOfReach: 'forbidden' },
+  /** The free slots for a referral: its holder's side, like booking (referral.propose_appointment). */
+  'appointment.slots': { who: HOLDER_SIDE, outOfReach: 'not_found' },
+  /** Appointments: the referent's own, her organisation's for an admin, her mairie's for a secretary. */
+  'appointment.read': { who: { secretary: 'own_mairie', referent: 'holder', org_admin: 'holder', network_admin: 'tenant' }, outOfReach: 'not_found' },
+  /** Moved or cancelled, with a reason, by the holder's side or the mairie's. */
+  'appointment.change': { who: { secretary: 'own_mairie', referent: 'holder', org_admin: 'holder', network_admin: 'tenant' }, outOfReach: 'not_found' },
+  /** Held, no-show or cancelled by the citizen: recorded by the holder's side once the time has come. */
+  'appointment.outcome': { who: HOLDER_SIDE, refusal: 'Seul l’organisme qui reçoit l’usager indique si le rendez-vous a eu lieu.', outOfReach: 'not_found' },
 } as const satisfies Record<string, Rule>
 
 export type Action = keyof typeof ACCESS

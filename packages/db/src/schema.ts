@@ -327,6 +327,64 @@ export interface SearchMissTable {
   at: Timestamp
 }
 
+/** Appointments at France services (issue 14, migration 0080). */
+export interface PlaceTable {
+  id: Generated<string>
+  tenant_id: string
+  organisation_id: string | null
+  name: string
+  address: string | null
+  phone: string | null
+  opening_hours: ColumnType<unknown, string | undefined, string>
+  closures: ColumnType<unknown, string | undefined, string>
+  communes: ColumnType<string[], string[] | undefined, string[]>
+  desks: Generated<number>
+  what_to_bring: string | null
+  active: Generated<boolean>
+  created_at: CreatedAt
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>
+}
+
+export interface PermanenceTable {
+  id: Generated<string>
+  tenant_id: string
+  organisation_id: string
+  place_id: string
+  person_id: string | null
+  weekday: number
+  start_minute: number
+  end_minute: number
+  every_weeks: Generated<number>
+  valid_from: ColumnType<string, string, string>
+  valid_until: ColumnType<string | null, string | null | undefined, string | null>
+  slot_minutes: number
+  active: Generated<boolean>
+  created_at: CreatedAt
+}
+
+export type AppointmentStatus = 'booked' | 'cancelled' | 'held' | 'no_show' | 'citizen_cancelled'
+
+export interface AppointmentTable {
+  id: Generated<string>
+  tenant_id: string
+  referral_id: string
+  place_id: string
+  desk: Generated<number>
+  person_id: string
+  organisation_id: string
+  permanence_id: string | null
+  starts_at: Timestamp
+  ends_at: Timestamp
+  status: Generated<AppointmentStatus>
+  sequence: Generated<number>
+  note: string | null
+  cancel_reason: string | null
+  reminded_at: Timestamp | null
+  booked_by_person_id: string | null
+  created_at: CreatedAt
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>
+}
+
 /** Issue 13: an invitation or a forgotten-password link (only its secret's SHA-256 is kept). */
 export interface AccountLinkTable {
   id: Generated<string>
@@ -367,6 +425,9 @@ export interface ConventionVersionTable {
 }
 
 export interface Database {
+  place: PlaceTable
+  permanence: PermanenceTable
+  appointment: AppointmentTable
   account_link: AccountLinkTable
   citizen_privacy: CitizenPrivacyTable
   convention_version: ConventionVersionTable

@@ -6,6 +6,7 @@ import type { OwnerDb } from './index.ts'
 import { hashPassword } from './credentials.ts'
 import { DEMO_FICHES, seedFiches } from './seed-fiches.ts'
 import { seedCitizen } from './seed-citizen.ts'
+import { seedAppointments } from './seed-appointments.ts'
 
 const require = createRequire(import.meta.url)
 const etalabCommunes: { code: string; nom: string; departement: string; type: string }[] =
@@ -174,5 +175,6 @@ export async function seedTenant(trx: Kysely<Database>, spec: TenantSpec, passwo
   }
   result.fiches += await seedFiches(trx, tenant_id, DEMO_FICHES[spec.code] ?? [], { orgs: orgIds, themes: themeIds, people: personIds }, now)
   await seedCitizen(trx, tenant_id, spec.code, now)
+  await seedAppointments(trx, tenant_id, spec.code, { orgs: orgIds, people: personIds })
   return { ...result, tenantId: tenant_id }
 }

@@ -2,3 +2,4 @@
 // The test/local mail sink is imported on its own, as '@relais/mail/sink', so that apps do not load smtp-server.
 export * from './render.ts'
 export * from './transport.ts'
+export * from './calendar.ts'

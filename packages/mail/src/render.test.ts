@@ -84,6 +84,11 @@ const fixtures: { [K in MailKind]: MailData[K] } = {
     trackingCode: 'ABCD-EFGH-JKMN',
     notice: { controller: 'Le département.', purpose: 'Répondre.', legalBasis: 'Mission d’intérêt public.', recipients: 'La mairie.', retention: 'Effacées 24 mois après la clôture.', rights: 'Accès, effacement.', contact: 'dpo@indre.example', complaint: 'CNIL.' },
   },
+  appointment: {
+    ...base, occasion: 'booked', audience: 'secretary', place: { name: 'France services de Vatan', address: 'Place de la République, 36150 Vatan', phone: '02 54 49 00 02' },
+    startsAt: new Date('2026-06-02T07:30:00Z'), durationMinutes: 30, referent: caf, citizenName: 'Jeanne Durand', whatToBring: 'Une pièce d’identité.',
+    convocationUrl: 'https://relais.indre.example/rendez-vous/abc/convocation',
+  },
 }
 
 /** What a person must find in each mail: [subject, text and HTML] fragments. */
@@ -161,6 +166,10 @@ const expected: Record<MailKind, { subject: string[]; body: string[] }> = {
     body: ['lundi 25 mai 2026 à 9 h 00', 'toutes vos sessions ouvertes seront fermées', 'https://relais.indre.example/compte/nouveau-mot-de-passe?jeton', 'abc.def.ghi'],
   },
   reply_outcome: { subject: ['Non enregistré', '36-2026-000042'], body: ['n’a pas été enregistré', 'La saisine est clôturée.', link] },
+  appointment: {
+    subject: ['Rendez-vous le mardi 2 juin 2026 à 9 h 30', 'France services de Vatan', '36-2026-000042'],
+    body: ['Nathalie Roux (CAF de l’Indre) recevra Jeanne Durand', 'Place de la République, 36150 Vatan', '02 54 49 00 02', 'Une pièce d’identité.', 'https://relais.indre.example/rendez-vous/abc/convocation', link],
+  },
 }
 
 t.test('every kind renders a French subject, text and HTML with what the recipient needs', async (t) => {
@@ -181,6 +190,20 @@ t.test('every kind renders a French subject, text and HTML with what the recipie
     t.notMatch(mail.html, /<style|<link|class=/, `${kind}: inline CSS only`)
     t.match(mail.text, /Message envoyé automatiquement par Relais/, `${kind}: text footer`)
   }
+})
+
+t.test('appointment mails: the citizen gets no extranet link; a change and a cancellation say so', async (t) => {
+  const citizen = renderMail('appointment', { ...fixtures.appointment, audience: 'citizen', convocationUrl: undefined, recipientName: undefined })
+  t.match(citizen.text, 'Bonjour Jeanne Durand,')
+  t.match(citizen.text, 'Vous avez rendez-vous avec Nathalie Roux')
+  t.notMatch(citizen.text, /saisines\//, 'no link to the extranet')
+  const moved = renderMail('appointment', { ...fixtures.appointment, occasion: 'rescheduled', previousStartsAt: '2026-06-01T07:30:00Z', reason: 'Référente en formation.' })
+  t.match(moved.subject, 'Rendez-vous déplacé au mardi 2 juin 2026 à 9 h 30')
+  t.match(moved.text, 'Il était prévu le lundi 1er juin 2026 à 9 h 30.')
+  t.match(moved.text, 'Motif : Référente en formation.')
+  const cancelled = renderMail('appointment', { ...fixtures.appointment, occasion: 'cancelled', reason: 'Usager excusé.' })
+  t.match(cancelled.subject, 'Rendez-vous annulé')
+  t.notMatch(cancelled.text, 'À apporter')
 })
 
 t.test('optional parts appear only when given', async (t) => {

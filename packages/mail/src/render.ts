@@ -26,9 +26,10 @@ export type MailKind =
   | 'password_reset'
   | 'reply_outcome'
   | 'acknowledgement'
+  | 'appointment'
 
 export const MAIL_KINDS: readonly MailKind[] = [
-  'referral_new', 'reminder', 'escalation', 'info_requested', 'answer_received', 'transferred', 'appointment_proposed', 'info_provided', 'cancelled', 'delivery_failed', 'chain_heads', 'fiche_review', 'info_reminder', 'info_stale', 'closed_no_reply', 'invitation', 'password_reset', 'reply_outcome', 'acknowledgement',
+  'referral_new', 'reminder', 'escalation', 'info_requested', 'answer_received', 'transferred', 'appointment_proposed', 'info_provided', 'cancelled', 'delivery_failed', 'chain_heads', 'fiche_review', 'info_reminder', 'info_stale', 'closed_no_reply', 'invitation', 'password_reset', 'reply_outcome', 'acknowledgement', 'appointment',
 ]
 
 export const REFERRAL_OCCASIONS = ['new', 'triage', 'reopened', 'rerouted', 'reassigned'] as const
@@ -327,6 +328,32 @@ export const AcknowledgementData = Type.Object({
   }),
 })
 
+export const APPOINTMENT_OCCASIONS = ['booked', 'rescheduled', 'cancelled', 'reminder'] as const
+export const APPOINTMENT_AUDIENCES = ['referent', 'secretary', 'citizen'] as const
+
+/**
+ * An appointment booked, moved, cancelled, or due the next working day (issue 14), to the referent, the secretary
+ * (with the printable convocation) or the citizen; the invitation travels beside it (calendar.ts).
+ */
+export const AppointmentData = Type.Object({
+  ...ReferralFields,
+  occasion: Type.Union([Type.Literal('booked'), Type.Literal('rescheduled'), Type.Literal('cancelled'), Type.Literal('reminder')]),
+  audience: Type.Union([Type.Literal('referent'), Type.Literal('secretary'), Type.Literal('citizen')]),
+  place: Type.Object({ name: Text(300), address: Type.Optional(Text(1000)), phone: Type.Optional(Text(40)) }),
+  startsAt: Instant,
+  durationMinutes: Type.Integer({ minimum: 1 }),
+  referent: Person,
+  citizenName: Text(200),
+  note: Type.Optional(Text()),
+  /** Why it was moved or cancelled. */
+  reason: Type.Optional(Text()),
+  whatToBring: Type.Optional(Text()),
+  /** The time it had before a change. */
+  previousStartsAt: Type.Optional(Instant),
+  /** The printable convocation (secretary). */
+  convocationUrl: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$' })),
+})
+
 export const MAIL_DATA_SCHEMAS = {
   referral_new: ReferralNewData,
   reminder: ReminderData,
@@ -347,6 +374,7 @@ export const MAIL_DATA_SCHEMAS = {
   password_reset: PasswordResetData,
   reply_outcome: ReplyOutcomeData,
   acknowledgement: AcknowledgementData,
+  appointment: AppointmentData,
 } as const satisfies Record<MailKind, TSchema>
 
 /** The data each kind takes, for callers that want the compiler to check it. */
@@ -456,6 +484,10 @@ export function renderMail(kind: MailKind, data: Record<string, unknown>): Rende
     const occasion = (data.occasion as ReferralOccasion | undefined) ?? 'new'
     context.occ = { [occasion]: true }
     context.headline = OCCASION_HEADLINES[occasion]
+  }
+  if (kind === 'appointment') {
+    context.occ = { [String(data.occasion)]: true }
+    context.aud = { [String(data.audience)]: true }
   }
   if (typeof data.referralId === 'string') {
     context.referralUrl = `${String(data.publicUrl).replace(/\/+$/, '')}/saisines/${encodeURIComponent(data.referralId)}`

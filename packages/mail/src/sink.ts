@@ -21,6 +21,10 @@ export interface ReceivedMail {
   html: string
   /** Header name (lower case) → decoded value; repeated headers are joined with a newline. */
   headers: Record<string, string>
+  /** Attachments and non-text parts (a text/calendar alternative among them), their content as text. */
+  attachments: { filename: string | null; contentType: string; content: string }[]
+  /** The message as received (MIME source). */
+  raw: string
   receivedAt: Date
 }
 
@@ -182,7 +186,7 @@ export class MailSink {
           }
           simpleParser(Buffer.concat(chunks), { skipImageLinks: true }).then((parsed) => {
             const envelopeFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : ''
-            this.receive(parsed, envelopeFrom, session.envelope.rcptTo.map((r) => r.address))
+            this.receive(parsed, envelopeFrom, session.envelope.rcptTo.map((r) => r.address), Buffer.concat(chunks).toString('utf8'))
             callback()
           }, callback)
         })
@@ -194,7 +198,7 @@ export class MailSink {
     return smtp
   }
 
-  private receive(parsed: ParsedMail, envelopeFrom: string, recipients: string[]) {
+  private receive(parsed: ParsedMail, envelopeFrom: string, recipients: string[], raw = '') {
     const mail: ReceivedMail = {
       id: String(++this.counter),
       messageId: parsed.messageId ?? '',
@@ -204,6 +208,8 @@ export class MailSink {
       text: parsed.text ?? '',
       html: typeof parsed.html === 'string' ? parsed.html : '',
       headers: headersOf(parsed),
+      attachments: parsed.attachments.map((a) => ({ filename: a.filename ?? null, contentType: a.contentType, content: a.content.toString('utf8') })),
+      raw,
       receivedAt: new Date(),
     }
     this.messages.push(mail)

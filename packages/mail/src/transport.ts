@@ -15,6 +15,8 @@ export interface OutgoingMail {
   headers?: Record<string, string>
   /** Where a reply goes (a reply address of the inbound server); also the envelope sender, so that a DSN comes back there. */
   replyTo?: string
+  /** A calendar invitation: sent as a text/calendar alternative and as an .ics attachment (Outlook shows one, others the other). */
+  calendar?: { method: 'REQUEST' | 'CANCEL'; content: string }
 }
 
 /** A recipient the server refused while others were accepted (the mail went to the others). */
@@ -116,6 +118,10 @@ export function createMailTransport(smtpUrl: string, from: string, opts: MailTra
           html: mail.html,
           messageId: mail.messageId,
           ...(mail.replyTo ? { replyTo: mail.replyTo, envelope: { from: mail.replyTo, to: mail.to } } : {}),
+          ...(mail.calendar ? {
+            icalEvent: { method: mail.calendar.method, content: mail.calendar.content, filename: 'invitation.ics' },
+            attachments: [{ filename: mail.calendar.method === 'CANCEL' ? 'annulation.ics' : 'rendez-vous.ics', content: mail.calendar.content, contentType: `application/ics; method=${mail.calendar.method}; charset=UTF-8` }],
+          } : {}),
           headers: {
             // Tells mail servers and out-of-office robots that nobody typed this (RFC 3834; Exchange's variant);
             // an answer to a person's mail says auto-replied instead.

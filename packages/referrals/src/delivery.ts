@@ -11,6 +11,8 @@ import { accountLinkToken } from '@relais/db/credentials'
 import { MailRenderError, renderMail, type MailKind, type MailTransport } from '@relais/mail'
 import { appendEvent, SYSTEM } from './timeline.ts'
 import { privacySettings, receiptOf, type Receipt } from './citizen.ts'
+import { appointmentById } from '@relais/db/repositories/appointments'
+import { appointmentInvitation, type AppointmentMailPayload } from './appointments.ts'
 import { enqueueMail } from './outbox.ts'
 import { backupOf, holderRecipients, networkAdmins } from './recipients.ts'
 import { replyAddress } from './reply-address.ts'
@@ -108,9 +110,36 @@ async function mailData(trx: TenantTx, row: OutboxRow, publicUrl: string, linkKe
       const contact = (c: Receipt['service']) => ({ name: c.name, address: c.address ?? undefined, email: c.email ?? undefined, phone: c.phone ?? undefined })
       return { ...base, recipientName: undefined, filedAt: receipt.filedAt, promise: receipt.promise, dueAt: receipt.dueAt ?? undefined, service: contact(receipt.service), mairie: contact(receipt.mairie), trackingCode: receipt.trackingCode, notice: receipt.notice }
     }
+    case 'appointment': {
+      // The version the mail speaks of travels in the payload; names and addresses are read now.
+      const v = payload as unknown as AppointmentMailPayload
+      const a = await appointmentById(trx, tenantId, v.appointmentId)
+      if (!a) throw new MailRenderError(row.kind, ['appointment not found'])
+      const startsAt = new Date(v.startsAt)
+      const url = publicUrl.replace(/\/+$/, '')
+      return {
+        ...base, occasion: v.occasion, audience: v.audience, recipientName: v.audience === 'citizen' ? undefined : recipientName,
+        place: { name: a.place_name, address: a.place_address ?? undefined, phone: a.place_phone ?? undefined },
+        startsAt, durationMinutes: Math.max(1, Math.round((new Date(v.endsAt).getTime() - startsAt.getTime()) / 60000)),
+        referent: { name: a.person_name, organisation: a.organisation_name }, citizenName: r.citizen_name, note: a.note ?? undefined,
+        reason: v.reason, whatToBring: a.what_to_bring ?? undefined, previousStartsAt: v.previousStartsAt,
+        convocationUrl: v.audience === 'secretary' && v.occasion !== 'cancelled' ? `${url}/rendez-vous/${a.id}/convocation` : undefined,
+      }
+    }
     default:
       throw new MailRenderError(row.kind, ['unknown kind'])
   }
+}
+
+/** The invitation beside an appointment mail: REQUEST at the payload's sequence, CANCEL for a cancellation. */
+async function invitationOf(trx: TenantTx, row: OutboxRow, now: Date) {
+  const v = row.payload as unknown as AppointmentMailPayload
+  const a = await appointmentById(trx, row.tenant_id, v.appointmentId)
+  if (!a) throw new MailRenderError(row.kind, ['appointment not found'])
+  return appointmentInvitation(a, {
+    method: v.occasion === 'cancelled' ? 'CANCEL' : 'REQUEST', sequence: v.sequence, startsAt: new Date(v.startsAt), endsAt: new Date(v.endsAt), stamp: now,
+    attendee: { email: row.recipient_email, ...(v.audience === 'citizen' ? { name: a.citizen_name } : {}) },
+  })
 }
 
 async function recordSent(trx: TenantTx, row: OutboxRow, now: Date) {
@@ -223,7 +252,8 @@ export async function deliverOutbox(db: DB, a: DeliverArgs): Promise<'sent' | 's
       return 'cancelled' as const
     }
     try {
-      return { row, mail: renderMail(row.kind as MailKind, await mailData(trx, row, a.publicUrl, a.linkKey)) }
+      const data = await mailData(trx, row, a.publicUrl, a.linkKey)
+      return { row, mail: { ...renderMail(row.kind as MailKind, data), ...(row.kind === 'appointment' ? { calendar: await invitationOf(trx, row, a.now()) } : {}) } }
     } catch (err) {
       if (!(err instanceof MailRenderError)) throw err
       return { row, error: err.message }

@@ -5,7 +5,7 @@ import type { Updateable } from 'kysely'
 import * as referrals from '@relais/db/repositories/referrals'
 import { clockEvents, insertEvents, lastEventAt, transferredFrom } from '@relais/db/repositories/timeline'
 import { insertOutbox } from '@relais/db/repositories/outbox'
-import { activeMember, appointmentPlace, holdingPeople, organisationFacts } from '@relais/db/repositories/parties'
+import { activeMember, holdingPeople, organisationFacts } from '@relais/db/repositories/parties'
 import { appendEvent, chainEvents, GENESIS_HASH, SYSTEM, type Actor } from './timeline.ts'
 import { enqueueMail, outboxRows } from './outbox.ts'
 import { holderRecipients, networkAdmins, personRecipient } from './recipients.ts'
@@ -13,6 +13,7 @@ import { decideRouting, loadRoutingSnapshot, routingInput } from './routing-inpu
 import { pausesFrom, plannedSteps, scheduleOf } from './schedule.ts'
 import { newTrackingCode, trackingHash } from './citizen.ts'
 import { loadPolicy, mergePolicy } from './policy.ts'
+import { bookAppointment, notifyAppointment } from './appointments.ts'
 
 export interface Principal { personId: string; tenantId: string; organisationId: string; role: Role }
 
@@ -106,7 +107,7 @@ async function lockVisible(trx: TenantTx, p: Principal, referralId: string) {
   return r
 }
 
-export interface ActionInput { body?: string; organisationId?: string; toRouting?: boolean; reason?: string; placeOrganisationId?: string; at?: string; personId?: string }
+export interface ActionInput { body?: string; organisationId?: string; toRouting?: boolean; reason?: string; placeOrganisationId?: string; at?: string; personId?: string; startsAt?: string; placeId?: string; note?: string; minutes?: number }
 
 /** Applies one action of a person to a referral: state machine, timeline, SLA and mails in one transaction. */
 export async function act(trx: TenantTx, p: Principal, referralId: string, action: ReferralAction, input: ActionInput, now: Date) {
@@ -150,15 +151,13 @@ export async function act(trx: TenantTx, p: Principal, referralId: string, actio
       break
     }
     case 'propose_appointment': {
-      const placeId = need('placeOrganisationId', 'Le lieu du rendez-vous')
-      const at = need('at', 'La date du rendez-vous')
-      const when = new Date(at)
-      if (Number.isNaN(when.getTime()) || when <= now || when.getTime() > now.getTime() + 366 * 86400_000) throw badRequest('validation_failed', 'La date du rendez-vous doit être dans l’année qui vient.', [{ path: 'at', message: 'Date invalide ou passée.' }])
-      const place = await appointmentPlace(trx, r.tenant_id, placeId)
-      if (!place) throw badRequest('validation_failed', 'Le lieu doit être un espace France services du département.', [{ path: 'placeOrganisationId', message: 'Lieu inconnu.' }])
-      const ev = await append('appointment_proposed', actor, now, { placeOrganisationId: place.id, placeName: place.name, placeAddress: place.address, at: when.toISOString(), body: input.body?.trim() || null })
+      // A real booking (issue 14): the exclusion constraints decide whether the time is free; the event keeps
+      // what the mails and the timeline show.
+      const booked = await bookAppointment(trx, p, r, { startsAt: input.startsAt ?? input.at, placeId: input.placeId ?? input.placeOrganisationId, personId: input.personId, note: input.note ?? input.body, minutes: input.minutes }, now)
+      const ev = await append('appointment_proposed', actor, now, { appointmentId: booked.id, placeId: booked.placeId, placeName: booked.placeName, placeAddress: booked.placeAddress, at: booked.startsAt.toISOString(), endsAt: booked.endsAt.toISOString(), personId: booked.personId, body: booked.note })
       await slaMet()
-      await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'appointment_proposed', recipients: await secretary(), payload: { eventSeq: ev.seq }, now })
+      void ev
+      await notifyAppointment(trx, booked.id, r.tenant_id, 'booked', now)
       break
     }
     case 'request_info': {

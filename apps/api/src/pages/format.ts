@@ -46,7 +46,10 @@ const EVENT_LABELS: Record<string, string> = {
   answered: 'Réponse envoyée',
   info_requested: 'Complément demandé',
   info_provided: 'Complément apporté',
-  appointment_proposed: 'Rendez-vous proposé',
+  appointment_proposed: 'Rendez-vous fixé',
+  appointment_rescheduled: 'Rendez-vous déplacé',
+  appointment_cancelled: 'Rendez-vous annulé',
+  appointment_outcome: 'Issue du rendez-vous',
   transferred: 'Transférée',
   closed: 'Clôturée',
   info_reminder_sent: 'Mairie relancée pour le complément',
@@ -62,6 +65,10 @@ const EVENT_LABELS: Record<string, string> = {
   receipt_printed: 'Accusé de réception imprimé (nouveau code de suivi)',
 }
 
+/** What became of an appointment, for people. */
+export const OUTCOME_LABELS: Record<string, string> = { held: 'tenu', no_show: 'usager absent', citizen_cancelled: 'annulé par l’usager' }
+export const APPOINTMENT_STATUS_LABELS: Record<string, string> = { booked: 'prévu', cancelled: 'annulé', held: 'tenu', no_show: 'usager absent', citizen_cancelled: 'annulé par l’usager' }
+
 /** One line of the timeline: a label and, where there is one, a text to show (answer, reason…). */
 export function timelineEntry(e: { kind: string; at: string; data: Record<string, unknown>; actor: { name: string; organisation: string } | null }, names: Map<string, string>, timeZone: string) {
   const d = e.data
@@ -73,6 +80,9 @@ export function timelineEntry(e: { kind: string; at: string; data: Record<string
     case 'closed': detail = d.withoutFollowUp ? `sans suite, faute de complément${d.body ? ` — ${String(d.body)}` : ''}` : ''; break
     case 'answered': case 'info_requested': case 'info_provided': case 'reopened': case 'cancelled': detail = d.body ? String(d.body) : ''; break
     case 'appointment_proposed': detail = `${String(d.placeName ?? '')}, ${longDate(String(d.at), timeZone)}${d.body ? ` — ${String(d.body)}` : ''}`; break
+    case 'appointment_rescheduled': detail = `du ${longDate(String(d.from), timeZone)} au ${longDate(String(d.at), timeZone)}, ${String(d.placeName ?? '')} — motif : ${String(d.reason ?? '')}`; break
+    case 'appointment_cancelled': detail = `${longDate(String(d.at), timeZone)}, ${String(d.placeName ?? '')} — motif : ${String(d.reason ?? '')}`; break
+    case 'appointment_outcome': detail = `${longDate(String(d.at), timeZone)} : ${OUTCOME_LABELS[String(d.outcome)] ?? String(d.outcome)}`; break
     case 'sla_met': {
       // Events before the clock mode was recorded were counted on the default clock, in working days.
       const mode: ClockMode = CLOCK_MODES.includes(d.clockMode as ClockMode) ? d.clockMode as ClockMode : 'working_days'

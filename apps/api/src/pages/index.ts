@@ -21,6 +21,7 @@ import { orgAdminPages } from './org-admin.ts'
 import { networkAdminPages } from './network-admin.ts'
 import { directoryEditPages } from './directory-edit.ts'
 import { journalPages } from './journal.ts'
+import { appointmentPages } from './appointments.ts'
 import { livePages } from './live.ts'
 import { fichePages } from './fiches.ts'
 import { accountPages } from './accounts.ts'
@@ -92,6 +93,8 @@ const NAV: [href: string, action: Action, label: (role: PersonRole) => string][]
   ['/journal', 'audit.read', () => 'Journal des modifications'],
   ['/statistiques', 'stats.read', () => 'Statistiques'],
   ['/conventions', 'convention.read', () => 'Conventions'],
+  ['/rendez-vous', 'appointment.read', () => 'Rendez-vous'],
+  ['/lieux', 'place.read', () => 'Lieux d’accueil'],
 ]
 
 export async function pagesPlugin(app: FastifyInstance) {
@@ -103,7 +106,7 @@ export async function pagesPlugin(app: FastifyInstance) {
     root: VIEWS,
     layout: 'layouts/main.hbs',
     production,
-    options: { partials: { fieldError: 'partials/field-error.hbs', referralTable: 'partials/referral-table.hbs', directoryNav: 'partials/directory-nav.hbs', peopleTable: 'partials/people-table.hbs', ficheSuggestions: 'partials/fiche-suggestions.hbs', errorSummary: 'partials/error-summary.hbs', waiting: 'partials/waiting.hbs', statsBody: 'partials/stats-body.hbs', privacyNotice: 'partials/privacy-notice.hbs' } },
+    options: { partials: { fieldError: 'partials/field-error.hbs', referralTable: 'partials/referral-table.hbs', directoryNav: 'partials/directory-nav.hbs', peopleTable: 'partials/people-table.hbs', ficheSuggestions: 'partials/fiche-suggestions.hbs', errorSummary: 'partials/error-summary.hbs', appointmentCard: 'partials/appointment-card.hbs', waiting: 'partials/waiting.hbs', statsBody: 'partials/stats-body.hbs', privacyNotice: 'partials/privacy-notice.hbs' } },
   })
   // A form's token is bound to the session that received it (the access token's session family, or « anonyme »
   // before login): a CSRF cookie planted by someone else (cookie tossing) comes with a token for another session.
@@ -166,6 +169,7 @@ export async function pagesPlugin(app: FastifyInstance) {
   await app.register(networkAdminPages)
   await app.register(directoryEditPages)
   await app.register(journalPages)
+  await app.register(appointmentPages)
   await app.register(livePages)
   await app.register(fichePages)
   await app.register(accountPages)

@@ -5,11 +5,12 @@ import Value from 'typebox/value'
 import type { TSchema } from 'typebox'
 import { DomainError, InvalidInput, NotFound, filingFieldIssues, isUuid, matchCommune, mayAttempt, parseReference, reachOf, ACTION_LABELS, REFERRAL_STATUSES, allowedActions, type ReferralAction, type ReferralStatus } from '@relais/core'
 import { fromLocalMs } from '@relais/core/sla/time-zone'
-import { act, privacyNotice, privacySettings, reassignChoices, currentHolder, fileReferralSummary, filingChoices, getReferral, listReferrals, organisationChoices, referralIdByReference, waitingOnMe, ownCommune, type FileInput, type Principal } from '@relais/referrals'
+import { act, appointmentsOfReferral, listPlaces, referralSlots, privacyNotice, privacySettings, reassignChoices, currentHolder, fileReferralSummary, filingChoices, getReferral, listReferrals, organisationChoices, referralIdByReference, waitingOnMe, ownCommune, type FileInput, type Principal } from '@relais/referrals'
 import { ACTIONS, FileBody } from '../schemas/referrals.ts'
 import { httpError, schemaIssues } from '../plugins/errors.ts'
 import { CHANNEL_LABELS, LIST_PAGE_SIZE, deadline, errorItems, fieldErrors, waitingLinks, longDate, shortDate, statusLabel, timelineEntry } from './format.ts'
 import { ficheSuggestions } from './fiches.ts'
+import { APPOINTMENT_DONE, APPOINTMENT_ERRORS, appointmentItem } from './appointments.ts'
 
 
 /** Button and heading of each action, as the issue names them. */
@@ -75,7 +76,7 @@ const FILE_LABELS: Record<string, { id: string; label: string }> = {
 // Each action form's fields: the element to link to and the label it shows.
 const ACTION_FIELDS: Record<ReferralAction, Record<string, { id: string; label: string }>> = {
   answer: { body: { id: 'answer-body', label: 'Votre réponse' } },
-  propose_appointment: { placeOrganisationId: { id: 'rdv-lieu', label: 'Espace France services' }, at: { id: 'rdv-date', label: 'Date et heure' }, body: { id: 'rdv-message', label: 'Message' } },
+  propose_appointment: { slot: { id: 'rdv-creneau', label: 'Créneau' }, placeId: { id: 'rdv-lieu', label: 'Lieu (hors permanence)' }, startsAt: { id: 'rdv-date', label: 'Date et heure (hors permanence)' }, personId: { id: 'rdv-creneau', label: 'Référent' }, note: { id: 'rdv-message', label: 'Message' } },
   request_info: { body: { id: 'info-body', label: 'Ce qu’il vous manque' } },
   provide_info: { body: { id: 'complement-body', label: 'Le complément' } },
   transfer: { organisationId: { id: 'transfert-organisme', label: 'Vers l’organisme' }, reason: { id: 'transfert-motif', label: 'Motif' } },
@@ -249,8 +250,14 @@ export async function referralPages(app: FastifyInstance) {
       let r
       try { r = await getReferral(trx, p, id) } catch (err) { if (err instanceof NotFound) return { me, r: null }; throw err }
       const orgs = await organisationChoices(trx, p)
-      const colleagues = allowedActions(r.status as ReferralStatus, p.role).includes('reassign') ? await reassignChoices(trx, p, r.holder.organisation.id) : []
-      return { me, r, orgs, colleagues }
+      const allowedHere = allowedActions(r.status as ReferralStatus, p.role)
+      const colleagues = allowedHere.includes('reassign') ? await reassignChoices(trx, p, r.holder.organisation.id) : []
+      // Booking (issue 14): the next free slots of the permanences serving the referral's commune, and the places.
+      const booking = allowedHere.includes('propose_appointment')
+        ? { slots: await referralSlots(trx, p, id, { days: 28 }, now), places: await listPlaces(trx, p) }
+        : { slots: [], places: [] }
+      const appointments = await appointmentsOfReferral(trx, p.tenantId, id)
+      return { me, r, orgs, colleagues, booking, appointments }
     })
     if (!data.r) return kit.notFound(request, reply, data.me)
     const r = data.r
@@ -278,10 +285,13 @@ export async function referralPages(app: FastifyInstance) {
       failed, failedTitle: failed ? FAILED_TITLES[failed] : undefined,
       summaryItems: failed ? errorItems(extra.errors?.[failed] ?? {}, ACTION_FIELDS[failed]) : [],
       partners: orgs.filter((o) => (o.kind === 'partner' || o.kind === 'mission_tic') && o.status === 'active' && o.id !== r.holder.organisation.id),
-      places: orgs.filter((o) => o.kind === 'msap'),
+      slots: (data.booking?.slots ?? []).slice(0, 12).map((x, i) => ({ ...x, value: `${x.placeId}|${x.startsAt}|${x.personId}`, i, label: `${longDate(x.startsAt, tz)} — ${x.placeName}${x.personName ? ` (${x.personName})` : ''}`, checked: extra.values?.propose_appointment?.slot === `${x.placeId}|${x.startsAt}|${x.personId}` })),
+      places: (data.booking?.places ?? []).filter((x) => x.active),
       colleagues: (data.colleagues ?? []).filter((c) => c.id !== r.holder.person?.id),
       done: q.fait ? DONE[q.fait] : undefined,
       errors: extra.errors ?? {}, values: extra.values ?? {}, formError: extra.formError,
+      appointments: (data.appointments ?? []).map((a) => appointmentItem(a, p, tz, now)),
+      rdvDone: q.rdv ? APPOINTMENT_DONE[q.rdv] : undefined, rdvError: q.rdv_erreur ? APPOINTMENT_ERRORS[q.rdv_erreur] : undefined,
     }, extra.status ?? 200)
   }
 
@@ -299,15 +309,27 @@ export async function referralPages(app: FastifyInstance) {
       const values = { [a.action]: raw }
       const { confirm: _confirm, ...input }: Record<string, unknown> = { ...raw }
       const issues = pageIssues(a.action, raw)
-      if (a.action === 'propose_appointment' && typeof raw.at === 'string') {
-        const { timeZone } = await app.tx(request, (trx) => kit.me(trx, request))
-        const at = localInstant(raw.at, timeZone)
-        if (at) input.at = at.toISOString()
-        else { issues.push({ path: 'at', message: 'Date et heure invalides.' }); delete input.at }
+      if (a.action === 'propose_appointment') {
+        // A slot of a permanence (« lieu|début|référent »), or « autre » with a place and a local date and time.
+        const slot = raw.slot
+        delete input.slot
+        delete input.at
+        if (slot && slot !== 'autre') {
+          const [placeId, startsAt, personId] = slot.split('|')
+          Object.assign(input, { placeId, startsAt, ...(personId ? { personId } : {}) })
+        } else if (!slot) {
+          issues.push({ path: 'slot', message: 'Choisissez un créneau, ou « Autre horaire » avec un lieu et une heure.' })
+        } else if (typeof raw.at === 'string') {
+          const { timeZone } = await app.tx(request, (trx) => kit.me(trx, request))
+          const at = localInstant(raw.at, timeZone)
+          if (at) input.startsAt = at.toISOString()
+          else issues.push({ path: 'startsAt', message: 'Date et heure invalides.' })
+        } else issues.push({ path: 'startsAt', message: 'Indiquez la date et l’heure.' })
+        if (input.minutes !== undefined) input.minutes = Number(input.minutes)
       }
       if (input.toRouting !== undefined) input.toRouting = input.toRouting === '1'
       // Every problem at once (the page's own first: their wording is the form's), each next to its field.
-      const invalid = [...issues, ...schemaErrors(a.body, input).filter((e) => !(a.action === 'propose_appointment' && e.path === 'at' && raw.at))]
+      const invalid = [...issues, ...schemaErrors(a.body, input).filter((e) => !(a.action === 'propose_appointment' && issues.some((i) => i.path === e.path || i.path === 'slot')))]
       if (invalid.length) return renderDetail(request, reply, id, { failed: a.action, errors: { [a.action]: fieldErrors(invalid) }, values, status: 400 })
       const p = request.principal! as Principal
       try {

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
+import { Conflict } from '@relais/core'
 import { act, fileReferralSummary, getReferral, listReferrals } from '@relais/referrals'
 import { IdParams, Insee, ListQuery, Uuid, errorResponses } from '../schemas/common.ts'
 import { ACTIONS, Detail, FileBody, Filed, ListItem, Status } from '../schemas/referrals.ts'
+import { SlotTaken } from '../schemas/appointments.ts'
 
 export async function referralRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
@@ -41,13 +43,22 @@ export async function referralRoutes(fastify: FastifyInstance) {
     app.post(`/referrals/:id/${a.path}`, {
       // The referral is looked up first (404 out of reach), then the state machine checks the role (403).
       config: { access: `referral.${a.action}`, afterLookup: true },
-      schema: { tags: ['saisines'], summary: a.summary, security: [{ bearer: [] }], params: IdParams, body: a.body, response: { 200: Detail, ...errorResponses } },
-    }, async (request) => {
+      schema: { tags: ['saisines'], summary: a.summary, security: [{ bearer: [] }], params: IdParams, body: a.body, response: { 200: Detail, ...errorResponses, ...(a.action === 'propose_appointment' ? { 409: SlotTaken } : {}) } },
+    }, async (request, reply) => {
       const now = app.clock()
-      return app.tx(request, async (trx) => {
-        await act(trx, request.principal!, request.params.id, a.action, (request.body ?? {}) as Record<string, string>, now)
-        return getReferral(trx, request.principal!, request.params.id, { afterOwnAction: true })
-      })
+      try {
+        return await app.tx(request, async (trx) => {
+          await act(trx, request.principal!, request.params.id, a.action, (request.body ?? {}) as Record<string, string>, now)
+          return getReferral(trx, request.principal!, request.params.id, { afterOwnAction: true })
+        })
+      } catch (err) {
+        // A slot taken meanwhile answers with the next free ones beside the error (issue 14).
+        if (err instanceof Conflict && err.code === 'slot_taken') {
+          const { alternatives } = err.details as { alternatives: unknown[] }
+          return reply.code(409).send({ error: { code: err.code, message: err.message }, alternatives } as never)
+        }
+        throw err
+      }
     })
   }
 }

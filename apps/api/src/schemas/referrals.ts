@@ -1,3 +1,4 @@
+import { BookingBody } from './appointments.ts'
 import Type from 'typebox'
 import { REFERRAL_STATUSES, type ReferralAction } from '@relais/core'
 import { Insee, Uuid } from './common.ts'
@@ -63,8 +64,8 @@ export const ACTIONS: { path: string; action: ReferralAction; summary: string; b
     body: Type.Object({ personId: Uuid, reason: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false }),
   },
   {
-    path: 'appointment', action: 'propose_appointment', summary: 'Proposer un rendez-vous dans un espace France services',
-    body: Type.Object({ placeOrganisationId: Uuid, at: Type.String({ format: 'date-time' }), body: Type.Optional(Type.String({ maxLength: 10000 })) }, { additionalProperties: false }),
+    path: 'appointment', action: 'propose_appointment', summary: 'Fixer un rendez-vous : un créneau libre d’une permanence (GET …/slots) ou une heure d’ouverture du lieu. Pris entre-temps : 409 avec les prochains créneaux libres (alternatives)',
+    body: BookingBody,
   },
   {
     path: 'assign', action: 'assign', summary: 'Affecter depuis la file de tri (mission TIC)',

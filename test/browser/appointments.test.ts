@@ -1,0 +1,116 @@
+// Appointments in a real browser (issue 14): a referent books one of the free slots offered on the referral page,
+// moves it, then cancels it, through the pages; the secretary prints the convocation; the agenda and the places page.
+// axe-core (WCAG 2.1 A and AA) on each page.
+import t from 'tap'
+import { existsSync } from 'node:fs'
+import pg from 'pg'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import axe from 'axe-core'
+import { buildApp } from '@relais/api/app'
+import { createTestEnv } from '../helpers/db.ts'
+import { bearer, sampleReferral } from '../helpers/journey.ts'
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+if (!existsSync(CHROMIUM)) {
+  t.fail(`Chromium introuvable à ${CHROMIUM} : installez-le (apt-get install -y chromium) ou indiquez CHROMIUM_PATH.`)
+  process.exit(1)
+}
+const env = await createTestEnv()
+const app = await buildApp(env.config, { logger: false })
+await app.listen({ port: 0, host: '127.0.0.1' })
+const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+const owner = new pg.Client({ connectionString: env.config.DATABASE_URL })
+await owner.connect()
+const browser: Browser = await chromium.launch({
+  executablePath: CHROMIUM, headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+})
+t.teardown(async () => { await browser.close(); await app.close(); await owner.end(); await env.drop() })
+
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.evaluate(axe.source)
+  const result = await page.evaluate(`axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })`) as axe.AxeResults
+  if (!result.passes.length) throw new Error('axe-core did not run any rule')
+  return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`)
+}
+
+async function loggedIn(email: string, retour: string) {
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  const errors: string[] = []
+  page.on('pageerror', (e) => errors.push(e.message))
+  page.on('response', (r) => { if (r.status() >= 500) errors.push(`${r.status()} ${r.url()}`) })
+  await page.goto(`${base}/connexion?retour=${encodeURIComponent(retour)}`)
+  await page.fill('#email', email)
+  await page.fill('#password', 'relais-demo')
+  await Promise.all([page.waitForURL((u) => u.pathname === retour.split('?')[0]), page.click('button[type=submit]')])
+  return { page, errors, close: () => context.close() }
+}
+
+/** 'YYYY-MM-DDTHH:MM' in Paris, as a datetime-local field takes it. */
+const parisInput = (iso: string) => new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).format(new Date(iso)).replace(' ', 'T')
+
+t.test('a referent books a free slot, moves it and cancels it through the pages', async (t) => {
+  const filed = (await app.inject({ method: 'POST', url: '/api/v1/referrals', headers: await bearer(app, 'secretaire@ardentes.demo'), payload: sampleReferral })).json()
+  const slots = (await app.inject({ url: `/api/v1/referrals/${filed.id}/slots?days=28`, headers: await bearer(app, 'referent@caf36.demo') })).json().items
+  t.ok(slots.length >= 2, 'the seed gives free slots at once')
+  const { page, errors, close } = await loggedIn('referent@caf36.demo', `/saisines/${filed.id}`)
+  t.same(await axeViolations(page), [], 'axe: the referral page with its slots')
+  t.match(await page.locator('label[for="rdv-creneau-0"]').textContent(), slots[0].placeName)
+  await page.check('#rdv-creneau-0')
+  await page.fill('#rdv-message', 'Apportez votre dernier avis d’imposition.')
+  await Promise.all([page.waitForURL(/fait=propose_appointment/), page.locator('form[action$="/appointment#erreurs-propose_appointment"] button[type=submit]').click()])
+  const row = async () => (await owner.query(`select id, starts_at, status, sequence, cancel_reason from appointment where referral_id = $1`, [filed.id])).rows[0]
+  const booked = await row()
+  t.equal(booked.starts_at.toISOString(), slots[0].startsAt, 'booked in the slot chosen')
+  t.match(await page.locator('#rendez-vous').textContent(), /prévu/)
+  t.same(await axeViolations(page), [], 'axe: the referral page with its appointment')
+
+  // Moved to a later slot, with a reason.
+  const later = slots.find((s: { startsAt: string; placeId: string }) => s.placeId === slots[0].placeId && s.startsAt > slots[0].startsAt)
+  await page.fill(`#rdv-${booked.id}-date`, parisInput(later.startsAt))
+  await page.fill(`#rdv-${booked.id}-motif`, 'La référente est en formation ce jour-là.')
+  await Promise.all([page.waitForURL(/rdv=rdv_deplace/), page.locator(`form[action="/rendez-vous/${booked.id}/deplacer"] button`).click()])
+  const moved = await row()
+  t.equal(moved.starts_at.toISOString(), later.startsAt, 'moved')
+  t.equal(moved.sequence, 1)
+  t.match(await page.locator('#rendez-vous').textContent(), /déplacé/)
+  t.match(await page.locator('.timeline').textContent(), /La référente est en formation ce jour-là\./, 'the reason on the timeline')
+
+  // An agenda week, and the convocation to print.
+  await page.goto(`${base}/rendez-vous?semaine=${parisInput(later.startsAt).slice(0, 10)}`)
+  t.match(await page.locator('main').textContent(), /Jeanne Durand/)
+  t.same(await axeViolations(page), [], 'axe: the agenda')
+  await page.goto(`${base}/rendez-vous/${booked.id}/convocation`)
+  t.match(await page.locator('main').textContent(), /Référence à rappeler/)
+  t.same(await axeViolations(page), [], 'axe: the convocation')
+
+  // Cancelled, with a reason.
+  await page.goto(`${base}/saisines/${filed.id}`)
+  await page.fill(`#rdv-${booked.id}-annulation`, 'Dossier réglé par téléphone.')
+  await Promise.all([page.waitForURL(/rdv=rdv_annule/), page.locator(`form[action="/rendez-vous/${booked.id}/annuler"] button`).click()])
+  const cancelled = await row()
+  t.match(cancelled, { status: 'cancelled', sequence: 2, cancel_reason: 'Dossier réglé par téléphone.' })
+  t.match(await page.locator('#rendez-vous').textContent(), /annulé/)
+  t.same(await axeViolations(page), [], 'axe: after the cancellation')
+  t.same(errors, [])
+  await close()
+})
+
+t.test('the places page: the mission TIC adds a place, a CAF admin a permanence', async (t) => {
+  const tic = await loggedIn('tic@indre.demo', '/lieux')
+  t.match(await tic.page.locator('main').textContent(), /France services d’Aigurande/)
+  t.same(await axeViolations(tic.page), [], 'axe: the places page')
+  await tic.page.fill('#lieu-nom', 'Mairie de Saint-Août')
+  await tic.page.fill('#lieu-communes', '36179')
+  await Promise.all([tic.page.waitForURL(/fait=lieu/), tic.page.locator('form[action="/lieux"] button').click()])
+  t.match(await tic.page.locator('main').textContent(), /Mairie de Saint-Août/)
+  await tic.close()
+  const admin = await loggedIn('admin@caf36.demo', '/lieux')
+  await admin.page.selectOption('#perm-lieu', { label: 'Mairie de Saint-Août' })
+  await admin.page.fill('#perm-du', '2026-12-01')
+  await Promise.all([admin.page.waitForURL(/fait=permanence/), admin.page.locator('form[action="/permanences"] button').click()])
+  t.match(await admin.page.locator('main').textContent(), /CAF de l’Indre : lundi 09:00–12:00, chaque semaine/)
+  t.same(admin.errors, [])
+  await admin.close()
+})

@@ -50,7 +50,7 @@ async function recomputeWithoutKey(referralId: string) {
   for (const e of rows) {
     const content = canonical({ referralId, seq: e.seq, at: e.at.toISOString(), actorPersonId: e.actor_person_id, actorOrganisationId: e.actor_organisation_id, kind: e.kind, data: e.data })
     const hash = createHash('sha256').update(prev).update('\n').update(content).digest('hex')
-    await owner.query('update referral_event set prev_hash = $1, hash = $2, key_id = null where id = $3', [prev, hash, e.id])
+    await owner.query('update referral_event set prev_hash = $1, hash = $2, key_id = null, sealed = null where id = $3', [prev, hash, e.id])
     prev = hash
   }
 }

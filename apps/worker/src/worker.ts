@@ -4,7 +4,7 @@ import type { Logger } from 'pino'
 import { createKysely, createPool, type DB } from '@relais/db'
 import { accountLinkKey } from '@relais/db/credentials'
 import { QUEUE_NAMES, redisConnectionOptions, replyDomain, timelineKeyring, type Config } from '@relais/config'
-import { remindAppointments, deliverOutbox, replyKey, publishChainHeads, relayOutbox, runRecomputes, runSlaStepJob, sweepSla, useTimelineKeys, workerCountersKey, type WorkerCounter } from '@relais/referrals'
+import { remindAppointments, deliverOutbox, replyKey, publishChainHeads, relayOutbox, runRecomputes, runRetention, runSlaStepJob, sweepSla, useTimelineKeys, workerCountersKey, type WorkerCounter } from '@relais/referrals'
 import { createMailTransport } from '@relais/mail/transport'
 import { remindStaleFiches } from '@relais/knowledge/review'
 
@@ -18,6 +18,8 @@ export interface WorkerOptions {
   appointmentReminderIntervalMs?: number
   /** How often the worker looks for deadlines to recompute after a policy change (the request did the first batch). */
   recomputeIntervalMs?: number
+  /** How often citizens' data past retention are looked for (default hourly). */
+  retentionIntervalMs?: number
   /** How often the worker looks for tenants whose chain heads of the day are not published yet (once a day each). */
   headsIntervalMs?: number
   /** How often the worker looks for published fiches past their review-by date not yet reminded (once per period each). */
@@ -166,13 +168,16 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
   /** Appointments: the citizen and the referent are reminded the working day before (issue 14). */
   const remindAppointmentsOnce = () => remindAppointments(db, clock())
   const stopAppointmentReminders = loop('appointment reminders', remindAppointmentsOnce, opts.appointmentReminderIntervalMs ?? 300_000)
+  /** Citizens' data past their tenant's retention (issue 18): erased, the timelines still verifying. */
+  const retentionOnce = async () => (await runRetention(db, { asOf: clock() })).referrals
+  const stopRetention = loop('retention', retentionOnce, opts.retentionIntervalMs ?? 3_600_000)
   log.info('worker started')
 
   return {
-    relayOnce, sweepOnce, publishHeadsOnce, remindFichesOnce, recomputeOnce, remindAppointmentsOnce, db, stats,
+    relayOnce, sweepOnce, publishHeadsOnce, remindFichesOnce, recomputeOnce, remindAppointmentsOnce, retentionOnce, db, stats,
     async close() {
       stopping = true
-      await Promise.all([stopRelay(), stopSweep(), stopHeads(), stopReviews(), stopRecompute(), stopAppointmentReminders()])
+      await Promise.all([stopRelay(), stopSweep(), stopHeads(), stopReviews(), stopRecompute(), stopAppointmentReminders(), stopRetention()])
       await Promise.allSettled([mailWorker.close(), slaWorker.close()])
       await Promise.allSettled([mailQueue.close(), slaQueue.close()])
       transport.close()

@@ -178,6 +178,8 @@ export interface ReferralTable {
   stats_info_requests: ColumnType<number, never, never>
   stats_escalation_level: ColumnType<number, never, never>
   sla_met_by: ColumnType<'answered' | 'appointment_proposed' | null, never, never>
+  /** When the retention job erased the citizen's data (migration 0091). */
+  anonymised_at: ColumnType<Date | null, Date | null | undefined, Date | null>
 }
 
 export interface ReferralEventTable {
@@ -194,6 +196,8 @@ export interface ReferralEventTable {
   hash: string
   /** The timeline key that sealed this event (HMAC); null before migration 0013 (plain SHA-256). */
   key_id: ColumnType<string | null, string | null | undefined, never>
+  /** 'c1': free texts and addresses hashed as keyed commitments, erasable (migration 0091); null: plain. */
+  sealed: ColumnType<'c1' | null, 'c1' | null | undefined, never>
 }
 
 export interface OutboxTable {

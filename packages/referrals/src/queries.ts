@@ -1,3 +1,4 @@
+import { isErased } from './timeline.ts'
 import type { TenantTx, ReferralStatus } from '@relais/db'
 import * as repo from '@relais/db/repositories/referrals'
 import { eventsWithActors } from '@relais/db/repositories/timeline'
@@ -111,12 +112,19 @@ export async function referralIdByReference(trx: TenantTx, p: Principal, typed: 
 }
 
 /** afterOwnAction: the person just acted on it (e.g. transferred it away) and may see the outcome once. */
+/** An erased text (retention, issue 18) reads as such; its commitment is for the chain, not for people. */
+const ERASED_TEXT = 'Donnée effacée (durée de conservation écoulée)'
+function shownData(data: Record<string, unknown>): Record<string, unknown> {
+  if (!Object.values(data).some(isErased)) return data
+  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, isErased(v) ? ERASED_TEXT : v]))
+}
+
 export async function getReferral(trx: TenantTx, p: Principal, id: string, opts: { afterOwnAction?: boolean } = {}) {
   const r = await repo.referralDetail(trx, p.tenantId, id)
   if (!r || (!opts.afterOwnAction && !canSeeReferral(p, r))) throw notFound('Cette saisine')
   const events = await eventsWithActors(trx, p.tenantId, id)
   const timeline = events.map((e) => ({
-    seq: e.seq, at: e.at.toISOString(), kind: e.kind, data: e.data, hash: e.hash,
+    seq: e.seq, at: e.at.toISOString(), kind: e.kind, data: shownData(e.data), hash: e.hash,
     actor: e.actor_person_id ? { personId: e.actor_person_id, name: e.actor_name ?? '', organisation: e.actor_organisation ?? '' } : null,
   }))
   const showNote = canReadNote(p, r)

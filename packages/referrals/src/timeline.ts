@@ -30,15 +30,57 @@ const keys = (): TimelineKeyring => keyring ?? (keyring = timelineKeyring(loadCo
  * role, a restored dump) cannot recompute a chain after changing an event. keyId null: a plain SHA-256 of an event
  * written before the chain was keyed (migration 0013), accepted only when the verifier is told to.
  */
-function eventHash(prevHash: string, e: EventContent, keyId: string | null): string | null {
+function eventHash(prevHash: string, e: EventContent, keyId: string | null, sealed: Sealing = null): string | null {
+  let data = e.data
+  if (sealed === 'c1') {
+    if (keyId === null) return null
+    const sealedData = committedData(keyId, e.referralId, e.seq, e.data)
+    if (!sealedData) return null
+    data = sealedData
+  }
   const content = canonical({
     referralId: e.referralId, seq: e.seq, at: e.at.toISOString(), actorPersonId: e.actorPersonId,
-    actorOrganisationId: e.actorOrganisationId, kind: e.kind, data: e.data, ...(keyId === null ? {} : { keyId }),
+    actorOrganisationId: e.actorOrganisationId, kind: e.kind, data, ...(keyId === null ? {} : { keyId }),
   })
   if (keyId === null) return createHash('sha256').update(prevHash).update('\n').update(content).digest('hex')
   const key = keys().keys.get(keyId)
   if (!key) return null
   return createHmac('sha256', key).update(prevHash).update('\n').update(content).digest('hex')
+}
+
+/**
+ * Sealing 'c1' (migration 0091, issue 18): the fields of an event that may carry a citizen's personal data — free texts
+ * and addresses — enter the hash as keyed commitments, HMAC(key, referral, seq, field, value), not as themselves. The
+ * retention job can then replace a value by {"erased": <its commitment>} and the chain still verifies; the key never
+ * being in the database, a commitment cannot be checked against guesses (an address, a name) by whoever reads it.
+ * null: an event written before, hashed with its plain data (its texts stay).
+ */
+export type Sealing = 'c1' | null
+export const PERSONAL_EVENT_FIELDS = ['body', 'to', 'reason', 'note'] as const
+export type PersonalEventField = (typeof PERSONAL_EVENT_FIELDS)[number]
+
+/** The value erased, in the stored event: its commitment only. */
+export const isErased = (v: unknown): v is { erased: string } =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as { erased?: unknown }).erased === 'string'
+
+export function commitment(keyId: string, referralId: string, seq: number, field: string, value: unknown): string | null {
+  const key = keys().keys.get(keyId)
+  if (!key) return null
+  return createHmac('sha256', key).update(`relais-commitment\n${referralId}\n${seq}\n${field}\n${canonical(value)}`).digest('hex')
+}
+
+/** The data as a sealed event's hash covers it: each personal field present and not null by its commitment. */
+function committedData(keyId: string, referralId: string, seq: number, data: Record<string, unknown>): Record<string, unknown> | null {
+  const out: Record<string, unknown> = { ...data }
+  for (const f of PERSONAL_EVENT_FIELDS) {
+    const v = out[f]
+    if (v === undefined || v === null) continue
+    if (isErased(v)) { out[f] = { erased: v.erased }; continue }
+    const c = commitment(keyId, referralId, seq, f, v)
+    if (!c) return null
+    out[f] = { erased: c }
+  }
+  return out
 }
 
 export interface NewEvent { kind: string; actor: Actor; at: Date; data?: Record<string, unknown> }
@@ -51,8 +93,8 @@ export function chainEvents(tenantId: string, referralId: string, prevSeq: numbe
   return events.map((e) => {
     seq++
     const data = JSON.parse(JSON.stringify(e.data ?? {})) as Record<string, unknown>
-    const hash = eventHash(prev, { referralId, seq, at: e.at, actorPersonId: e.actor.personId, actorOrganisationId: e.actor.organisationId, kind: e.kind, data }, keyId)!
-    const row = { tenant_id: tenantId, referral_id: referralId, seq, at: e.at, actor_person_id: e.actor.personId, actor_organisation_id: e.actor.organisationId, kind: e.kind, data: JSON.stringify(data), prev_hash: prev, hash, key_id: keyId }
+    const hash = eventHash(prev, { referralId, seq, at: e.at, actorPersonId: e.actor.personId, actorOrganisationId: e.actor.organisationId, kind: e.kind, data }, keyId, 'c1')!
+    const row = { tenant_id: tenantId, referral_id: referralId, seq, at: e.at, actor_person_id: e.actor.personId, actor_organisation_id: e.actor.organisationId, kind: e.kind, data: JSON.stringify(data), prev_hash: prev, hash, key_id: keyId, sealed: 'c1' as const }
     prev = hash
     return row
   })
@@ -95,7 +137,7 @@ export async function verifyChain(trx: TenantTx, tenantId: string, referralId: s
       keyed = true
       if (!keys().keys.has(e.key_id)) return broken(e, `clé « ${e.key_id} » inconnue de cette configuration`)
     }
-    const expected = eventHash(prev, { referralId, seq: e.seq, at: e.at, actorPersonId: e.actor_person_id, actorOrganisationId: e.actor_organisation_id, kind: e.kind, data: e.data }, e.key_id)
+    const expected = eventHash(prev, { referralId, seq: e.seq, at: e.at, actorPersonId: e.actor_person_id, actorOrganisationId: e.actor_organisation_id, kind: e.kind, data: e.data }, e.key_id, e.sealed)
     if (e.hash !== expected) return broken(e, 'contenu modifié (l’empreinte ne correspond pas)')
     prev = e.hash
   }

@@ -63,6 +63,7 @@ const EVENT_LABELS: Record<string, string> = {
   reminder_sent: 'Relance envoyée',
   escalated: 'Escalade',
   receipt_printed: 'Accusé de réception imprimé (nouveau code de suivi)',
+  anonymised: 'Données de l’usager effacées (durée de conservation écoulée)',
 }
 
 /** What became of an appointment, for people. */

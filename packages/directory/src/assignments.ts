@@ -65,12 +65,15 @@ export function readCsv(text: string): CsvRecord[] {
   }
 }
 
-async function validated(trx: TenantTx, tenantId: string, input: AssignmentFields): Promise<repo.AssignmentValues> {
+async function validated(trx: TenantTx, tenantId: string, given: AssignmentFields): Promise<repo.AssignmentValues> {
+  const territory = await tenantTerritory(trx, tenantId)
+  // The whole département needs no code: it can only be the tenant's own.
+  const input = given.territoryKind === 'departement' && !given.territoryCode ? { ...given, territoryCode: territory.departement } : given
   const theme = await themeByCode(trx, tenantId, input.themeCode)
   const organisation = await organisationRef(trx, tenantId, input.organisationId)
   const person = input.personId ? await personRef(trx, tenantId, { id: input.personId }) : undefined
   const checked: AssignmentInput = { ...input, organisation: input.organisationId, person: input.personId ?? undefined }
-  const issues = assignmentIssues(checked, { theme, organisation, person }, await tenantTerritory(trx, tenantId))
+  const issues = assignmentIssues(checked, { theme, organisation, person }, territory)
   if (issues.length) throw invalidFields(issues.map((i) => ({ path: API_FIELD[i.field], message: i.message })))
   return {
     themeId: theme!.id, territoryKind: input.territoryKind as TerritoryKind, territoryCode: input.territoryCode,

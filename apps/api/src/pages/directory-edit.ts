@@ -8,7 +8,6 @@ import { createOrganisation, getOrganisation, listOrganisations, updateOrganisat
 import { createTheme, getTheme, listThemes, updateTheme } from '@relais/directory/themes'
 import { createAssignment, deactivateAssignment, getAssignment, listAssignments } from '@relais/directory/assignments'
 import { filingChoices } from '@relais/referrals'
-import { tenantTerritory } from '@relais/db/repositories/territory'
 import { httpError } from '../plugins/errors.ts'
 import { duration, errorItems, fieldErrors } from './format.ts'
 
@@ -203,9 +202,7 @@ export async function directoryEditPages(app: FastifyInstance) {
       if (Object.keys(errors).length) return renderOrganisation(request, reply, id, { failed: slug, errors, values, status: 400 })
       const refused = await attempt(request, () => app.tx(request, async (trx) => {
         const org = await getOrganisation(trx, request.principal!, id)
-        // The département's code when the territory is the whole département.
-        const code = values.territoryKind === 'departement' ? (territoryCode || (await tenantTerritory(trx, request.principal!.tenantId)).departement) : territoryCode
-        return createAssignment(trx, ASSIGNMENT_FORMS[slug].table, request.principal!, { themeCode: values.themeCode, territoryKind: values.territoryKind, territoryCode: code, organisationId: org.id })
+        return createAssignment(trx, ASSIGNMENT_FORMS[slug].table, request.principal!, { themeCode: values.themeCode, territoryKind: values.territoryKind, territoryCode, organisationId: org.id })
       }))
       if (refused) return renderOrganisation(request, reply, id, { failed: slug, values, ...refused })
       return reply.redirect(`/annuaire/organisations/${id}?fait=${slug}#resultat`, 303)

@@ -76,8 +76,15 @@ export function createKysely(pool: pg.Pool): DB {
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool: withPreparedStatements(pool) as unknown as pg.Pool }) })
 }
 
+/**
+ * An idle client's error (the server restarted or terminated it) is emitted on the pool, and an unheard 'error'
+ * event ends the process: the pool drops that client and connects another when needed, so it is heard here.
+ * Callers with a logger add their own listener.
+ */
 export function createPool(connectionString: string, max = 10): pg.Pool {
-  return new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5000 })
+  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5000 })
+  pool.on('error', () => undefined)
+  return pool
 }
 
 export interface TenantScope {

@@ -5,6 +5,7 @@ import { FileMigrationProvider, Kysely, Migrator, PostgresDialect } from 'kysely
 import pg from 'pg'
 import { databaseName, withDatabase } from '@relais/config'
 import { createRequire } from 'node:module'
+import { createPool } from './index.ts'
 
 const migrationFolder = fileURLToPath(new URL('../../../migrations', import.meta.url))
 
@@ -25,7 +26,7 @@ export async function ensureDatabase(url: string): Promise<boolean> {
 
 /** Runs every pending migration as the owner; forward-only. Then refreshes reference data. */
 export async function migrateToLatest(url: string): Promise<string[]> {
-  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 2 }) }) })
+  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: createPool(url, 2) }) })
   try {
     // Kysely's migrator takes a lock, so several processes starting at once are safe.
     const migrator = new Migrator({ db, provider: new FileMigrationProvider({ fs, path, migrationFolder }), allowUnorderedMigrations: true })

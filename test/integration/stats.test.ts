@@ -33,7 +33,12 @@ const ddtOrg = (await me(ddt)).organisation.id as string
 const ticOrg = (await me(tic)).organisation.id as string
 const issoudunOrg = (await me(issoudun)).organisation.id as string
 const tenantId = (await owner.query(`select id from tenant where code = '36'`)).rows[0].id as string
-const place = (await app.inject({ url: '/api/v1/organisations?kind=msap', headers: tic })).json().items[0].id as string
+// A France services site open on Thursdays, serving Ardentes: B's appointment is booked there.
+const placeRes = await app.inject({ method: 'POST', url: '/api/v1/places', headers: tic, payload: {
+  name: 'France services de test', address: '1 place de la Mairie, 36120 Ardentes', communes: ['36005'], openingHours: { thu: [{ opens: '09:00', closes: '17:00' }] },
+} })
+if (placeRes.statusCode !== 201) throw new Error(placeRes.body)
+const place = placeRes.json().id as string
 
 const file = async (h: { authorization: string }, themeCode: string, name: string) => {
   const res = await app.inject({ method: 'POST', url: '/api/v1/referrals', headers: h, payload: { ...sampleReferral, themeCode, citizen: { ...sampleReferral.citizen, name } } })
@@ -96,7 +101,8 @@ t.before(async () => {
   clock.set('2031-03-07T09:00:00Z')
   await runSteps(D.id)
   clock.set('2031-03-10T09:00:00Z')
-  await act(B.id, 'appointment', ddt, { placeOrganisationId: place, at: '2031-03-20T09:00:00Z' })
+  const booked = await app.inject({ method: 'POST', url: `/api/v1/referrals/${B.id}/appointment`, headers: ddt, payload: { placeId: place, startsAt: '2031-03-20T09:00:00Z' } })
+  if (booked.statusCode !== 200) throw new Error(`appointment: ${booked.body}`)
   clock.set('2031-03-11T09:00:00Z')
   await act(H.id, 'answer', caf, { body: 'Réponse H, en retard.' })
   clock.set('2031-04-01T09:00:00Z')

@@ -2,37 +2,19 @@
 // moves it, then cancels it, through the pages; the secretary prints the convocation; the agenda and the places page.
 // axe-core (WCAG 2.1 A and AA) on each page.
 import t from 'tap'
-import { existsSync } from 'node:fs'
 import pg from 'pg'
-import { chromium, type Browser, type Page } from 'playwright-core'
-import axe from 'axe-core'
 import { buildApp } from '@relais/api/app'
 import { createTestEnv } from '../helpers/db.ts'
 import { bearer, sampleReferral } from '../helpers/journey.ts'
+import { axeViolations, launchChromium, listen } from '../helpers/browser.ts'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-if (!existsSync(CHROMIUM)) {
-  t.fail(`Chromium introuvable à ${CHROMIUM} : installez-le (apt-get install -y chromium) ou indiquez CHROMIUM_PATH.`)
-  process.exit(1)
-}
 const env = await createTestEnv()
 const app = await buildApp(env.config, { logger: false })
-await app.listen({ port: 0, host: '127.0.0.1' })
-const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+const base = await listen(app)
 const owner = new pg.Client({ connectionString: env.config.DATABASE_URL })
 await owner.connect()
-const browser: Browser = await chromium.launch({
-  executablePath: CHROMIUM, headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-})
+const browser = await launchChromium()
 t.teardown(async () => { await browser.close(); await app.close(); await owner.end(); await env.drop() })
-
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.evaluate(axe.source)
-  const result = await page.evaluate(`axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })`) as axe.AxeResults
-  if (!result.passes.length) throw new Error('axe-core did not run any rule')
-  return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`)
-}
 
 async function loggedIn(email: string, retour: string) {
   const context = await browser.newContext()

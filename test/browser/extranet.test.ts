@@ -1,36 +1,19 @@
 // Issue 12 in a real browser: a failed action's errors are where the eye and the focus are; long words never widen
 // the page; lists reflow on a 390 px phone; a referral prints as a letter; axe finds nothing in these states.
 import t from 'tap'
-import { existsSync } from 'node:fs'
-import { chromium, type Browser, type Page } from 'playwright-core'
-import axe from 'axe-core'
+import type { Page } from 'playwright-core'
 import { buildApp } from '@relais/api/app'
 import { createTestEnv } from '../helpers/db.ts'
+import { axeViolations, launchChromium, listen } from '../helpers/browser.ts'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-if (!existsSync(CHROMIUM)) {
-  t.fail(`Chromium introuvable à ${CHROMIUM} : installez-le (apt-get install -y chromium) ou indiquez CHROMIUM_PATH.`)
-  process.exit(1)
-}
 const env = await createTestEnv()
 // A Tuesday 10:00 in Paris, at the real pace.
 const start = Date.parse('2026-11-24T09:00:00Z')
 const t0 = Date.now()
 const app = await buildApp(env.config, { logger: false, clock: () => new Date(start + (Date.now() - t0)) })
-await app.listen({ port: 0, host: '127.0.0.1' })
-const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
-const browser: Browser = await chromium.launch({
-  executablePath: CHROMIUM, headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-})
+const base = await listen(app)
+const browser = await launchChromium()
 t.teardown(async () => { await browser.close(); await app.close(); await env.drop() })
-
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.evaluate(axe.source)
-  const result = await page.evaluate(`axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })`) as axe.AxeResults
-  if (!result.passes.length) throw new Error('axe-core did not run any rule')
-  return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`)
-}
 const widths = (page: Page) => page.evaluate('[document.documentElement.scrollWidth, window.innerWidth]') as Promise<[number, number]>
 
 async function newPage(width = 1280) {

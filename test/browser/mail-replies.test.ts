@@ -2,37 +2,19 @@
 // (its « Répondre » form sends through the inbound server), and the secretary's referral page shows the answer and
 // the mail it came from. axe-core (WCAG 2.1 A and AA) on each page.
 import t from 'tap'
-import { existsSync } from 'node:fs'
 import pino from 'pino'
-import { chromium, type Browser, type Page } from 'playwright-core'
-import axe from 'axe-core'
 import { startInbound } from '@relais/worker/inbound'
 import { bearer, sampleReferral } from '../helpers/journey.ts'
 import { startAppWithMail } from '../helpers/network.ts'
+import { axeViolations, launchChromium, listen } from '../helpers/browser.ts'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-if (!existsSync(CHROMIUM)) {
-  t.fail(`Chromium introuvable à ${CHROMIUM} : installez-le (apt-get install -y chromium) ou indiquez CHROMIUM_PATH.`)
-  process.exit(1)
-}
 const { app, sink, env, clock } = await startAppWithMail({ mailboxPage: true })
 const inbound = await startInbound(env.config, { log: pino({ level: 'silent' }), clock: clock.now, host: '127.0.0.1', port: 0 })
 sink.replyRelay = `smtp://127.0.0.1:${inbound.port}`
-await app.listen({ port: 0, host: '127.0.0.1' })
-const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+const base = await listen(app)
 const mailbox = `http://127.0.0.1:${(await sink.start()).httpPort}`
-const browser: Browser = await chromium.launch({
-  executablePath: CHROMIUM, headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-})
+const browser = await launchChromium()
 t.teardown(async () => { await browser.close(); await inbound.close() })
-
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.evaluate(axe.source)
-  const result = await page.evaluate(`axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })`) as axe.AxeResults
-  if (!result.passes.length) throw new Error('axe-core did not run any rule')
-  return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`)
-}
 
 t.test('a referent answers from the local mailbox; the secretary sees the answer and its mail on the referral page', async (t) => {
   const filed = (await app.inject({ method: 'POST', url: '/api/v1/referrals', headers: await bearer(app, 'secretaire@ardentes.demo'), payload: sampleReferral })).json()

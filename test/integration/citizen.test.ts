@@ -64,6 +64,21 @@ t.test('filing with an address: the citizen is mailed the acknowledgement, with 
   t.equal(Number(dump.n), 0, 'the code is stored nowhere in clear')
 })
 
+t.test('a transfer: the mairie and the citizen are told which organisation handles it now, the deadline unchanged', async (t) => {
+  const filed = (await app.inject({ method: 'POST', url: '/api/v1/referrals', headers: secretary, payload: { ...sampleReferral, citizen: { ...sampleReferral.citizen, email: 'paul.martin@example.org' } } })).json()
+  const ddt = (await (await app.inject({ url: '/api/v1/organisations?kind=partner&limit=100', headers: tic })).json()).items.find((o: { name: string }) => o.name === 'DDT de l’Indre')
+  const moved = await app.inject({ method: 'POST', url: `/api/v1/referrals/${filed.id}/transfer`, headers: referent, payload: { organisationId: ddt.id, reason: 'Urbanisme : pas pour nous.' } })
+  t.equal(moved.statusCode, 200)
+  t.equal(moved.json().dueAt, filed.dueAt, 'the deadline does not restart')
+  const citizen = await sink.waitFor((m) => m.to.includes('paul.martin@example.org') && m.subject.includes('transmise'), 10_000)
+  t.equal(citizen.subject, `Votre demande ${filed.reference} est transmise à DDT de l’Indre`)
+  t.match(citizen.text, /ne relance pas le délai/)
+  t.match(citizen.text, /https:\/\/relais\.indre\.test\/suivi\?reference=/, 'how to follow it')
+  t.notMatch(citizen.text, /Urbanisme : pas pour nous/, 'the partners’ reason stays between them')
+  const mairie = await sink.waitFor((m) => m.to.includes('secretaire@ardentes.demo') && m.subject === `Saisine ${filed.reference} transmise à DDT de l’Indre`, 10_000)
+  t.match(mairie.text, new RegExp(`/saisines/${filed.id}`), 'the mairie gets the link to the referral')
+})
+
 t.test('tracking: the steps, the organisation, the expected date, and nothing personal beyond an initial', async (t) => {
   const res = await track(mailed.reference, mailed.code.toLowerCase().replace(/-/g, ' '))
   t.equal(res.statusCode, 200, 'typed in lower case with spaces, the code still works')

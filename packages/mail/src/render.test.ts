@@ -84,6 +84,10 @@ const fixtures: { [K in MailKind]: MailData[K] } = {
     trackingCode: 'ABCD-EFGH-JKMN',
     notice: { controller: 'Le département.', purpose: 'Répondre.', legalBasis: 'Mission d’intérêt public.', recipients: 'La mairie.', retention: 'Effacées 24 mois après la clôture.', rights: 'Accès, effacement.', contact: 'dpo@indre.example', complaint: 'CNIL.' },
   },
+  transfer_notice: {
+    ...base, audience: 'citizen', recipientName: undefined, promise: '3 jours ouvrés', dueAt: due,
+    service: { name: 'CPAM de l’Indre', address: '1 rue de la Santé, 36000 Châteauroux', phone: '36 46' },
+  },
   appointment: {
     ...base, occasion: 'booked', audience: 'secretary', place: { name: 'France services de Vatan', address: 'Place de la République, 36150 Vatan', phone: '02 54 49 00 02' },
     startsAt: new Date('2026-06-02T07:30:00Z'), durationMinutes: 30, referent: caf, citizenName: 'Jeanne Durand', whatToBring: 'Une pièce d’identité.',
@@ -153,6 +157,11 @@ const expected: Record<MailKind, { subject: string[]; body: string[] }> = {
     body: ['Madame, Monsieur', 'mercredi 20 mai 2026 à 10 h 00', 'sous 3 jours ouvrés', 'lundi 25 mai 2026 à 9 h 00', 'CAF de l’Indre', '8 rue de la Poste, 36000 Châteauroux', 'contact@caf36.example', '02 54 00 00 00',
       'ABCD-EFGH-JKMN', 'https://relais.indre.example/suivi?reference', 'Mission d’intérêt public.', 'Effacées 24 mois après la clôture.', 'dpo@indre.example'],
   },
+  transfer_notice: {
+    subject: ['Votre demande 36-2026-000042 est transmise à CPAM de l’Indre'],
+    body: ['Madame, Monsieur', 'administration compétente', 'CPAM de l’Indre', '1 rue de la Santé, 36000 Châteauroux', '36 46', 'ne relance pas le délai', 'sous 3 jours ouvrés',
+      'lundi 25 mai 2026 à 9 h 00', 'https://relais.indre.example/suivi?reference'],
+  },
   closed_no_reply: {
     subject: ['Saisine clôturée sans suite', '36-2026-000042'],
     body: ['Nathalie Roux (CAF de l’Indre) a clôturé sans suite', 'lundi 11 mai 2026', 'Sans numéro d’allocataire, rien à faire.', 'rouvrir la saisine dans les 30 jours', link],
@@ -171,6 +180,15 @@ const expected: Record<MailKind, { subject: string[]; body: string[] }> = {
     body: ['Nathalie Roux (CAF de l’Indre) recevra Jeanne Durand', 'Place de la République, 36150 Vatan', '02 54 49 00 02', 'Une pièce d’identité.', 'https://relais.indre.example/rendez-vous/abc/convocation', link],
   },
 }
+
+t.test('the transfer notice to the mairie names the new organisation and links to the referral', async (t) => {
+  const mail = renderMail('transfer_notice', { ...fixtures.transfer_notice, audience: 'mairie', recipientName: 'Sophie Bernard' } as Record<string, unknown>)
+  t.equal(mail.subject, 'Saisine 36-2026-000042 transmise à CPAM de l’Indre')
+  for (const part of [mail.text, mail.html]) {
+    t.ok(part.includes('Bonjour Sophie Bernard,') && part.includes('déposée par votre mairie') && part.includes(link), 'greeting, wording and link')
+    t.notOk(part.includes('/suivi'), 'no tracking link for the mairie')
+  }
+})
 
 t.test('every kind renders a French subject, text and HTML with what the recipient needs', async (t) => {
   t.same([...MAIL_KINDS].sort(), Object.keys(fixtures).sort(), 'a fixture for every kind')

@@ -26,10 +26,11 @@ export type MailKind =
   | 'password_reset'
   | 'reply_outcome'
   | 'acknowledgement'
+  | 'transfer_notice'
   | 'appointment'
 
 export const MAIL_KINDS: readonly MailKind[] = [
-  'referral_new', 'reminder', 'escalation', 'info_requested', 'answer_received', 'transferred', 'appointment_proposed', 'info_provided', 'cancelled', 'delivery_failed', 'chain_heads', 'fiche_review', 'info_reminder', 'info_stale', 'closed_no_reply', 'invitation', 'password_reset', 'reply_outcome', 'acknowledgement', 'appointment',
+  'referral_new', 'reminder', 'escalation', 'info_requested', 'answer_received', 'transferred', 'appointment_proposed', 'info_provided', 'cancelled', 'delivery_failed', 'chain_heads', 'fiche_review', 'info_reminder', 'info_stale', 'closed_no_reply', 'invitation', 'password_reset', 'reply_outcome', 'acknowledgement', 'transfer_notice', 'appointment',
 ]
 
 export const REFERRAL_OCCASIONS = ['new', 'triage', 'reopened', 'rerouted', 'reassigned'] as const
@@ -328,6 +329,19 @@ export const AcknowledgementData = Type.Object({
   }),
 })
 
+/**
+ * To the mairie and the citizen (issue 18, CRPA L114-2): the request went to another organisation, which now handles
+ * it; the deadline does not restart.
+ */
+export const TransferNoticeData = Type.Object({
+  ...ReferralFields,
+  audience: Type.Union([Type.Literal('mairie'), Type.Literal('citizen')]),
+  /** The organisation now in charge and how to reach it. */
+  service: Contact,
+  promise: Text(100),
+  dueAt: Type.Optional(Instant),
+})
+
 export const APPOINTMENT_OCCASIONS = ['booked', 'rescheduled', 'cancelled', 'reminder'] as const
 export const APPOINTMENT_AUDIENCES = ['referent', 'secretary', 'citizen'] as const
 
@@ -374,6 +388,7 @@ export const MAIL_DATA_SCHEMAS = {
   password_reset: PasswordResetData,
   reply_outcome: ReplyOutcomeData,
   acknowledgement: AcknowledgementData,
+  transfer_notice: TransferNoticeData,
   appointment: AppointmentData,
 } as const satisfies Record<MailKind, TSchema>
 
@@ -492,7 +507,8 @@ export function renderMail(kind: MailKind, data: Record<string, unknown>): Rende
   if (typeof data.referralId === 'string') {
     context.referralUrl = `${String(data.publicUrl).replace(/\/+$/, '')}/saisines/${encodeURIComponent(data.referralId)}`
   }
-  if (kind === 'acknowledgement') {
+  if (kind === 'transfer_notice') context.aud = { [String(data.audience)]: true }
+  if (kind === 'acknowledgement' || kind === 'transfer_notice') {
     context.trackingUrl = `${String(data.publicUrl).replace(/\/+$/, '')}/suivi?reference=${encodeURIComponent(String(data.reference))}`
   }
   if (typeof data.ficheId === 'string') {

@@ -107,8 +107,13 @@ async function mailData(trx: TenantTx, row: OutboxRow, publicUrl: string, linkKe
       // The code exists in clear only in this row's payload, until the mail is sent (recordSent wipes it).
       if (typeof payload.trackingCode !== 'string') throw new MailRenderError(row.kind, ['the tracking code was already wiped'])
       const receipt = await receiptOf(trx, tenantId, r.id, payload.trackingCode)
-      const contact = (c: Receipt['service']) => ({ name: c.name, address: c.address ?? undefined, email: c.email ?? undefined, phone: c.phone ?? undefined })
-      return { ...base, recipientName: undefined, filedAt: receipt.filedAt, promise: receipt.promise, dueAt: receipt.dueAt ?? undefined, service: contact(receipt.service), mairie: contact(receipt.mairie), trackingCode: receipt.trackingCode, notice: receipt.notice }
+      return { ...base, recipientName: undefined, filedAt: receipt.filedAt, promise: receipt.promise, dueAt: receipt.dueAt ?? undefined, service: contactOf(receipt.service), mairie: contactOf(receipt.mairie), trackingCode: receipt.trackingCode, notice: receipt.notice }
+    }
+    case 'transfer_notice': {
+      // Who handles it now, as the acknowledgement names the service in charge.
+      const receipt = await receiptOf(trx, tenantId, r.id, null)
+      const citizen = payload.audience === 'citizen'
+      return { ...base, ...(citizen ? { recipientName: undefined } : {}), audience: citizen ? 'citizen' : 'mairie', service: contactOf(receipt.service), promise: receipt.promise, dueAt: receipt.dueAt ?? undefined }
     }
     case 'appointment': {
       // The version the mail speaks of travels in the payload; names and addresses are read now.
@@ -165,6 +170,9 @@ async function recordFailure(trx: TenantTx, row: OutboxRow, now: Date, code: num
  * What a mail that will never arrive changes, whether the server said so at once or a delivery status notification
  * came back later (issue 15): the address is flagged, a referral it held goes to someone reachable, the mission TIC is told.
  */
+
+/** A service's contact as a mail shows it (absent fields left out). */
+const contactOf = (c: Receipt['service']) => ({ name: c.name, address: c.address ?? undefined, email: c.email ?? undefined, phone: c.phone ?? undefined })
 export async function failureConsequences(trx: TenantTx, row: OutboxRow, now: Date, code: number | null, message: string, how: { permanent: boolean }): Promise<void> {
   const tenantId = row.tenant_id
   if (row.kind === 'delivery_failed' || row.kind === 'reply_outcome') return

@@ -202,6 +202,11 @@ export async function act(trx: TenantTx, p: Principal, referralId: string, actio
       Object.assign(update, { holder_organisation_id: decision.organisationId, holder_person_id: decision.personId, status: decision.mode === 'triage' ? 'submitted' : r.status === 'awaiting_info' ? 'awaiting_info' : 'assigned' })
       const recipients = decision.mode === 'triage' ? await networkAdmins(trx, r.tenant_id) : await holderRecipients(trx, r.tenant_id, decision.organisationId, decision.personId)
       await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'transferred', recipients, payload: { reason, eventSeq: transferred.seq, triage: decision.mode === 'triage' }, now })
+      // CRPA L114-2: the mairie and the citizen learn which organisation now handles it (not while it waits for triage).
+      if (decision.mode !== 'triage') {
+        await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'transfer_notice', recipients: await secretary(), payload: { audience: 'mairie', eventSeq: transferred.seq }, now })
+        if (r.citizen_email) await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'transfer_notice', recipients: [{ personId: null, email: r.citizen_email }], payload: { audience: 'citizen', eventSeq: transferred.seq }, now })
+      }
       break
     }
     case 'reassign': {

@@ -1,25 +1,13 @@
 import t from 'tap'
-import pg from 'pg'
-import pino from 'pino'
 import ICAL from 'ical.js'
-import { buildApp } from '@relais/api/app'
-import { startWorker } from '@relais/worker/worker'
-import { MailSink, type ReceivedMail } from '@relais/mail/sink'
-import { createTestEnv } from '../helpers/db.ts'
-import { bearer, manualClock, sampleReferral } from '../helpers/journey.ts'
+import type { ReceivedMail } from '@relais/mail/sink'
+import { bearer, sampleReferral } from '../helpers/journey.ts'
+import { startAppWithMail } from '../helpers/network.ts'
 
 // Appointments at France services (issue 14): places, permanences, free slots, booking, invitations; one app, one
 // database, one worker and a real SMTP sink.
-const sink = new MailSink({ httpPort: null, smtpPort: 0 })
-const { smtpUrl } = await sink.start()
 // A pool as large as a busy instance's, so that fifty bookings at once wait on each other in PostgreSQL, not for a connection.
-const env = await createTestEnv({ SMTP_URL: smtpUrl, PUBLIC_URL: 'https://relais.indre.test', DB_POOL_MAX: '40' })
-const clock = manualClock('2026-11-24T09:00:00Z') // Tuesday 10:00 in Paris
-const app = await buildApp(env.config, { logger: false, clock: clock.now })
-const worker = await startWorker(env.config, { clock: clock.now, relayIntervalMs: 50, sweepIntervalMs: 200, log: pino({ level: 'silent' }) })
-const owner = new pg.Client({ connectionString: env.config.DATABASE_URL })
-await owner.connect()
-t.teardown(async () => { await owner.end(); await worker.close(); await app.close(); await sink.stop(); await env.drop() })
+const { app, clock, db: owner, sink, worker } = await startAppWithMail({ env: { PUBLIC_URL: 'https://relais.indre.test', DB_POOL_MAX: '40' }, sweepIntervalMs: 200 })
 
 const secretary = await bearer(app, 'secretaire@ardentes.demo')
 const caf = await bearer(app, 'referent@caf36.demo')

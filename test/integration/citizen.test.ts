@@ -1,25 +1,12 @@
 import t from 'tap'
-import pg from 'pg'
-import pino from 'pino'
-import { buildApp } from '@relais/api/app'
-import { startWorker } from '@relais/worker/worker'
-import { MailSink } from '@relais/mail/sink'
-import { createTestEnv } from '../helpers/db.ts'
-import { bearer, manualClock, sampleReferral } from '../helpers/journey.ts'
+import { bearer, sampleReferral } from '../helpers/journey.ts'
+import { startAppWithMail } from '../helpers/network.ts'
 import { Visitor } from '../helpers/visitor.ts'
 
 // Issue 18, the citizen: the acknowledgement of receipt (mailed, or printed with a new code), tracking without login
 // (same answer for a wrong code and an unknown reference, throttled, no personal data, no other tenant's referral),
 // and the tenant's privacy settings in the notice.
-const sink = new MailSink({ httpPort: null, smtpPort: 0 })
-const { smtpUrl } = await sink.start()
-const env = await createTestEnv({ SMTP_URL: smtpUrl, PUBLIC_URL: 'https://relais.indre.test' })
-const clock = manualClock('2026-11-24T09:00:00Z') // a Tuesday, 10:00 in Paris
-const app = await buildApp(env.config, { logger: false, clock: clock.now })
-const worker = await startWorker(env.config, { clock: clock.now, relayIntervalMs: 50, sweepIntervalMs: 200, log: pino({ level: 'silent' }) })
-const owner = new pg.Client({ connectionString: env.config.DATABASE_URL })
-await owner.connect()
-t.teardown(async () => { await owner.end(); await worker.close(); await app.close(); await sink.stop(); await env.drop() })
+const { app, clock, db: owner, sink } = await startAppWithMail({ env: { PUBLIC_URL: 'https://relais.indre.test' }, sweepIntervalMs: 200 })
 
 const secretary = await bearer(app, 'secretaire@ardentes.demo')
 const otherSecretary = await bearer(app, 'secretaire@issoudun.demo')

@@ -6,7 +6,7 @@ import pg from 'pg'
 import { buildApp } from '@relais/api/app'
 import { createTestEnv } from '../helpers/db.ts'
 import { bearer, sampleReferral } from '../helpers/journey.ts'
-import { axeViolations, launchChromium, listen } from '../helpers/browser.ts'
+import { axeViolations, launchChromium, listen, loggedIn as loggedInAs } from '../helpers/browser.ts'
 
 const env = await createTestEnv()
 const app = await buildApp(env.config, { logger: false })
@@ -16,18 +16,7 @@ await owner.connect()
 const browser = await launchChromium()
 t.teardown(async () => { await browser.close(); await app.close(); await owner.end(); await env.drop() })
 
-async function loggedIn(email: string, retour: string) {
-  const context = await browser.newContext()
-  const page = await context.newPage()
-  const errors: string[] = []
-  page.on('pageerror', (e) => errors.push(e.message))
-  page.on('response', (r) => { if (r.status() >= 500) errors.push(`${r.status()} ${r.url()}`) })
-  await page.goto(`${base}/connexion?retour=${encodeURIComponent(retour)}`)
-  await page.fill('#email', email)
-  await page.fill('#password', 'relais-demo')
-  await Promise.all([page.waitForURL((u) => u.pathname === retour.split('?')[0]), page.click('button[type=submit]')])
-  return { page, errors, close: () => context.close() }
-}
+const loggedIn = (email: string, retour: string) => loggedInAs(browser, base, email, retour)
 
 /** 'YYYY-MM-DDTHH:MM' in Paris, as a datetime-local field takes it. */
 const parisInput = (iso: string) => new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).format(new Date(iso)).replace(' ', 'T')

@@ -7,7 +7,7 @@ import pg from 'pg'
 import { buildApp } from '@relais/api/app'
 import { createTestEnv } from '../helpers/db.ts'
 import { bearer, sampleReferral } from '../helpers/journey.ts'
-import { axeViolations, launchChromium, listen } from '../helpers/browser.ts'
+import { axeViolations, launchChromium, listen, loggedIn as loggedInAs } from '../helpers/browser.ts'
 
 const env = await createTestEnv()
 const app = await buildApp(env.config, { logger: false })
@@ -51,18 +51,7 @@ t.test('the fiches appear as the secretary types, and one answers the question',
 
 /** axe-core with the WCAG 2.1 A and AA rules: the violations found, as readable lines. */
 /** A fresh browser session logged in as `email`, with every page error and refused resource collected. */
-async function loggedIn(email: string, retour: string) {
-  const context = await browser.newContext({ acceptDownloads: true })
-  const page = await context.newPage()
-  const errors: string[] = []
-  page.on('pageerror', (e) => errors.push(e.message))
-  page.on('response', (r) => { if (r.status() >= 500) errors.push(`${r.status()} ${r.url()}`) })
-  await page.goto(`${base}/connexion?retour=${encodeURIComponent(retour)}`)
-  await page.fill('#email', email)
-  await page.fill('#password', 'relais-demo')
-  await Promise.all([page.waitForURL((u) => u.pathname === retour.split('?')[0]), page.click('button[type=submit]')])
-  return { page, errors, close: () => context.close() }
-}
+const loggedIn = (email: string, retour: string) => loggedInAs(browser, base, email, retour, { acceptDownloads: true })
 
 t.test('a referent turns an answer into a fiche draft: the citizen left out, a warning to check', async (t) => {
   const filed = (await app.inject({ method: 'POST', url: '/api/v1/referrals', headers: await bearer(app, 'secretaire@ardentes.demo'), payload: sampleReferral })).json()

@@ -3,7 +3,7 @@
 import t from 'tap'
 import { existsSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core'
 import axe from 'axe-core'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -33,4 +33,21 @@ export async function axeViolations(page: Page): Promise<string[]> {
   const result = await page.evaluate(`axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })`) as axe.AxeResults
   if (!result.passes.length) throw new Error('axe-core did not run any rule')
   return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`)
+}
+
+/**
+ * A page logged in through the login form and sent on to `retour`, with what went wrong in it (script errors,
+ * 5xx answers) for the test to assert on.
+ */
+export async function loggedIn(browser: Browser, base: string, email: string, retour: string, options: BrowserContextOptions = {}) {
+  const context = await browser.newContext(options)
+  const page = await context.newPage()
+  const errors: string[] = []
+  page.on('pageerror', (e) => errors.push(e.message))
+  page.on('response', (r) => { if (r.status() >= 500) errors.push(`${r.status()} ${r.url()}`) })
+  await page.goto(`${base}/connexion?retour=${encodeURIComponent(retour)}`)
+  await page.fill('#email', email)
+  await page.fill('#password', 'relais-demo')
+  await Promise.all([page.waitForURL((u) => u.pathname === retour.split('?')[0]), page.click('button[type=submit]')])
+  return { page, errors, close: () => context.close() }
 }

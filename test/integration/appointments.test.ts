@@ -3,6 +3,7 @@ import ICAL from 'ical.js'
 import type { ReceivedMail } from '@relais/mail/sink'
 import { bearer, sampleReferral } from '../helpers/journey.ts'
 import { startAppWithMail } from '../helpers/network.ts'
+import { Visitor } from '../helpers/visitor.ts'
 
 // Appointments at France services (issue 14): places, permanences, free slots, booking, invitations; one app, one
 // database, one worker and a real SMTP sink.
@@ -82,9 +83,9 @@ t.test('fifty concurrent bookings of one slot: exactly one succeeds, the others 
   await Promise.all(Array.from({ length: 40 }, () => api('GET', '/places', caf)))
   const results = await Promise.all(referrals.map((r) => api('POST', `/referrals/${r.id}/appointment`, caf, { placeId: target.placeId, startsAt: target.startsAt })))
   const codes = results.map((r) => r.statusCode)
-  const odd = results.filter((r) => r.statusCode !== 200 && r.statusCode !== 409).map((r) => `${r.statusCode} ${r.body.slice(0, 300)}`)
+  const odd = results.filter((r) => r.statusCode !== 201 && r.statusCode !== 409).map((r) => `${r.statusCode} ${r.body.slice(0, 300)}`)
   t.same(odd.slice(0, 3), [], 'nothing but one success and conflicts')
-  t.equal(codes.filter((c) => c === 200).length, 1, 'one booking')
+  t.equal(codes.filter((c) => c === 201).length, 1, 'one booking (201 Created)')
   t.equal(codes.filter((c) => c === 409).length, 49, 'forty-nine conflicts')
   const conflictBody = results.find((r) => r.statusCode === 409)!.json()
   t.equal(conflictBody.error.code, 'slot_taken')
@@ -121,7 +122,7 @@ t.test('ad-hoc appointments: within the opening hours only; a busy desk answers 
   const holiday = await api('POST', `/referrals/${r.id}/appointment`, cpam, { placeId: aigurande.id, startsAt: '2026-12-25T09:00:00Z' })
   t.equal(holiday.statusCode, 400, 'Christmas')
   const booked = await api('POST', `/referrals/${r.id}/appointment`, cpam, { placeId: aigurande.id, startsAt: '2026-11-26T09:00:00Z', minutes: 45 })
-  t.equal(booked.statusCode, 200, booked.body)
+  t.equal(booked.statusCode, 201, booked.body)
   const r2 = await file({ ...sampleReferral, themeCode: 'aides-caf' })
   const clash = await api('POST', `/referrals/${r2.id}/appointment`, caf, { placeId: aigurande.id, startsAt: '2026-11-26T09:30:00Z' })
   t.equal(clash.statusCode, 409, 'one desk at Aigurande, taken by the CPAM until 10:45')
@@ -175,7 +176,7 @@ t.test('invitations: REQUEST on booking, SEQUENCE + 1 on a change, CANCEL; one e
   const slots = (await api('GET', `/referrals/${r.id}/slots?days=21`, caf)).json().items
   const first = slots.find((s: { placeName: string }) => s.placeName === 'France services de Valençay')
   const booked = await api('POST', `/referrals/${r.id}/appointment`, caf, { placeId: first.placeId, startsAt: first.startsAt, note: 'Venir avec le livret de famille.' })
-  t.equal(booked.statusCode, 200, booked.body)
+  t.equal(booked.statusCode, 201, booked.body)
   t.equal((await api('POST', `/referrals/${r.id}/appointment`, caf, { placeId: slots[5].placeId, startsAt: slots[5].startsAt })).json().error.code, 'appointment_exists', 'one standing appointment per referral')
   const appt = (await api('GET', '/appointments?from=2026-11-23T00:00:00Z&days=30', caf)).json().items.find((a: { reference: string }) => a.reference === r.reference)
   const mine = (m: ReceivedMail) => m.subject.includes(r.reference) && m.headers['x-relais-kind'] === 'appointment'
@@ -243,7 +244,7 @@ t.test('outcome: after the time only, by the holder; held says the referral may 
   clock.set('2026-11-24T09:00:00Z')
   const r = await file()
   const slot = (await api('GET', `/referrals/${r.id}/slots?days=21`, caf)).json().items.find((s: { placeName: string }) => s.placeName === 'France services de Valençay')
-  t.equal((await api('POST', `/referrals/${r.id}/appointment`, caf, { placeId: slot.placeId, startsAt: slot.startsAt })).statusCode, 200)
+  t.equal((await api('POST', `/referrals/${r.id}/appointment`, caf, { placeId: slot.placeId, startsAt: slot.startsAt })).statusCode, 201)
   const appt = (await api('GET', '/appointments?from=2026-11-23T00:00:00Z&days=30', caf)).json().items.find((a: { reference: string }) => a.reference === r.reference)
   t.equal((await api('POST', `/appointments/${appt.id}/outcome`, caf, { outcome: 'held' })).json().error.code, 'appointment_not_yet')
   t.equal((await api('POST', `/appointments/${appt.id}/outcome`, secretary, { outcome: 'held' })).statusCode, 403, 'the mairie does not record it')
@@ -262,7 +263,7 @@ t.test('the reminder: the working day before at 10:00, to the citizen and the re
   const r = await file()
   const slot = (await api('GET', `/referrals/${r.id}/slots?days=21`, caf)).json().items.find((s: { placeName: string; startsAt: string }) => s.placeName === 'France services de Valençay' && s.startsAt.startsWith('2026-11-26'))
   t.ok(slot, 'a Thursday slot at Valençay')
-  t.equal((await api('POST', `/referrals/${r.id}/appointment`, caf, { placeId: slot.placeId, startsAt: slot.startsAt })).statusCode, 200)
+  t.equal((await api('POST', `/referrals/${r.id}/appointment`, caf, { placeId: slot.placeId, startsAt: slot.startsAt })).statusCode, 201)
   const reminded = async () => (await owner.query(`select reminded_at from appointment a join referral r on r.id = a.referral_id where r.reference = $1`, [r.reference])).rows[0].reminded_at
   clock.set('2026-11-25T08:59:00Z') // Wednesday 9:59 in Paris
   await worker.remindAppointmentsOnce()
@@ -277,4 +278,25 @@ t.test('the reminder: the working day before at 10:00, to the citizen and the re
   await worker.remindAppointmentsOnce()
   const count = await owner.query(`select count(*)::int as n from outbox o join referral r on r.id = o.referral_id where r.reference = $1 and o.payload->>'occasion' = 'reminder'`, [r.reference])
   t.equal(count.rows[0].n, 2, 'once')
+})
+
+t.test('an ad-hoc appointment from the referral page: a place, a local time within its opening hours, and its length', async (t) => {
+  clock.set('2026-11-24T09:00:00Z')
+  const r = await file()
+  const referent = new Visitor(app)
+  await referent.login('referent@caf36.demo')
+  const page = await referent.get(`/saisines/${r.id}`)
+  t.match(page.body, /<label for="rdv-duree">Durée en minutes/, 'the form asks for the length')
+  const valencay = /<option value="([0-9a-f-]{36})"[^>]*>France services de Valençay/.exec(page.body)?.[1]
+  t.ok(valencay)
+  const tooShort = await referent.post(`/saisines/${r.id}/appointment`, { slot: 'autre', placeId: valencay!, at: '2026-12-01T14:00', minutes: '5' })
+  t.equal(tooShort.statusCode, 400, 'five minutes is refused')
+  t.match(tooShort.body, /href="#rdv-duree"/, 'the summary points at the length field')
+  const closedThen = await referent.post(`/saisines/${r.id}/appointment`, { slot: 'autre', placeId: valencay!, at: '2026-12-01T16:30', minutes: '60' })
+  t.equal(closedThen.statusCode, 400, 'an hour from 16:30 ends after 17:00, when the place closes')
+  t.match(closedThen.body, /pas ouvert à cette heure-là/)
+  const booked = await referent.post(`/saisines/${r.id}/appointment`, { slot: 'autre', placeId: valencay!, at: '2026-12-01T14:00', minutes: '60' })
+  t.equal(booked.statusCode, 303, booked.body)
+  const appt = (await api('GET', '/appointments?from=2026-11-30T00:00:00Z&days=7', caf)).json().items.find((a: { reference: string }) => a.reference === r.reference)
+  t.match(appt, { startsAt: '2026-12-01T13:00:00.000Z', endsAt: '2026-12-01T14:00:00.000Z', place: { name: 'France services de Valençay' }, status: 'booked' }, 'Tuesday 14:00–15:00 in Paris, outside any permanence')
 })

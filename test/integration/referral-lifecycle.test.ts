@@ -82,7 +82,7 @@ t.test('an appointment booked in a free slot meets the SLA at booking', async (t
   const past = await post(r.id, 'appointment', caf, { placeId: slots[0].placeId, startsAt: '2026-11-20T09:00:00Z' })
   t.equal(past.statusCode, 400)
   const res = await post(r.id, 'appointment', caf, { placeId: slots[0].placeId, startsAt: slots[0].startsAt, note: 'Apporter le livret de famille.' })
-  t.equal(res.statusCode, 200, res.body)
+  t.equal(res.statusCode, 201, res.body)
   t.equal(res.json().status, 'appointment_proposed')
   t.equal(res.json().slaMinutesTaken, 240, 'met at booking, not at the meeting')
   const event = res.json().timeline.find((e: { kind: string }) => e.kind === 'appointment_proposed')

@@ -102,7 +102,7 @@ t.before(async () => {
   await runSteps(D.id)
   clock.set('2031-03-10T09:00:00Z')
   const booked = await app.inject({ method: 'POST', url: `/api/v1/referrals/${B.id}/appointment`, headers: ddt, payload: { placeId: place, startsAt: '2031-03-20T09:00:00Z' } })
-  if (booked.statusCode !== 200) throw new Error(`appointment: ${booked.body}`)
+  if (booked.statusCode !== 201) throw new Error(`appointment: ${booked.body}`)
   clock.set('2031-03-11T09:00:00Z')
   await act(H.id, 'answer', caf, { body: 'Réponse H, en retard.' })
   clock.set('2031-04-01T09:00:00Z')

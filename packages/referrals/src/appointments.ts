@@ -169,8 +169,7 @@ async function placesFor(trx: TenantTx, tenantId: string, communeInsee: string) 
   return serving.length ? serving : repo.listPlaces(trx, tenantId, { activeOnly: true })
 }
 
-const facts2 = (r: { id: string; desks: number; closures: unknown; opening_hours: unknown }): PlaceFacts => facts(r)
-const facts = (r: { id: string; desks: number; closures: unknown; opening_hours: unknown }): PlaceFacts => ({ id: r.id, desks: r.desks, closures: (r.closures ?? []) as Closure[], openingHours: (r.opening_hours ?? {}) as WeeklyHours })
+const placeFacts = (r: { id: string; desks: number; closures: unknown; opening_hours: unknown }): PlaceFacts => ({ id: r.id, desks: r.desks, closures: (r.closures ?? []) as Closure[], openingHours: (r.opening_hours ?? {}) as WeeklyHours })
 
 async function computeSlots(trx: TenantTx, r: ReferralRow, from: Date, days: number, now: Date, limit: number, onlyPlaceId?: string): Promise<SlotView[]> {
   const cal = await repo.tenantCalendar(trx, r.tenant_id)
@@ -183,7 +182,7 @@ async function computeSlots(trx: TenantTx, r: ReferralRow, from: Date, days: num
   const slots: Slot[] = freeSlots({
     from, days, now, timeZone: cal.time_zone, departement: cal.code, limit,
     permanences: perms.map((x) => ({ id: x.id, placeId: x.place_id, organisationId: x.organisation_id, personId: x.person_id, weekday: x.weekday, startMinute: x.start_minute, endMinute: x.end_minute, everyWeeks: x.every_weeks, validFrom: x.valid_from, validUntil: x.valid_until, slotMinutes: x.slot_minutes })),
-    places: Object.fromEntries(places.map((x) => [x.id, facts(x)])),
+    places: Object.fromEntries(places.map((x) => [x.id, placeFacts(x)])),
     busy: busy.map((b) => ({ placeId: b.place_id, personId: b.person_id, startsAt: b.starts_at, endsAt: b.ends_at })),
     absences: absences.map((a) => ({ personId: a.id, from: a.absent_from, until: a.absent_until })),
     defaultPersonId: r.holder_person_id,
@@ -191,14 +190,13 @@ async function computeSlots(trx: TenantTx, r: ReferralRow, from: Date, days: num
   const placeName = new Map(places.map((x) => [x.id, x.name]))
   const names = new Map<string, string | null>(perms.map((x) => [x.person_id ?? '', x.person_name]))
   if (r.holder_person_id && !names.get(r.holder_person_id)) {
-    const holder = await trx.selectFrom('person').select('name').where('id', '=', r.holder_person_id).executeTakeFirst()
-    names.set(r.holder_person_id, holder?.name ?? null)
+    names.set(r.holder_person_id, await repo.personName(trx, r.tenant_id, r.holder_person_id))
   }
   return slots.map((s) => ({ startsAt: s.startsAt.toISOString(), endsAt: s.endsAt.toISOString(), placeId: s.placeId, placeName: placeName.get(s.placeId) ?? '', personId: s.personId, personName: names.get(s.personId) ?? null, permanenceId: s.permanenceId }))
 }
 
 export async function referralSlots(trx: TenantTx, p: Principal, referralId: string, q: { from?: string; days?: number }, now: Date): Promise<SlotView[]> {
-  const r = await trx.selectFrom('referral').selectAll().where('tenant_id', '=', p.tenantId).where('id', '=', referralId).executeTakeFirst()
+  const r = await repo.referralForSlots(trx, p.tenantId, referralId)
   if (!r || !canSeeReferral(p, r)) throw notFound('Cette saisine')
   authorize(p, 'appointment.slots', { holderOrganisationId: r.holder_organisation_id, mairieOrganisationId: r.mairie_organisation_id }, 'Cette saisine')
   const from = q.from ? new Date(q.from) : now
@@ -232,7 +230,7 @@ export async function bookAppointment(trx: TenantTx, p: Principal, r: ReferralRo
   const candidates = freeSlots({
     from: new Date(startsAt.getTime() - 1), days: 2, now, timeZone: cal.time_zone, departement: cal.code, busy: [], absences: [], defaultPersonId: r.holder_person_id ?? p.personId,
     permanences: perms.map((x) => ({ id: x.id, placeId: x.place_id, organisationId: x.organisation_id, personId: x.person_id, weekday: x.weekday, startMinute: x.start_minute, endMinute: x.end_minute, everyWeeks: x.every_weeks, validFrom: x.valid_from, validUntil: x.valid_until, slotMinutes: x.slot_minutes })),
-    places: { [place!.id]: facts(place!) },
+    places: { [place!.id]: placeFacts(place!) },
   }).filter((s) => s.startsAt.getTime() === startsAt.getTime() && (!v.personId || s.personId === v.personId))
   const slot = candidates[0]
   let personId: string
@@ -242,7 +240,7 @@ export async function bookAppointment(trx: TenantTx, p: Principal, r: ReferralRo
     endsAt = slot.endsAt
   } else {
     endsAt = new Date(startsAt.getTime() + Math.min(240, Math.max(10, v.minutes ?? 30)) * 60_000)
-    const refusal = adHocRefusal(facts(place!), startsAt, endsAt, cal.time_zone, cal.code)
+    const refusal = adHocRefusal(placeFacts(place!), startsAt, endsAt, cal.time_zone, cal.code)
     if (refusal) throw invalidFields([{ path: 'startsAt', message: `${refusal} Choisissez un créneau proposé ou une heure d’ouverture du lieu.` }])
     personId = v.personId ?? r.holder_person_id ?? p.personId
   }
@@ -375,12 +373,12 @@ export async function rescheduleAppointment(trx: TenantTx, p: Principal, id: str
   const duration = a.ends_at.getTime() - a.starts_at.getTime()
   const perms = await repo.listPermanences(trx, p.tenantId, { placeIds: [place!.id], organisationId: a.organisation_id })
   const slot = freeSlots({
-    from: new Date(startsAt.getTime() - 1), days: 2, now, timeZone: cal.time_zone, departement: cal.code, busy: [], absences: [], defaultPersonId: a.person_id, places: { [place!.id]: facts2(place!) },
+    from: new Date(startsAt.getTime() - 1), days: 2, now, timeZone: cal.time_zone, departement: cal.code, busy: [], absences: [], defaultPersonId: a.person_id, places: { [place!.id]: placeFacts(place!) },
     permanences: perms.filter((x) => !x.person_id || x.person_id === a.person_id).map((x) => ({ id: x.id, placeId: x.place_id, organisationId: x.organisation_id, personId: x.person_id, weekday: x.weekday, startMinute: x.start_minute, endMinute: x.end_minute, everyWeeks: x.every_weeks, validFrom: x.valid_from, validUntil: x.valid_until, slotMinutes: x.slot_minutes })),
   }).find((s) => s.startsAt.getTime() === startsAt.getTime())
   const endsAt = slot?.endsAt ?? new Date(startsAt.getTime() + duration)
   if (!slot) {
-    const refusal = adHocRefusal(facts2(place!), startsAt, endsAt, cal.time_zone, cal.code)
+    const refusal = adHocRefusal(placeFacts(place!), startsAt, endsAt, cal.time_zone, cal.code)
     if (refusal) throw invalidFields([{ path: 'startsAt', message: `${refusal} Choisissez un créneau proposé ou une heure d’ouverture du lieu.` }])
   }
   const moved = await repo.moveAppointment(trx, p.tenantId, a.id, place!.desks, { placeId: place!.id, startsAt, endsAt, permanenceId: slot?.permanenceId ?? null, now })

@@ -76,7 +76,7 @@ const FILE_LABELS: Record<string, { id: string; label: string }> = {
 // Each action form's fields: the element to link to and the label it shows.
 const ACTION_FIELDS: Record<ReferralAction, Record<string, { id: string; label: string }>> = {
   answer: { body: { id: 'answer-body', label: 'Votre réponse' } },
-  propose_appointment: { slot: { id: 'rdv-creneau', label: 'Créneau' }, placeId: { id: 'rdv-lieu', label: 'Lieu (hors permanence)' }, startsAt: { id: 'rdv-date', label: 'Date et heure (hors permanence)' }, personId: { id: 'rdv-creneau', label: 'Référent' }, note: { id: 'rdv-message', label: 'Message' } },
+  propose_appointment: { slot: { id: 'rdv-creneau', label: 'Créneau' }, placeId: { id: 'rdv-lieu', label: 'Lieu (hors permanence)' }, startsAt: { id: 'rdv-date', label: 'Date et heure (hors permanence)' }, minutes: { id: 'rdv-duree', label: 'Durée (hors permanence)' }, personId: { id: 'rdv-creneau', label: 'Référent' }, note: { id: 'rdv-message', label: 'Message' } },
   request_info: { body: { id: 'info-body', label: 'Ce qu’il vous manque' } },
   provide_info: { body: { id: 'complement-body', label: 'Le complément' } },
   transfer: { organisationId: { id: 'transfert-organisme', label: 'Vers l’organisme' }, reason: { id: 'transfert-motif', label: 'Motif' } },

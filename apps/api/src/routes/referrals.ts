@@ -40,17 +40,20 @@ export async function referralRoutes(fastify: FastifyInstance) {
   }, async (request) => app.tx(request, (trx) => getReferral(trx, request.principal!, request.params.id)))
 
   for (const a of ACTIONS) {
+    // Booking an appointment creates one (issue 14): 201, like any creation; the other actions change the referral (200).
+    const booking = a.action === 'propose_appointment'
     app.post(`/referrals/:id/${a.path}`, {
       // The referral is looked up first (404 out of reach), then the state machine checks the role (403).
       config: { access: `referral.${a.action}`, afterLookup: true },
-      schema: { tags: ['saisines'], summary: a.summary, security: [{ bearer: [] }], params: IdParams, body: a.body, response: { 200: Detail, ...errorResponses, ...(a.action === 'propose_appointment' ? { 409: SlotTaken } : {}) } },
+      schema: { tags: ['saisines'], summary: a.summary, security: [{ bearer: [] }], params: IdParams, body: a.body, response: { ...(booking ? { 201: Detail } : { 200: Detail }), ...errorResponses, ...(booking ? { 409: SlotTaken } : {}) } },
     }, async (request, reply) => {
       const now = app.clock()
       try {
-        return await app.tx(request, async (trx) => {
+        const detail = await app.tx(request, async (trx) => {
           await act(trx, request.principal!, request.params.id, a.action, (request.body ?? {}) as Record<string, string>, now)
           return getReferral(trx, request.principal!, request.params.id, { afterOwnAction: true })
         })
+        return reply.code(booking ? 201 : 200).send(detail as never)
       } catch (err) {
         // A slot taken meanwhile answers with the next free ones beside the error (issue 14).
         if (err instanceof Conflict && err.code === 'slot_taken') {

@@ -64,7 +64,7 @@ export const ACTIONS: { path: string; action: ReferralAction; summary: string; b
     body: Type.Object({ personId: Uuid, reason: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false }),
   },
   {
-    path: 'appointment', action: 'propose_appointment', summary: 'Fixer un rendez-vous : un créneau libre d’une permanence (GET …/slots) ou une heure d’ouverture du lieu. Pris entre-temps : 409 avec les prochains créneaux libres (alternatives)',
+    path: 'appointment', action: 'propose_appointment', summary: 'Fixer un rendez-vous : un créneau libre d’une permanence (GET …/slots) ou une heure d’ouverture du lieu, avec sa durée (minutes). Créé : 201 avec la saisine. Pris entre-temps : 409 avec les prochains créneaux libres (alternatives)',
     body: BookingBody,
   },
   {

@@ -112,6 +112,16 @@ export async function listAppointments(trx: TenantTx, tenantId: string, f: { fro
   return q.orderBy('a.starts_at').orderBy('a.id').limit(500).execute()
 }
 
+/** The referral a slot search is for (the whole row, as the booking reads it; unlocked: slots are only offered). */
+export async function referralForSlots(trx: TenantTx, tenantId: string, id: string) {
+  return trx.selectFrom('referral').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()
+}
+
+/** A person's name (the referent a slot is with, when no permanence names her). */
+export async function personName(trx: TenantTx, tenantId: string, id: string): Promise<string | null> {
+  return (await trx.selectFrom('person').select('name').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst())?.name ?? null
+}
+
 export async function tenantCalendar(trx: TenantTx, tenantId: string) {
   return trx.selectFrom('tenant').select(['code', 'time_zone']).where('id', '=', tenantId).executeTakeFirstOrThrow()
 }

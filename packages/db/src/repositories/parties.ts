@@ -43,11 +43,6 @@ export async function flagBounced(trx: TenantTx, tenantId: string, personId: str
   return trx.updateTable('person').set({ email_bounced_at: at }).where('tenant_id', '=', tenantId).where('id', '=', personId).returning(['name']).executeTakeFirst()
 }
 
-/** A France services site of the tenant, where an appointment may take place. */
-export async function appointmentPlace(trx: TenantTx, tenantId: string, id: string) {
-  return trx.selectFrom('organisation').select(['id', 'name', 'address']).where('tenant_id', '=', tenantId).where('id', '=', id).where('kind', '=', 'msap').executeTakeFirst()
-}
-
 export async function organisationFacts(trx: TenantTx, tenantId: string, id: string) {
   return trx.selectFrom('organisation').select(['id', 'kind', 'status']).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()
 }

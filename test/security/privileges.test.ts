@@ -15,6 +15,8 @@ const EXPECTED: Record<string, string[]> = {
   citizen_privacy: ['INSERT', 'SELECT', 'UPDATE'],
   commune: ['SELECT'],
   commune_former_code: ['SELECT'],
+  convention_countersignature: ['INSERT', 'SELECT'],
+  convention_signature: ['INSERT', 'SELECT'],
   convention_version: ['INSERT', 'SELECT'],
   coverage: ['INSERT', 'SELECT', 'UPDATE'],
   deflection: ['INSERT', 'SELECT'],

@@ -41,7 +41,11 @@ export class LoginThrottled extends TooManyRequests {
  */
 export interface AccessClaims { sub: string; tid: string; org: string; role: Role; sid: string; iat_ms: number }
 /** sessionId: the session family the access token belongs to (what a CSRF token and a live stream are bound to). */
-export interface Principal { personId: string; tenantId: string; organisationId: string; role: Role; sessionId?: string }
+export interface Principal {
+  personId: string; tenantId: string; organisationId: string; role: Role; sessionId?: string
+  /** Issue 13: true while her organisation is onboarding (she reaches only the onboarding pages). */
+  onboarding?: boolean
+}
 
 /** A session opened or renewed: the access token, and the refresh cookie's value and end (the app sets it). */
 export interface Session {
@@ -195,7 +199,7 @@ export function sessionService(deps: SessionDeps) {
     // (log in again right after a password change): compare milliseconds when the token carries them.
     const issuedMs = typeof claims.iat_ms === 'number' && Math.abs(claims.iat_ms - claims.iat * 1000) < 2000 ? claims.iat_ms : claims.iat * 1000
     if (person.sessions_revoked_at && issuedMs < person.sessions_revoked_at.getTime()) throw unauthenticated()
-    return { personId: sub, tenantId: tid, organisationId: person.organisation_id, role: person.role, sessionId: sid }
+    return { personId: sub, tenantId: tid, organisationId: person.organisation_id, role: person.role, sessionId: sid, onboarding: person.organisation_status === 'onboarding' }
   }
 
   return { login, refresh, logout, principal }

@@ -5,7 +5,7 @@
  * `authorize` (or one of the helpers below), so that a row out of reach answers like a missing one where the rule
  * says so (404). Pure: no I/O, no HTTP; the tests and the isolation probe read the same table.
  */
-import { forbidden, notFound } from './errors.ts'
+import { Forbidden, forbidden, notFound } from './errors.ts'
 import type { ReferralAction } from './referral.ts'
 
 export const PERSON_ROLES = ['secretary', 'referent', 'org_admin', 'network_admin'] as const
@@ -128,6 +128,15 @@ export const ACCESS = {
   /** Convention versions: the mission TIC publishes them; the org admins (who sign) and the mission TIC read them. */
   'convention.read': { who: { org_admin: 'tenant', network_admin: 'tenant' }, refusal: 'Les conventions sont lues par les administrateurs d’organisme et la mission TIC.' },
   'convention.publish': { who: MISSION_TIC, refusal: 'Seule la mission TIC publie les conventions.' },
+  // ---- Issue 13: signing, countersigning, the register. An org admin signs for her organisation the version in force
+  // for its kind; its receipt is hers and the mission TIC's; the mission TIC countersigns, keeps the register, verifies.
+  'convention.sign': { who: { org_admin: 'own_organisation' }, refusal: 'Seul un administrateur de l’organisme signe sa convention.', outOfReach: 'not_found' },
+  'convention.receipt': { who: { org_admin: 'own_organisation', network_admin: 'tenant' }, refusal: 'Les reçus de signature sont ceux de l’organisme signataire et de la mission TIC.', outOfReach: 'not_found' },
+  'convention.countersign': { who: MISSION_TIC, refusal: 'Seule la mission TIC contresigne les conventions.' },
+  'convention.register': { who: MISSION_TIC, refusal: TIC_PAGE },
+  'convention.verify': { who: MISSION_TIC, refusal: TIC_PAGE },
+  /** The onboarding checklist of one's organisation (the mission TIC sees any). */
+  'onboarding.read': { who: { secretary: 'own_organisation', referent: 'own_organisation', org_admin: 'own_organisation', network_admin: 'tenant' }, outOfReach: 'not_found' },
   // ---- Issue 14: appointments at France services (places, permanences, free slots, booking).
   /** Places and permanences are read by everyone of the network (to book, to tell the citizen where to go). */
   'place.read': { who: EVERYONE_IN_TENANT },
@@ -149,6 +158,21 @@ export const ACCESS = {
 export type Action = keyof typeof ACCESS
 export const ACTIONS = Object.keys(ACCESS) as Action[]
 export const isAction = (value: unknown): value is Action => typeof value === 'string' && Object.hasOwn(ACCESS, value)
+
+/**
+ * Issue 13: what people of an organisation still onboarding (convention not yet countersigned) may open — the
+ * checklist, the convention and its signature, inviting her people, « Mon compte », logging out. Anything else is
+ * refused with ONBOARDING_REFUSAL (API 403 `onboarding_only`, a French page).
+ */
+export const ONBOARDING_ACTIONS: ReadonlySet<Action> = new Set<Action>([
+  'me.read', 'account.password', 'onboarding.read', 'convention.read', 'convention.sign', 'convention.receipt', 'people.invite', 'organisation.people',
+])
+export const ONBOARDING_REFUSAL = 'Votre organisme n’a pas encore rejoint le réseau : tant que sa convention n’est pas signée et contresignée par la mission TIC, seules les pages d’adhésion vous sont ouvertes (liste des étapes, convention, invitations, « Mon compte »).'
+
+/** Refuses (403 onboarding_only) an action outside the onboarding pages to people of an organisation still onboarding. */
+export function authorizeOnboarding(p: { onboarding?: boolean }, action: Action): void {
+  if (p.onboarding && !ONBOARDING_ACTIONS.has(action)) throw new Forbidden('onboarding_only', ONBOARDING_REFUSAL)
+}
 
 /** The one who asks. */
 export interface Principal { personId: string; organisationId: string; role: Subject }

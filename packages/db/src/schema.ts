@@ -428,7 +428,36 @@ export interface ConventionVersionTable {
   published_at: CreatedAt
 }
 
+/** Issue 13: a signature of a convention version by an organisation's admin (migration 0072), append-only. */
+export interface ConventionSignatureTable {
+  id: string
+  tenant_id: string
+  convention_version_id: string
+  organisation_id: string
+  person_id: string
+  signer_name: string
+  capacity: string
+  document_sha256: string
+  signed_at: Timestamp
+  ip: string
+  user_agent: string
+  receipt_pdf: Buffer
+  receipt_sha256: string
+}
+
+/** The mission TIC's countersignature of a signature (migration 0072), append-only. */
+export interface ConventionCountersignatureTable {
+  id: Generated<string>
+  tenant_id: string
+  signature_id: string
+  organisation_id: string
+  person_id: string
+  countersigned_at: Timestamp
+}
+
 export interface Database {
+  convention_signature: ConventionSignatureTable
+  convention_countersignature: ConventionCountersignatureTable
   place: PlaceTable
   permanence: PermanenceTable
   appointment: AppointmentTable

@@ -75,6 +75,10 @@ const fixtures: { [K in MailKind]: MailData[K] } = {
   info_stale: { ...base, requestedAt: '2026-05-11T08:00:00Z', mairie: 'Mairie d’Ardentes' },
   closed_no_reply: { ...base, closedBy: caf, requestedAt: '2026-05-11T08:00:00Z', note: 'Sans numéro d’allocataire, rien à faire.' },
   invitation: { publicUrl: base.publicUrl, recipientName: 'Nathalie Roux', link: 'https://relais.indre.example/compte/invitation?jeton=abc.def.ghi', expiresAt: due, organisation: 'CAF du Cher', invitedBy: 'Claire Martin' },
+  convention_signed: {
+    publicUrl: base.publicUrl, recipientName: 'Claire Martin', organisation: 'CAF du Cher', signerName: 'Agnès Morel', capacity: 'Directrice de la CAF du Cher',
+    signedAt: due, title: 'Convention partenaire', version: 2, documentSha256: 'a'.repeat(64), receiptSha256: 'b'.repeat(64), url: 'https://relais.indre.example/conventions/signatures/abc',
+  },
   password_reset: { publicUrl: base.publicUrl, recipientName: 'Nathalie Roux', link: 'https://relais.indre.example/compte/nouveau-mot-de-passe?jeton=abc.def.ghi', expiresAt: due },
   reply_outcome: { ...base, recorded: false, sentence: 'Votre courriel sur la saisine 36-2026-000042 n’a pas été enregistré.', reason: 'La saisine est clôturée.' },
   acknowledgement: {
@@ -169,6 +173,10 @@ const expected: Record<MailKind, { subject: string[]; body: string[] }> = {
   invitation: {
     subject: ['Invitation', 'CAF du Cher'],
     body: ['Claire Martin vous invite', 'CAF du Cher', 'lundi 25 mai 2026 à 9 h 00', 'https://relais.indre.example/compte/invitation?jeton', 'abc.def.ghi'],
+  },
+  convention_signed: {
+    subject: ['Convention signée', 'CAF du Cher', 'version 2'],
+    body: ['Agnès Morel', 'Directrice de la CAF du Cher', 'a signé pour', 'lundi 25 mai 2026 à 9 h 00', 'a'.repeat(64), 'b'.repeat(64), 'contresignature', 'https://relais.indre.example/conventions/signatures/abc'],
   },
   password_reset: {
     subject: ['nouveau mot de passe'],

@@ -28,9 +28,10 @@ export type MailKind =
   | 'acknowledgement'
   | 'transfer_notice'
   | 'appointment'
+  | 'convention_signed'
 
 export const MAIL_KINDS: readonly MailKind[] = [
-  'referral_new', 'reminder', 'escalation', 'info_requested', 'answer_received', 'transferred', 'appointment_proposed', 'info_provided', 'cancelled', 'delivery_failed', 'chain_heads', 'fiche_review', 'info_reminder', 'info_stale', 'closed_no_reply', 'invitation', 'password_reset', 'reply_outcome', 'acknowledgement', 'transfer_notice', 'appointment',
+  'referral_new', 'reminder', 'escalation', 'info_requested', 'answer_received', 'transferred', 'appointment_proposed', 'info_provided', 'cancelled', 'delivery_failed', 'chain_heads', 'fiche_review', 'info_reminder', 'info_stale', 'closed_no_reply', 'invitation', 'password_reset', 'reply_outcome', 'acknowledgement', 'transfer_notice', 'appointment', 'convention_signed',
 ]
 
 export const REFERRAL_OCCASIONS = ['new', 'triage', 'reopened', 'rerouted', 'reassigned'] as const
@@ -368,6 +369,23 @@ export const AppointmentData = Type.Object({
   convocationUrl: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$' })),
 })
 
+/** Issue 13: a convention signed; the receipt PDF travels attached. To the signer and the mission TIC. */
+export const ConventionSignedData = Type.Object({
+  publicUrl: Type.String({ pattern: '^https?://[^\\s]+$' }),
+  recipientName: Type.Optional(Text(200)),
+  timeZone: Type.Optional(TimeZone),
+  organisation: Text(300),
+  signerName: Text(200),
+  capacity: Text(300),
+  signedAt: Instant,
+  title: Text(200),
+  version: Type.Integer({ minimum: 1 }),
+  documentSha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+  receiptSha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+  /** The page of the signature (the receipt downloadable there). */
+  url: Type.String({ pattern: '^https?://[^\\s]+$' }),
+})
+
 export const MAIL_DATA_SCHEMAS = {
   referral_new: ReferralNewData,
   reminder: ReminderData,
@@ -390,6 +408,7 @@ export const MAIL_DATA_SCHEMAS = {
   acknowledgement: AcknowledgementData,
   transfer_notice: TransferNoticeData,
   appointment: AppointmentData,
+  convention_signed: ConventionSignedData,
 } as const satisfies Record<MailKind, TSchema>
 
 /** The data each kind takes, for callers that want the compiler to check it. */

@@ -22,7 +22,7 @@ export interface ReceivedMail {
   /** Header name (lower case) → decoded value; repeated headers are joined with a newline. */
   headers: Record<string, string>
   /** Attachments and non-text parts (a text/calendar alternative among them), their content as text. */
-  attachments: { filename: string | null; contentType: string; content: string }[]
+  attachments: { filename: string | null; contentType: string; content: string; bytes: Buffer }[]
   /** The message as received (MIME source). */
   raw: string
   receivedAt: Date
@@ -208,7 +208,7 @@ export class MailSink {
       text: parsed.text ?? '',
       html: typeof parsed.html === 'string' ? parsed.html : '',
       headers: headersOf(parsed),
-      attachments: parsed.attachments.map((a) => ({ filename: a.filename ?? null, contentType: a.contentType, content: a.content.toString('utf8') })),
+      attachments: parsed.attachments.map((a) => ({ filename: a.filename ?? null, contentType: a.contentType, content: a.content.toString('utf8'), bytes: a.content })),
       raw,
       receivedAt: new Date(),
     }

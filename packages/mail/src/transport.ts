@@ -17,6 +17,8 @@ export interface OutgoingMail {
   replyTo?: string
   /** A calendar invitation: sent as a text/calendar alternative and as an .ics attachment (Outlook shows one, others the other). */
   calendar?: { method: 'REQUEST' | 'CANCEL'; content: string }
+  /** Files attached (a convention's signature receipt). */
+  attachments?: { filename: string; content: Buffer; contentType: string }[]
 }
 
 /** A recipient the server refused while others were accepted (the mail went to the others). */
@@ -122,6 +124,7 @@ export function createMailTransport(smtpUrl: string, from: string, opts: MailTra
             icalEvent: { method: mail.calendar.method, content: mail.calendar.content, filename: 'invitation.ics' },
             attachments: [{ filename: mail.calendar.method === 'CANCEL' ? 'annulation.ics' : 'rendez-vous.ics', content: mail.calendar.content, contentType: `application/ics; method=${mail.calendar.method}; charset=UTF-8` }],
           } : {}),
+          ...(mail.attachments?.length ? { attachments: mail.attachments } : {}),
           headers: {
             // Tells mail servers and out-of-office robots that nobody typed this (RFC 3834; Exchange's variant);
             // an answer to a person's mail says auto-replied instead.

@@ -12,6 +12,7 @@ import { MailRenderError, renderMail, type MailKind, type MailTransport } from '
 import { appendEvent, SYSTEM } from './timeline.ts'
 import { privacySettings, receiptOf, type Receipt } from './citizen.ts'
 import { appointmentById } from '@relais/db/repositories/appointments'
+import { getSignature, receiptPdf } from '@relais/db/repositories/conventions'
 import { appointmentInvitation, type AppointmentMailPayload } from './appointments.ts'
 import { enqueueMail } from './outbox.ts'
 import { backupOf, holderRecipients, networkAdmins } from './recipients.ts'
@@ -37,6 +38,14 @@ async function mailData(trx: TenantTx, row: OutboxRow, publicUrl: string, linkKe
     return { ...base, timeZone: await tenantTimeZone(trx, tenantId), ...rest, link: `${publicUrl.replace(/\/+$/, '')}/${path}?jeton=${token}` }
   }
   if (row.kind === 'delivery_failed' || row.kind === 'chain_heads' || row.kind === 'fiche_review') return { ...base, timeZone: await tenantTimeZone(trx, tenantId), ...payload }
+  if (row.kind === 'convention_signed') {
+    const s = await getSignature(trx, tenantId, String(payload.signatureId))
+    if (!s) throw new MailRenderError(row.kind, ['signature not found'])
+    return {
+      ...base, timeZone: await tenantTimeZone(trx, tenantId), organisation: s.organisationName, signerName: s.signerName, capacity: s.capacity, signedAt: s.signedAt,
+      title: s.title, version: s.version, documentSha256: s.documentSha256, receiptSha256: s.receiptSha256, url: `${publicUrl.replace(/\/+$/, '')}/conventions/signatures/${s.id}`,
+    }
+  }
   const r = await referralForMail(trx, tenantId, row.referral_id!)
   Object.assign(base, { referralId: r.id, reference: r.reference, theme: r.theme_label, commune: r.commune_name, timeZone: r.time_zone })
   const dueAt = r.due_at ?? row.created_at
@@ -145,6 +154,14 @@ async function invitationOf(trx: TenantTx, row: OutboxRow, now: Date) {
     method: v.occasion === 'cancelled' ? 'CANCEL' : 'REQUEST', sequence: v.sequence, startsAt: new Date(v.startsAt), endsAt: new Date(v.endsAt), stamp: now,
     attendee: { email: row.recipient_email, ...(v.audience === 'citizen' ? { name: a.citizen_name } : {}) },
   })
+}
+
+/** The signature receipt as it was written at signing (stored, so a retry attaches the same bytes). */
+async function receiptAttachment(trx: TenantTx, row: OutboxRow) {
+  const id = String((row.payload as Record<string, unknown>).signatureId)
+  const pdf = await receiptPdf(trx, row.tenant_id, id)
+  if (!pdf) throw new MailRenderError(row.kind, ['receipt not found'])
+  return [{ filename: `recu-signature-${id.slice(0, 8)}.pdf`, content: pdf, contentType: 'application/pdf' }]
 }
 
 async function recordSent(trx: TenantTx, row: OutboxRow, now: Date) {
@@ -261,7 +278,7 @@ export async function deliverOutbox(db: DB, a: DeliverArgs): Promise<'sent' | 's
     }
     try {
       const data = await mailData(trx, row, a.publicUrl, a.linkKey)
-      return { row, mail: { ...renderMail(row.kind as MailKind, data), ...(row.kind === 'appointment' ? { calendar: await invitationOf(trx, row, a.now()) } : {}) } }
+      return { row, mail: { ...renderMail(row.kind as MailKind, data), ...(row.kind === 'appointment' ? { calendar: await invitationOf(trx, row, a.now()) } : {}), ...(row.kind === 'convention_signed' ? { attachments: await receiptAttachment(trx, row) } : {}) } }
     } catch (err) {
       if (!(err instanceof MailRenderError)) throw err
       return { row, error: err.message }

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { DomainError, dateTimeFr, isUuid, mayAttempt } from '@relais/core'
 import { CONVENTION_KINDS, CONVENTION_KIND_LABELS, type ConventionKind } from '@relais/core/conventions'
 import { getConvention, listConventions, publishConvention } from '@relais/directory/conventions'
+import { countersign, signConvention, signatureReceipt, signingState } from '@relais/directory/signatures'
 import { httpError } from '../plugins/errors.ts'
 import { errorItems, fieldErrors } from './format.ts'
 import { localInstant } from './referrals.ts'
@@ -73,23 +74,98 @@ export async function conventionPages(app: FastifyInstance) {
     return reply.redirect(`/conventions/${id}?fait=publiee`, 303)
   })
 
-  app.get<{ Params: { id: string } }>('/conventions/:id', read, async (request, reply) => {
+  const SIGN_FIELDS = {
+    signerName: { id: 'signature-nom', label: 'Vos nom et prénom' }, capacity: { id: 'signature-qualite', label: 'Votre qualité' },
+    consent: { id: 'signature-accord', label: 'Acceptation' }, password: { id: 'signature-mot-de-passe', label: 'Mot de passe' },
+  }
+
+  async function renderVersion(request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, extra: { values?: Record<string, string>; errors?: Record<string, string>; formError?: string; status?: number } = {}) {
     if (!isUuid(request.params.id)) return kit.notFound(request, reply)
+    const p = request.principal!
     const data = await app.tx(request, async (trx) => {
       const me = await kit.me(trx, request)
       try {
-        return { me, v: await getConvention(trx, request.principal!, request.params.id) }
+        const v = await getConvention(trx, p, request.params.id)
+        return { me, v, signing: await signingState(trx, p, v, app.clock()) }
       } catch (err) {
-        if (err instanceof DomainError && httpError(err).status === 404) return { me, v: null }
+        if (err instanceof DomainError && httpError(err).status === 404) return { me, v: null, signing: null }
         throw err
       }
     })
     if (!data.v) return kit.notFound(request, reply, data.me)
     const q = request.query as Record<string, string | undefined>
+    const errors = extra.errors ?? {}
+    const failed = Object.keys(errors).length > 0 || !!extra.formError
     return kit.render(reply, 'convention.hbs', {
-      title: `${data.v.title} (version ${data.v.version})`, me: data.me, v: data.v, kindLabel: CONVENTION_KIND_LABELS[data.v.kind],
+      title: `${failed ? 'Erreur : ' : ''}${data.v.title} (version ${data.v.version})`, me: data.me, v: data.v, kindLabel: CONVENTION_KIND_LABELS[data.v.kind],
       effective: dateTimeFr(data.v.effectiveAt, data.me.timeZone), published: dateTimeFr(data.v.publishedAt, data.me.timeZone),
       done: q.fait === 'publiee' ? 'La version est publiée. Elle ne changera plus : un nouveau texte sera une nouvelle version.' : undefined,
+      signing: data.signing, signedAt: data.signing?.signature ? dateTimeFr(data.signing.signature.signedAt, data.me.timeZone) : undefined,
+      values: extra.values ?? {}, errors, failed, formError: extra.formError, summaryItems: errorItems(errors, SIGN_FIELDS),
+    }, extra.status ?? 200)
+  }
+
+  app.get<{ Params: { id: string } }>('/conventions/:id', read, async (request, reply) => renderVersion(request, reply))
+
+  // The org admin signs the version in force for her organisation: name, capacity, consent, her password.
+  app.post<{ Params: { id: string }; Body: Record<string, string> }>('/conventions/:id/signer', { config: { access: 'convention.sign' }, preHandler: app.csrfProtection }, async (request, reply) => {
+    if (!isUuid(request.params.id)) return kit.notFound(request, reply)
+    const b = request.body ?? {}
+    const values = { signerName: String(b.signerName ?? '').slice(0, 200), capacity: String(b.capacity ?? '').slice(0, 300), consent: b.consent === '1' ? '1' : '' }
+    let id: string
+    try {
+      id = (await app.tx(request, (trx) => signConvention(trx, request.principal!, request.params.id, {
+        signerName: values.signerName, capacity: values.capacity, consent: values.consent === '1', password: String(b.password ?? '').slice(0, 256),
+      }, { ip: request.ip, userAgent: String(request.headers['user-agent'] ?? ''), now: app.clock() }))).id
+    } catch (err) {
+      if (err instanceof DomainError && httpError(err).status < 500 && httpError(err).status !== 404) {
+        const fields = fieldErrors(err.details)
+        return renderVersion(request, reply, { values, errors: fields, formError: Object.keys(fields).length ? undefined : err.message, status: httpError(err).status })
+      }
+      throw err
+    }
+    return reply.redirect(`/conventions/signatures/${id}?fait=signee`, 303)
+  })
+
+  const receipt = { config: { access: 'convention.receipt' as const, afterLookup: true } }
+  async function loadSignature(request: FastifyRequest<{ Params: { id: string } }>) {
+    if (!isUuid(request.params.id)) return null
+    return app.tx(request, async (trx) => {
+      try {
+        return await signatureReceipt(trx, request.principal!, request.params.id)
+      } catch (err) {
+        if (err instanceof DomainError && httpError(err).status === 404) return null
+        throw err
+      }
     })
+  }
+
+  app.get<{ Params: { id: string } }>('/conventions/signatures/:id', receipt, async (request, reply) => {
+    const found = await loadSignature(request)
+    const me = await app.tx(request, (trx) => kit.me(trx, request))
+    if (!found) return kit.notFound(request, reply, me)
+    const s = found.signature
+    const q = request.query as Record<string, string | undefined>
+    const done = q.fait === 'signee' ? 'La convention est signée. Le reçu de signature vous est envoyé par courriel, ainsi qu’à la mission TIC ; la mission TIC va la contresigner.'
+      : q.fait === 'contresignee' ? `La signature est contresignée : ${s.organisationName} est actif et reçoit désormais les saisines de ses thèmes.` : undefined
+    return kit.render(reply, 'convention-signature.hbs', {
+      title: `Signature de ${s.organisationName}`, me, s, done, signed: dateTimeFr(s.signedAt, me.timeZone),
+      countersigned: s.countersignedAt ? dateTimeFr(s.countersignedAt, me.timeZone) : undefined,
+      canCountersign: !s.countersignedAt && mayAttempt(request.principal!.role, 'convention.countersign'),
+    })
+  })
+
+  app.get<{ Params: { id: string } }>('/conventions/signatures/:id/recu.pdf', receipt, async (request, reply) => {
+    const found = await loadSignature(request)
+    if (!found) return kit.notFound(request, reply)
+    return reply.type('application/pdf').header('cache-control', 'no-store')
+      .header('content-disposition', `attachment; filename="recu-signature-${found.signature.id.slice(0, 8)}.pdf"`).send(found.pdf)
+  })
+
+  app.post<{ Params: { id: string } }>('/conventions/signatures/:id/contresigner', { config: { access: 'convention.countersign' }, preHandler: app.csrfProtection }, async (request, reply) => {
+    const found = await loadSignature(request)
+    if (!found) return kit.notFound(request, reply)
+    await app.tx(request, (trx) => countersign(trx, request.principal!, found.signature.organisationId, app.clock()))
+    return reply.redirect(`/conventions/signatures/${found.signature.id}?fait=contresignee`, 303)
   })
 }

@@ -3,7 +3,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { CONVENTION_KINDS } from '@relais/core/conventions'
 import { getConvention, listConventions, publishConvention, type ConventionVersion } from '@relais/directory/conventions'
-import { ErrorBody, IdParams } from '../schemas/common.ts'
+import { countersign, signConvention, signatureReceipt } from '@relais/directory/signatures'
+import { ErrorBody, IdParams, errorResponses } from '../schemas/common.ts'
 
 // Issue 13: convention versions. The mission TIC publishes; org admins and the mission TIC read. A version never changes.
 
@@ -49,4 +50,44 @@ export async function conventionRoutes(fastify: FastifyInstance) {
       response: { 200: Full, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
     },
   }, async (request) => app.tx(request, (trx) => getConvention(trx, request.principal!, request.params.id)))
+
+  // ---- Signing, the receipt and the countersignature.
+  app.post('/conventions/:id/signatures', {
+    config: { access: 'convention.sign' },
+    schema: {
+      tags: ['conventions'], summary: 'Signe, pour son organisme, la version en vigueur de la convention (administrateur d’organisme) : nom, qualité, consentement et mot de passe',
+      security: [{ bearer: [] }], params: IdParams,
+      body: Type.Object({
+        signerName: Type.String({ minLength: 1, maxLength: 200 }), capacity: Type.String({ minLength: 1, maxLength: 300, description: 'La qualité du signataire, par exemple « Directrice de la CAF du Cher »' }),
+        consent: Type.Boolean({ description: 'true : le signataire accepte la convention au nom de son organisme' }), password: Type.String({ minLength: 1, maxLength: 256 }),
+      }, { additionalProperties: false }),
+      response: {
+        201: Type.Object({ id: Type.String(), sha256: Type.String({ description: 'SHA-256 du reçu PDF' }), documentSha256: Type.String({ description: 'SHA-256 du texte signé' }), signedAt: DateTime }),
+        ...errorResponses,
+      },
+    },
+  }, async (request, reply) => {
+    const s = await app.tx(request, (trx) => signConvention(trx, request.principal!, request.params.id, request.body, { ip: request.ip, userAgent: String(request.headers['user-agent'] ?? ''), now: app.clock() }))
+    return reply.code(201).send({ id: s.id, sha256: s.receiptSha256, documentSha256: s.documentSha256, signedAt: s.signedAt })
+  })
+
+  app.get('/signatures/:id/receipt.pdf', {
+    config: { access: 'convention.receipt', afterLookup: true },
+    schema: {
+      tags: ['conventions'], summary: 'Le reçu PDF d’une signature, tel qu’il a été remis au signataire', security: [{ bearer: [] }], params: IdParams,
+      response: { 200: { description: 'Le reçu PDF', content: { 'application/pdf': { schema: Type.String({ format: 'binary' }) } } }, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const { signature, pdf } = await app.tx(request, (trx) => signatureReceipt(trx, request.principal!, request.params.id))
+    return reply.type('application/pdf').header('content-disposition', `attachment; filename="recu-signature-${signature.id.slice(0, 8)}.pdf"`).header('x-receipt-sha256', signature.receiptSha256).send(pdf as unknown as string)
+  })
+
+  app.post('/organisations/:id/countersign', {
+    config: { access: 'convention.countersign' },
+    schema: {
+      tags: ['conventions'], summary: 'Contresigne la signature de la convention en vigueur (mission TIC) : l’organisme devient actif et reçoit des saisines',
+      security: [{ bearer: [] }], params: IdParams,
+      response: { 200: Type.Object({ organisationId: Type.String(), status: Type.Literal('active'), signatureId: Type.String(), countersignedAt: DateTime }), ...errorResponses },
+    },
+  }, async (request) => app.tx(request, (trx) => countersign(trx, request.principal!, request.params.id, app.clock())))
 }

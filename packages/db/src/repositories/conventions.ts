@@ -40,3 +40,70 @@ export async function insertConventionVersion(trx: TenantTx, tenantId: string, v
   }).returning('id').executeTakeFirstOrThrow()
   return row.id
 }
+
+// ---- Signatures and countersignatures (migration 0072): inserted once, read; never updated (a trigger refuses it).
+
+export interface ConventionSignature {
+  id: string; conventionVersionId: string; organisationId: string; organisationName: string; personId: string
+  signerName: string; capacity: string; documentSha256: string; signedAt: Date; ip: string; userAgent: string; receiptSha256: string
+  version: number; kind: Kind; title: string
+  countersignedAt: Date | null; countersignedBy: string | null
+}
+
+function signatures(trx: TenantTx, tenantId: string) {
+  return trx.selectFrom('convention_signature as s')
+    .innerJoin('convention_version as v', 'v.id', 's.convention_version_id')
+    .innerJoin('organisation as o', 'o.id', 's.organisation_id')
+    .leftJoin('convention_countersignature as c', 'c.signature_id', 's.id')
+    .leftJoin('person as cp', 'cp.id', 'c.person_id')
+    .select(['s.id', 's.convention_version_id', 's.organisation_id', 'o.name as organisation_name', 's.person_id', 's.signer_name', 's.capacity', 's.document_sha256',
+      's.signed_at', 's.ip', 's.user_agent', 's.receipt_sha256', 'v.version', 'v.kind', 'v.title', 'c.countersigned_at', 'cp.name as countersigned_by'])
+    .where('s.tenant_id', '=', tenantId)
+}
+type SignatureRow = Awaited<ReturnType<ReturnType<typeof signatures>['executeTakeFirstOrThrow']>>
+const toSignature = (r: SignatureRow): ConventionSignature => ({
+  id: r.id, conventionVersionId: r.convention_version_id, organisationId: r.organisation_id, organisationName: r.organisation_name, personId: r.person_id,
+  signerName: r.signer_name, capacity: r.capacity, documentSha256: r.document_sha256, signedAt: r.signed_at, ip: r.ip, userAgent: r.user_agent,
+  receiptSha256: r.receipt_sha256, version: r.version, kind: r.kind, title: r.title, countersignedAt: r.countersigned_at, countersignedBy: r.countersigned_by,
+})
+
+export async function insertSignature(trx: TenantTx, tenantId: string, s: {
+  id: string; versionId: string; organisationId: string; personId: string; signerName: string; capacity: string; documentSha256: string
+  signedAt: Date; ip: string; userAgent: string; receiptPdf: Buffer; receiptSha256: string
+}): Promise<void> {
+  await trx.insertInto('convention_signature').values({
+    id: s.id, tenant_id: tenantId, convention_version_id: s.versionId, organisation_id: s.organisationId, person_id: s.personId, signer_name: s.signerName,
+    capacity: s.capacity, document_sha256: s.documentSha256, signed_at: s.signedAt, ip: s.ip, user_agent: s.userAgent, receipt_pdf: s.receiptPdf, receipt_sha256: s.receiptSha256,
+  }).execute()
+}
+
+export async function getSignature(trx: TenantTx, tenantId: string, id: string): Promise<ConventionSignature | undefined> {
+  const r = await signatures(trx, tenantId).where('s.id', '=', id).executeTakeFirst()
+  return r && toSignature(r)
+}
+
+export async function signatureOf(trx: TenantTx, tenantId: string, organisationId: string, versionId: string): Promise<ConventionSignature | undefined> {
+  const r = await signatures(trx, tenantId).where('s.organisation_id', '=', organisationId).where('s.convention_version_id', '=', versionId).executeTakeFirst()
+  return r && toSignature(r)
+}
+
+/** Every signature of the tenant (the register), or of one organisation, newest first. */
+export async function listSignatures(trx: TenantTx, tenantId: string, organisationId?: string): Promise<ConventionSignature[]> {
+  let q = signatures(trx, tenantId)
+  if (organisationId) q = q.where('s.organisation_id', '=', organisationId)
+  return (await q.orderBy('s.signed_at', 'desc').execute()).map(toSignature)
+}
+
+export async function signatureByReceiptHash(trx: TenantTx, tenantId: string, sha256: string): Promise<ConventionSignature | undefined> {
+  const r = await signatures(trx, tenantId).where('s.receipt_sha256', '=', sha256).executeTakeFirst()
+  return r && toSignature(r)
+}
+
+export async function receiptPdf(trx: TenantTx, tenantId: string, id: string): Promise<Buffer | undefined> {
+  const r = await trx.selectFrom('convention_signature').select('receipt_pdf').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()
+  return r?.receipt_pdf
+}
+
+export async function insertCountersignature(trx: TenantTx, tenantId: string, c: { signatureId: string; organisationId: string; personId: string; at: Date }): Promise<void> {
+  await trx.insertInto('convention_countersignature').values({ tenant_id: tenantId, signature_id: c.signatureId, organisation_id: c.organisationId, person_id: c.personId, countersigned_at: c.at }).execute()
+}

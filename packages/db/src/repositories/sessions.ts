@@ -11,7 +11,7 @@ export async function loginCandidates(db: CrossTenantDb, email: string): Promise
   return rows
 }
 
-export interface PrincipalState { organisation_id: string; role: Role; active: boolean; sessions_revoked_at: Date | null; session_live: boolean }
+export interface PrincipalState { organisation_id: string; role: Role; active: boolean; sessions_revoked_at: Date | null; session_live: boolean; organisation_status: 'onboarding' | 'active' | 'suspended' }
 
 /**
  * Cross-tenant: what an access token's person is now (role, still active, sessions revoked since) and whether

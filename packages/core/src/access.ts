@@ -125,6 +125,11 @@ export const ACCESS = {
   // (and the mission TIC's); the tenant's rules for citizens' data are the mission TIC's. /suivi is public.
   'referral.acknowledge': { who: MAIRIE_SIDE, refusal: 'Seule la mairie qui a déposé la saisine imprime l’accusé de réception.', outOfReach: 'not_found' },
   'privacy.settings': { who: MISSION_TIC, refusal: TIC_PAGE },
+  // Issue 18 (continued): the written answer forwarded to the citizen in the mairie's name (mail, or a letter to print);
+  // the log of who displayed a referral's citizen data; the rights of access and erasure (the mission TIC).
+  'referral.forward_answer': { who: MAIRIE_SIDE, refusal: 'Seule la mairie qui a déposé la saisine transmet la réponse à l’usager.', outOfReach: 'not_found' },
+  'referral.access_log': { who: MISSION_TIC, refusal: 'Seule la mission TIC consulte le journal des accès aux données des usagers.', outOfReach: 'not_found' },
+  'privacy.subjects': { who: MISSION_TIC, refusal: 'Seule la mission TIC recherche, exporte ou efface les données d’un usager.' },
   /** Convention versions: the mission TIC publishes them; the org admins (who sign) and the mission TIC read them. */
   'convention.read': { who: { org_admin: 'tenant', network_admin: 'tenant' }, refusal: 'Les conventions sont lues par les administrateurs d’organisme et la mission TIC.' },
   'convention.publish': { who: MISSION_TIC, refusal: 'Seule la mission TIC publie les conventions.' },
@@ -298,4 +303,9 @@ export const themeListActive = (p: Principal, requested?: boolean): boolean | un
 /** May the person print the referral's acknowledgement (issue 18)? Out of reach: 404, like a missing referral. */
 export function authorizeAcknowledge(p: Principal, r: ReferralFacts): void {
   authorize(p, 'referral.acknowledge', referralFacts(r), 'Cette saisine')
+}
+
+/** May the person forward the referral's answer to the citizen (issue 18)? Out of reach: 404, like a missing referral. */
+export function authorizeForwardAnswer(p: Principal, r: ReferralFacts): void {
+  authorize(p, 'referral.forward_answer', referralFacts(r), 'Cette saisine')
 }

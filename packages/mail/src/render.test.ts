@@ -92,6 +92,10 @@ const fixtures: { [K in MailKind]: MailData[K] } = {
     ...base, audience: 'citizen', recipientName: undefined, promise: '3 jours ouvrés', dueAt: due,
     service: { name: 'CPAM de l’Indre', address: '1 rue de la Santé, 36000 Châteauroux', phone: '36 46' },
   },
+  answer_forward: {
+    ...base, recipientName: undefined, mairie: { name: 'Mairie d’Ardentes', address: 'Place de la République, 36120 Ardentes', email: 'mairie@ardentes.example', phone: '02 54 36 20 07' },
+    answeredBy: 'CAF de l’Indre', answeredAt: '2026-05-21T08:00:00Z', answer: 'Oui, l’allocation de soutien familial vous est due.',
+  },
   appointment: {
     ...base, occasion: 'booked', audience: 'secretary', place: { name: 'France services de Vatan', address: 'Place de la République, 36150 Vatan', phone: '02 54 49 00 02' },
     startsAt: new Date('2026-06-02T07:30:00Z'), durationMinutes: 30, referent: caf, citizenName: 'Jeanne Durand', whatToBring: 'Une pièce d’identité.',
@@ -165,6 +169,10 @@ const expected: Record<MailKind, { subject: string[]; body: string[] }> = {
     subject: ['Votre demande 36-2026-000042 est transmise à CPAM de l’Indre'],
     body: ['Madame, Monsieur', 'administration compétente', 'CPAM de l’Indre', '1 rue de la Santé, 36000 Châteauroux', '36 46', 'ne relance pas le délai', 'sous 3 jours ouvrés',
       'lundi 25 mai 2026 à 9 h 00', 'https://relais.indre.example/suivi?reference'],
+  },
+  answer_forward: {
+    subject: ['Réponse à votre demande 36-2026-000042', 'Mairie d’Ardentes'],
+    body: ['Madame, Monsieur', 'Mairie d’Ardentes vous transmet la réponse', 'CAF de l’Indre', 'jeudi 21 mai 2026 à 10 h 00', 'Oui, l’allocation de soutien familial vous est due.', 'Place de la République, 36120 Ardentes', '02 54 36 20 07', 'https://relais.indre.example/suivi?reference'],
   },
   closed_no_reply: {
     subject: ['Saisine clôturée sans suite', '36-2026-000042'],

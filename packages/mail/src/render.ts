@@ -27,11 +27,12 @@ export type MailKind =
   | 'reply_outcome'
   | 'acknowledgement'
   | 'transfer_notice'
+  | 'answer_forward'
   | 'appointment'
   | 'convention_signed'
 
 export const MAIL_KINDS: readonly MailKind[] = [
-  'referral_new', 'reminder', 'escalation', 'info_requested', 'answer_received', 'transferred', 'appointment_proposed', 'info_provided', 'cancelled', 'delivery_failed', 'chain_heads', 'fiche_review', 'info_reminder', 'info_stale', 'closed_no_reply', 'invitation', 'password_reset', 'reply_outcome', 'acknowledgement', 'transfer_notice', 'appointment', 'convention_signed',
+  'referral_new', 'reminder', 'escalation', 'info_requested', 'answer_received', 'transferred', 'appointment_proposed', 'info_provided', 'cancelled', 'delivery_failed', 'chain_heads', 'fiche_review', 'info_reminder', 'info_stale', 'closed_no_reply', 'invitation', 'password_reset', 'reply_outcome', 'acknowledgement', 'transfer_notice', 'answer_forward', 'appointment', 'convention_signed',
 ]
 
 export const REFERRAL_OCCASIONS = ['new', 'triage', 'reopened', 'rerouted', 'reassigned'] as const
@@ -343,6 +344,19 @@ export const TransferNoticeData = Type.Object({
   dueAt: Type.Optional(Instant),
 })
 
+/**
+ * To the citizen, in her mairie's name (issue 18): the written answer to her request, forwarded by the secretary; a
+ * reply goes to the mairie.
+ */
+export const AnswerForwardData = Type.Object({
+  ...ReferralFields,
+  mairie: Contact,
+  /** The organisation that answered. */
+  answeredBy: Text(300),
+  answeredAt: Instant,
+  answer: Text(20_000),
+})
+
 export const APPOINTMENT_OCCASIONS = ['booked', 'rescheduled', 'cancelled', 'reminder'] as const
 export const APPOINTMENT_AUDIENCES = ['referent', 'secretary', 'citizen'] as const
 
@@ -407,6 +421,7 @@ export const MAIL_DATA_SCHEMAS = {
   reply_outcome: ReplyOutcomeData,
   acknowledgement: AcknowledgementData,
   transfer_notice: TransferNoticeData,
+  answer_forward: AnswerForwardData,
   appointment: AppointmentData,
   convention_signed: ConventionSignedData,
 } as const satisfies Record<MailKind, TSchema>
@@ -527,7 +542,7 @@ export function renderMail(kind: MailKind, data: Record<string, unknown>): Rende
     context.referralUrl = `${String(data.publicUrl).replace(/\/+$/, '')}/saisines/${encodeURIComponent(data.referralId)}`
   }
   if (kind === 'transfer_notice') context.aud = { [String(data.audience)]: true }
-  if (kind === 'acknowledgement' || kind === 'transfer_notice') {
+  if (kind === 'acknowledgement' || kind === 'transfer_notice' || kind === 'answer_forward') {
     context.trackingUrl = `${String(data.publicUrl).replace(/\/+$/, '')}/suivi?reference=${encodeURIComponent(String(data.reference))}`
   }
   if (typeof data.ficheId === 'string') {

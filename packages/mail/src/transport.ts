@@ -19,6 +19,11 @@ export interface OutgoingMail {
   calendar?: { method: 'REQUEST' | 'CANCEL'; content: string }
   /** Files attached (a convention's signature receipt). */
   attachments?: { filename: string; content: Buffer; contentType: string }[]
+  /**
+   * Sent in someone's name (a mairie writing to a citizen): the From header shows that name over the platform's own
+   * address (the envelope is unchanged, so SPF and bounces stay ours), and a reply goes to replyTo.
+   */
+  sender?: { name: string; replyTo?: string }
 }
 
 /** A recipient the server refused while others were accepted (the mail went to the others). */
@@ -108,18 +113,21 @@ export function createMailTransport(smtpUrl: string, from: string, opts: MailTra
     disableUrlAccess: true,
   })
 
+  // « Relais <ne-pas-repondre@relais.local> » → the address alone, for a From shown in someone else's name.
+  const fromAddress = /<([^>]+)>/.exec(from)?.[1] ?? from.trim()
   return {
     async send(mail: OutgoingMail): Promise<SendResult> {
       if (!mail.to.length) return { ok: false, permanent: true, code: null, message: 'No recipient' }
       try {
         const info = await transporter.sendMail({
-          from,
+          from: mail.sender ? { name: mail.sender.name, address: fromAddress } : from,
           to: mail.to,
           subject: mail.subject,
           text: mail.text,
           html: mail.html,
           messageId: mail.messageId,
           ...(mail.replyTo ? { replyTo: mail.replyTo, envelope: { from: mail.replyTo, to: mail.to } } : {}),
+          ...(!mail.replyTo && mail.sender?.replyTo ? { replyTo: mail.sender.replyTo } : {}),
           ...(mail.calendar ? {
             icalEvent: { method: mail.calendar.method, content: mail.calendar.content, filename: 'invitation.ics' },
             attachments: [{ filename: mail.calendar.method === 'CANCEL' ? 'annulation.ics' : 'rendez-vous.ics', content: mail.calendar.content, contentType: `application/ics; method=${mail.calendar.method}; charset=UTF-8` }],

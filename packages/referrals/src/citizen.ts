@@ -2,14 +2,15 @@
 // code, the tracking page's answer, and the tenant's rules for her personal data (the notice's facts).
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto'
 import {
-  NotFound, TooManyRequests, authorizeRole, invalidFields, TRACKING_ALPHABET, TRACKING_CODE_LENGTH, TRACKING_STATUS, authorizeAcknowledge, formatTrackingCode, nameInitial,
+  NotFound, TooManyRequests, authorizeForwardAnswer, authorizeRole, conflict, invalidFields, TRACKING_ALPHABET, TRACKING_CODE_LENGTH, TRACKING_STATUS, authorizeAcknowledge, formatTrackingCode, nameInitial,
   formatReference, normalizeTrackingCode, notFound, parseReference, slaPromise, trackingSteps, type TrackingStep,
 } from '@relais/core'
 import { crossTenant, withTenant, type DB, type TenantTx } from '@relais/db'
 import * as repo from '@relais/db/repositories/citizen'
 import { lockReferral } from '@relais/db/repositories/referrals'
 import { loadPolicy } from './policy.ts'
-import { appendEvent, type Actor } from './timeline.ts'
+import { appendEvent, isErased, type Actor } from './timeline.ts'
+import { enqueueMail } from './outbox.ts'
 import type { Principal } from './service.ts'
 
 /** A fresh tracking code: 12 symbols drawn uniformly from an alphabet without look-alikes. */
@@ -102,6 +103,44 @@ export async function printReceipt(trx: TenantTx, p: Principal, referralId: stri
   const actor: Actor = { personId: p.personId, organisationId: p.organisationId }
   await appendEvent(trx, p.tenantId, r.id, 'receipt_printed', actor, now, { replacedCode: r.tracking_code_hash !== null })
   return receiptOf(trx, p.tenantId, r.id, code)
+}
+
+export type ForwardChannel = 'email' | 'print'
+
+export interface ForwardedAnswer {
+  channel: ForwardChannel
+  /** The address the mail goes to (email), null for a letter to print. */
+  to: string | null
+  reference: string; theme: string; citizenName: string; timeZone: string
+  mairie: Receipt['mairie']
+  answer: { seq: number; at: string; body: string; organisation: string }
+}
+
+/**
+ * « Transmettre la réponse à l’usager » (issue 18): the latest written answer goes to the citizen in her mairie's name —
+ * a mail through the outbox when she gave an address, otherwise a letter the secretary prints — and the timeline
+ * records it. No written answer yet (or its text erased): 409, nothing recorded.
+ */
+export async function forwardAnswer(trx: TenantTx, p: Principal, referralId: string, opts: { channel?: ForwardChannel }, now: Date): Promise<ForwardedAnswer> {
+  const r = await lockReferral(trx, p.tenantId, referralId)
+  if (!r) throw notFound('Cette saisine')
+  authorizeForwardAnswer(p, r)
+  if (r.anonymised_at) throw conflict('citizen_data_erased', 'Les données de l’usager ont été effacées : la réponse ne peut plus lui être transmise.')
+  const answer = await repo.lastAnswer(trx, p.tenantId, r.id)
+  if (!answer) throw conflict('no_written_answer', 'Cette saisine n’a pas encore de réponse écrite : il n’y a rien à transmettre à l’usager.')
+  const body = answer.data.body
+  if (typeof body !== 'string' || isErased(body)) throw conflict('citizen_data_erased', 'Le texte de la réponse a été effacé : il ne peut plus être transmis.')
+  const email = r.citizen_email?.trim() || null
+  const channel = opts.channel ?? (email ? 'email' : 'print')
+  if (channel === 'email' && !email) throw conflict('no_citizen_email', 'L’usager n’a pas donné d’adresse électronique : imprimez la réponse et remettez-la-lui ou envoyez-la par la poste.')
+  const actor: Actor = { personId: p.personId, organisationId: p.organisationId }
+  await appendEvent(trx, p.tenantId, r.id, 'answer_forwarded', actor, now, { channel, answerSeq: answer.seq })
+  if (channel === 'email') await enqueueMail(trx, { tenantId: p.tenantId, referralId: r.id, kind: 'answer_forward', recipients: [{ personId: null, email: email! }], payload: { eventSeq: answer.seq }, now })
+  const receipt = await receiptOf(trx, p.tenantId, r.id, null)
+  return {
+    channel, to: channel === 'email' ? email : null, reference: r.reference, theme: receipt.theme, citizenName: r.citizen_name, timeZone: receipt.timeZone, mairie: receipt.mairie,
+    answer: { seq: answer.seq, at: answer.at.toISOString(), body, organisation: answer.organisation ?? '' },
+  }
 }
 
 /** Too many wrong codes from one address: the same wait whether the reference exists or not. */

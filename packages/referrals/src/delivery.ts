@@ -124,6 +124,13 @@ async function mailData(trx: TenantTx, row: OutboxRow, publicUrl: string, linkKe
       const citizen = payload.audience === 'citizen'
       return { ...base, ...(citizen ? { recipientName: undefined } : {}), audience: citizen ? 'citizen' : 'mairie', service: contactOf(receipt.service), promise: receipt.promise, dueAt: receipt.dueAt ?? undefined }
     }
+    case 'answer_forward': {
+      // The answer the secretary forwarded (its sequence travels in the payload), in the mairie's name.
+      const e = await event(Number(payload.eventSeq))
+      if (typeof e.data.body !== 'string') throw new MailRenderError(row.kind, ['the answer was erased'])
+      const receipt = await receiptOf(trx, tenantId, r.id, null)
+      return { ...base, recipientName: undefined, mairie: contactOf(receipt.mairie), answeredBy: e.person.organisation, answeredAt: e.at, answer: e.data.body }
+    }
     case 'appointment': {
       // The version the mail speaks of travels in the payload; names and addresses are read now.
       const v = payload as unknown as AppointmentMailPayload
@@ -278,7 +285,14 @@ export async function deliverOutbox(db: DB, a: DeliverArgs): Promise<'sent' | 's
     }
     try {
       const data = await mailData(trx, row, a.publicUrl, a.linkKey)
-      return { row, mail: { ...renderMail(row.kind as MailKind, data), ...(row.kind === 'appointment' ? { calendar: await invitationOf(trx, row, a.now()) } : {}), ...(row.kind === 'convention_signed' ? { attachments: await receiptAttachment(trx, row) } : {}) } }
+      const mairie = row.kind === 'answer_forward' ? data.mairie as { name: string; email?: string } : undefined
+      return {
+        row, mail: {
+          ...renderMail(row.kind as MailKind, data), ...(row.kind === 'appointment' ? { calendar: await invitationOf(trx, row, a.now()) } : {}), ...(row.kind === 'convention_signed' ? { attachments: await receiptAttachment(trx, row) } : {}),
+          // The answer reaches the citizen in her mairie's name, and her reply goes to the mairie.
+          ...(mairie ? { sender: { name: mairie.name, ...(mairie.email ? { replyTo: mairie.email } : {}) } } : {}),
+        },
+      }
     } catch (err) {
       if (!(err instanceof MailRenderError)) throw err
       return { row, error: err.message }

@@ -4,7 +4,7 @@ import type { TenantTx } from '@relais/db'
 import { insertOutbox } from '@relais/db/repositories/outbox'
 import type { Recipient } from './recipients.ts'
 
-export type MailKind = 'referral_new' | 'reminder' | 'escalation' | 'info_requested' | 'answer_received' | 'transferred' | 'appointment_proposed' | 'info_provided' | 'cancelled' | 'delivery_failed' | 'chain_heads' | 'fiche_review' | 'info_reminder' | 'info_stale' | 'closed_no_reply' | 'invitation' | 'password_reset' | 'reply_outcome' | 'acknowledgement' | 'transfer_notice' | 'appointment' | 'convention_signed'
+export type MailKind = 'referral_new' | 'reminder' | 'escalation' | 'info_requested' | 'answer_received' | 'transferred' | 'appointment_proposed' | 'info_provided' | 'cancelled' | 'delivery_failed' | 'chain_heads' | 'fiche_review' | 'info_reminder' | 'info_stale' | 'closed_no_reply' | 'invitation' | 'password_reset' | 'reply_outcome' | 'acknowledgement' | 'transfer_notice' | 'answer_forward' | 'appointment' | 'convention_signed'
 
 /**
  * Writes mails to send in the caller's transaction: they exist if and only if the change that causes

@@ -64,6 +64,7 @@ const EVENT_LABELS: Record<string, string> = {
   escalated: 'Escalade',
   receipt_printed: 'Accusé de réception imprimé (nouveau code de suivi)',
   anonymised: 'Données de l’usager effacées (durée de conservation écoulée)',
+  answer_forwarded: 'Réponse transmise à l’usager',
 }
 
 /** What became of an appointment, for people. */
@@ -92,6 +93,7 @@ export function timelineEntry(e: { kind: string; at: string; data: Record<string
       break
     }
     case 'mail_received': detail = `${d.action === 'answer' ? 'réponse' : d.action === 'provide_info' ? 'complément' : 'message'} par courriel — ${String(d.body ?? '')}`; break
+    case 'answer_forwarded': detail = d.channel === 'print' ? 'lettre imprimée' : 'par courriel, au nom de la mairie'; break
     case 'mail_sent': case 'mail_failed': detail = d.kind ? String(d.kind).replace(/_/g, ' ') : ''; break
   }
   return {

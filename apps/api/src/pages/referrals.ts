@@ -5,7 +5,7 @@ import Value from 'typebox/value'
 import type { TSchema } from 'typebox'
 import { DomainError, InvalidInput, NotFound, filingFieldIssues, isUuid, matchCommune, mayAttempt, parseReference, reachOf, ACTION_LABELS, REFERRAL_STATUSES, allowedActions, type ReferralAction, type ReferralStatus } from '@relais/core'
 import { fromLocalMs } from '@relais/core/sla/time-zone'
-import { act, appointmentsOfReferral, listPlaces, referralSlots, privacyNotice, privacySettings, reassignChoices, currentHolder, fileReferralSummary, filingChoices, getReferral, listReferrals, organisationChoices, referralIdByReference, waitingOnMe, ownCommune, type FileInput, type Principal } from '@relais/referrals'
+import { act, forwardAnswer, appointmentsOfReferral, listPlaces, referralSlots, privacyNotice, privacySettings, reassignChoices, currentHolder, fileReferralSummary, filingChoices, getReferral, listReferrals, organisationChoices, referralIdByReference, waitingOnMe, ownCommune, type FileInput, type Principal } from '@relais/referrals'
 import { ACTIONS, FileBody } from '../schemas/referrals.ts'
 import { httpError, schemaIssues } from '../plugins/errors.ts'
 import { CHANNEL_LABELS, LIST_PAGE_SIZE, deadline, errorItems, fieldErrors, waitingLinks, longDate, shortDate, statusLabel, timelineEntry } from './format.ts'
@@ -33,6 +33,7 @@ const DONE: Record<string, string> = {
   close_no_reply: 'La saisine est clôturée sans suite ; la mairie en est informée.',
   propose_appointment: 'Le rendez-vous a été proposé à la mairie.',
   assign: 'La saisine a été affectée.',
+  reponse_transmise: 'La réponse a été envoyée à l’usager par courriel, au nom de la mairie.',
 }
 
 type Item = Awaited<ReturnType<typeof listReferrals>>['items'][number]
@@ -281,7 +282,7 @@ export async function referralPages(app: FastifyInstance) {
       channel: CHANNEL_LABELS[r.citizen.preferredChannel] ?? r.citizen.preferredChannel,
       answers: r.answers.map((a) => ({ ...a, atText: longDate(a.at, tz) })),
       timeline: r.timeline.filter((e) => e.kind !== 'mail_sent').map((e) => timelineEntry(e, names, tz)),
-      can, hasActions: allowed.length > 0, canAcknowledge: mayAttempt(p.role, 'referral.acknowledge'), answered, buttons: answered ? { ...ACTION_BUTTONS, answer: 'Corriger la réponse' } : ACTION_BUTTONS, canDraftFiche: mayAttempt(p.role, 'fiche.from_answer'),
+      can, hasActions: allowed.length > 0, canAcknowledge: mayAttempt(p.role, 'referral.acknowledge'), canForward: answered && mayAttempt(p.role, 'referral.forward_answer') && !r.timeline.some((e) => e.kind === 'anonymised'), answered, buttons: answered ? { ...ACTION_BUTTONS, answer: 'Corriger la réponse' } : ACTION_BUTTONS, canDraftFiche: mayAttempt(p.role, 'fiche.from_answer'),
       failed, failedTitle: failed ? FAILED_TITLES[failed] : undefined,
       summaryItems: failed ? errorItems(extra.errors?.[failed] ?? {}, ACTION_FIELDS[failed]) : [],
       partners: orgs.filter((o) => (o.kind === 'partner' || o.kind === 'mission_tic') && o.status === 'active' && o.id !== r.holder.organisation.id),
@@ -298,6 +299,29 @@ export async function referralPages(app: FastifyInstance) {
   app.get<{ Params: { id: string } }>('/saisines/:id', { config: { access: 'referral.read' } }, async (request, reply) => {
     if (!isUuid(request.params.id)) return app.tx(request, async (trx) => kit.notFound(request, reply, await kit.me(trx, request)))
     return renderDetail(request, reply, request.params.id)
+  })
+
+  // « Transmettre la réponse à l’usager » (issue 18): by mail in the mairie's name, or a letter to print.
+  const trackingUrl = `${app.config.PUBLIC_URL.replace(/\/+$/, '')}/suivi`
+  app.post<{ Params: { id: string }; Body: Record<string, string> }>('/saisines/:id/transmettre-reponse', { config: { access: 'referral.forward_answer' }, preHandler: app.csrfProtection }, async (request, reply) => {
+    const id = request.params.id
+    if (!isUuid(id)) return app.tx(request, async (trx) => kit.notFound(request, reply, await kit.me(trx, request)))
+    const channel = request.body?.channel === 'print' ? 'print' : undefined
+    let data
+    try {
+      data = await app.tx(request, async (trx) => ({ me: await kit.me(trx, request), letter: await forwardAnswer(trx, request.principal! as Principal, id, { channel }, app.clock()) }))
+    } catch (err) {
+      if (err instanceof NotFound) return app.tx(request, async (trx) => kit.notFound(request, reply, await kit.me(trx, request)))
+      if (err instanceof DomainError && httpError(err).status < 500) return renderDetail(request, reply, id, { formError: err.message, status: httpError(err).status })
+      throw err
+    }
+    if (data.letter.channel === 'email') return reply.redirect(`/saisines/${id}?fait=reponse_transmise#resultat`, 303)
+    const l = data.letter
+    return kit.render(reply, 'answer-letter.hbs', { title: `Réponse à imprimer ${l.reference}`, me: data.me, id, letter: l, today: longDate(app.clock(), l.timeZone), answeredOn: longDate(l.answer.at, l.timeZone), trackingUrl })
+  })
+  app.get<{ Params: { id: string } }>('/saisines/:id/transmettre-reponse', { config: { access: 'referral.read' } }, async (request, reply) => {
+    if (!isUuid(request.params.id)) return app.tx(request, async (trx) => kit.notFound(request, reply, await kit.me(trx, request)))
+    return reply.redirect(`/saisines/${request.params.id}#reponse`, 303)
   })
 
   // One POST per action, on the API's paths (answer, request-info, close…), validated by the API's schemas.

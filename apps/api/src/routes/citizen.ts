@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { LoginThrottle } from '@relais/auth'
-import { changePrivacySettings, printReceipt, privacySettings, trackReferral, TrackingThrottled } from '@relais/referrals'
+import { forwardAnswer, changePrivacySettings, printReceipt, privacySettings, trackReferral, TrackingThrottled } from '@relais/referrals'
 import { ErrorBody, IdParams, errorResponses } from '../schemas/common.ts'
-import { PrivacySettings, Receipt, Tracking, TrackingParams, TrackingQuery } from '../schemas/citizen.ts'
+import { ForwardBody, ForwardedAnswer, PrivacySettings, Receipt, Tracking, TrackingParams, TrackingQuery } from '../schemas/citizen.ts'
 
 // The citizen (issue 18): tracking without login, the acknowledgement of receipt, the tenant's privacy settings.
 export async function citizenRoutes(fastify: FastifyInstance) {
@@ -37,6 +37,18 @@ export async function citizenRoutes(fastify: FastifyInstance) {
   }, async (request) => {
     const { timeZone: _tz, initial: _i, ...receipt } = await app.tx(request, (trx) => printReceipt(trx, request.principal!, request.params.id, app.clock()))
     return { ...receipt, trackingCode: receipt.trackingCode! }
+  })
+
+  app.post('/referrals/:id/forward-answer', {
+    config: { access: 'referral.forward_answer' },
+    schema: {
+      tags: ['saisines'], summary: 'Transmettre la réponse écrite à l’usager, au nom de la mairie (courriel, ou lettre à imprimer)', security: [{ bearer: [] }],
+      description: 'Sans réponse écrite : 409 no_written_answer. Par courriel quand l’usager a donné une adresse, sinon une lettre à imprimer ; la chronologie l’enregistre.',
+      params: IdParams, body: ForwardBody, response: { 200: ForwardedAnswer, ...errorResponses },
+    },
+  }, async (request) => {
+    const { timeZone: _tz, ...forwarded } = await app.tx(request, (trx) => forwardAnswer(trx, request.principal!, request.params.id, { channel: request.body?.channel }, app.clock()))
+    return forwarded
   })
 
   app.get('/privacy/settings', {

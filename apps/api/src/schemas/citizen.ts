@@ -33,3 +33,14 @@ export const PrivacySettings = Type.Object({
   retentionMonths: Type.Integer({ minimum: 1, maximum: 120, description: 'Mois de conservation des données de l’usager après la clôture' }),
   referentMailContact: Type.Boolean({ description: 'Les courriels aux référents portent les coordonnées de l’usager (sinon son nom seulement)' }),
 }, { additionalProperties: false })
+
+export const ForwardBody = Type.Object({
+  channel: Type.Optional(Type.Union([Type.Literal('email'), Type.Literal('print')], { description: 'email : par courriel au nom de la mairie (par défaut quand l’usager a donné une adresse) ; print : une lettre à imprimer' })),
+}, { additionalProperties: false })
+
+export const ForwardedAnswer = Type.Object({
+  channel: Type.Union([Type.Literal('email'), Type.Literal('print')]),
+  to: Type.Union([Type.String(), Type.Null()], { description: 'L’adresse de l’usager (courriel), null pour une lettre' }),
+  reference: Type.String(), theme: Type.String(), citizenName: Type.String(), mairie: Contact,
+  answer: Type.Object({ seq: Type.Integer(), at: Type.String(), body: Type.String(), organisation: Type.String() }),
+})

@@ -55,3 +55,11 @@ export async function organisationNames(trx: TenantTx, tenantId: string, ids: st
   const rows = await trx.selectFrom('organisation').select(['id', 'name']).where('tenant_id', '=', tenantId).where('id', 'in', ids).execute()
   return new Map(rows.map((r) => [r.id, r.name]))
 }
+
+/** The latest written answer of a referral (its text may have been erased by the retention). */
+export async function lastAnswer(trx: TenantTx, tenantId: string, referralId: string) {
+  return trx.selectFrom('referral_event as e').leftJoin('organisation as o', 'o.id', 'e.actor_organisation_id')
+    .select(['e.seq', 'e.at', 'e.data', 'o.name as organisation'])
+    .where('e.tenant_id', '=', tenantId).where('e.referral_id', '=', referralId).where('e.kind', '=', 'answered')
+    .orderBy('e.seq', 'desc').limit(1).executeTakeFirst()
+}

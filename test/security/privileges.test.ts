@@ -34,6 +34,7 @@ const EXPECTED: Record<string, string[]> = {
   place: ['INSERT', 'SELECT', 'UPDATE'],
   referral: ['INSERT', 'SELECT', 'UPDATE'],
   referral_event: ['INSERT', 'SELECT'],
+  referral_access: ['INSERT', 'SELECT'],
   refresh_session: ['INSERT', 'SELECT', 'UPDATE'],
   routing_rule: ['INSERT', 'SELECT', 'UPDATE'],
   search_miss: ['INSERT', 'SELECT'],

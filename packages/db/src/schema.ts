@@ -239,6 +239,16 @@ export interface AuditLogTable {
   before: ColumnType<Record<string, unknown> | null, string | null, never>
   after: ColumnType<Record<string, unknown> | null, string | null, never>
 }
+/** One display of a referral's citizen data (issue 18, migration 0092): append-only. */
+export interface ReferralAccessTable {
+  id: Generated<string>
+  tenant_id: string
+  referral_id: string
+  person_id: string
+  at: Date
+  via: AccessVia
+}
+export type AccessVia = 'page' | 'api' | 'print' | 'export'
 export type AuditEntity = 'person' | 'organisation' | 'theme' | 'routing_rule' | 'coverage' | 'sla_policy'
 /** A mail the inbound server took (issue 15): once per Message-ID and tenant. */
 export interface InboundMailTable {
@@ -478,6 +488,7 @@ export interface Database {
   outbox: OutboxTable
   chain_head_digest: ChainHeadDigestTable
   audit_log: AuditLogTable
+  referral_access: ReferralAccessTable
   tenant: TenantTable
   commune: CommuneTable
   commune_former_code: CommuneFormerCodeTable

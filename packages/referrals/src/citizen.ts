@@ -8,6 +8,7 @@ import {
 import { crossTenant, withTenant, type DB, type TenantTx } from '@relais/db'
 import * as repo from '@relais/db/repositories/citizen'
 import { lockReferral } from '@relais/db/repositories/referrals'
+import { logAccess } from '@relais/db/repositories/access-log'
 import { loadPolicy } from './policy.ts'
 import { appendEvent, isErased, type Actor } from './timeline.ts'
 import { enqueueMail } from './outbox.ts'
@@ -136,6 +137,8 @@ export async function forwardAnswer(trx: TenantTx, p: Principal, referralId: str
   const actor: Actor = { personId: p.personId, organisationId: p.organisationId }
   await appendEvent(trx, p.tenantId, r.id, 'answer_forwarded', actor, now, { channel, answerSeq: answer.seq })
   if (channel === 'email') await enqueueMail(trx, { tenantId: p.tenantId, referralId: r.id, kind: 'answer_forward', recipients: [{ personId: null, email: email! }], payload: { eventSeq: answer.seq }, now })
+  // The letter shows her name and the answer to the secretary: a display of her data (the access log).
+  else await logAccess(trx, p.tenantId, [r.id], p.personId, now, 'print')
   const receipt = await receiptOf(trx, p.tenantId, r.id, null)
   return {
     channel, to: channel === 'email' ? email : null, reference: r.reference, theme: receipt.theme, citizenName: r.citizen_name, timeZone: receipt.timeZone, mairie: receipt.mairie,

@@ -1,5 +1,5 @@
 import { isErased } from './timeline.ts'
-import type { TenantTx, ReferralStatus } from '@relais/db'
+import type { AccessVia, TenantTx, ReferralStatus } from '@relais/db'
 import * as repo from '@relais/db/repositories/referrals'
 import { eventsWithActors } from '@relais/db/repositories/timeline'
 import { decodeCursor, page } from '@relais/db/paging'
@@ -119,10 +119,14 @@ function shownData(data: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, isErased(v) ? ERASED_TEXT : v]))
 }
 
-export async function getReferral(trx: TenantTx, p: Principal, id: string, opts: { afterOwnAction?: boolean } = {}) {
+/**
+ * `logged`: this read is shown to the person (the page, the API's detail), so it goes on the access log (issue 18) —
+ * by the timeline's own statement, no round trip of its own.
+ */
+export async function getReferral(trx: TenantTx, p: Principal, id: string, opts: { afterOwnAction?: boolean; logged?: { via: AccessVia; at: Date } } = {}) {
   const r = await repo.referralDetail(trx, p.tenantId, id)
   if (!r || (!opts.afterOwnAction && !canSeeReferral(p, r))) throw notFound('Cette saisine')
-  const events = await eventsWithActors(trx, p.tenantId, id)
+  const events = await eventsWithActors(trx, p.tenantId, id, opts.logged && { personId: p.personId, ...opts.logged })
   const timeline = events.map((e) => ({
     seq: e.seq, at: e.at.toISOString(), kind: e.kind, data: shownData(e.data), hash: e.hash,
     actor: e.actor_person_id ? { personId: e.actor_person_id, name: e.actor_name ?? '', organisation: e.actor_organisation ?? '' } : null,

@@ -1,9 +1,9 @@
 // The citizen's pages (issue 18): /suivi (no login), the printable acknowledgement of receipt, and the mission TIC's
 // settings for citizens' data. The rules are the use cases'; these routes only translate.
 import type { FastifyInstance } from 'fastify'
-import { DomainError, NotFound, isUuid } from '@relais/core'
+import { DomainError, NotFound, ROLE_LABELS, isUuid } from '@relais/core'
 import { LoginThrottle } from '@relais/auth'
-import { changePrivacySettings, printReceipt, privacySettings, trackReferral, TrackingThrottled } from '@relais/referrals'
+import { referralAccessLog, type AccessEntry, changePrivacySettings, printReceipt, privacySettings, trackReferral, TrackingThrottled } from '@relais/referrals'
 import { httpError } from '../plugins/errors.ts'
 import { fieldErrors, longDate } from './format.ts'
 
@@ -62,6 +62,22 @@ export async function citizenPages(app: FastifyInstance) {
     return reply.redirect(`/saisines/${request.params.id}#accuse`, 303)
   })
 
+  // The access log of one referral (the mission TIC).
+  app.get<{ Params: { id: string } }>('/saisines/:id/acces', { config: { access: 'referral.access_log' } }, async (request, reply) => {
+    const id = request.params.id
+    const data = await app.tx(request, async (trx) => {
+      const me = await kit.me(trx, request)
+      if (!isUuid(id)) return { me, log: null }
+      try { return { me, log: await referralAccessLog(trx, request.principal!, id) } } catch (err) { if (err instanceof NotFound) return { me, log: null }; throw err }
+    })
+    if (!data.log) return kit.notFound(request, reply, data.me)
+    const ref = data.log.referral.reference
+    return kit.render(reply, 'access-log.hbs', {
+      title: `Journal des accès : saisine ${ref}`, me: data.me, heading: `Journal des accès à la saisine ${ref}`, caption: `Affichages des données de l’usager de la saisine ${ref}, le plus récent d’abord`,
+      back: { url: `/saisines/${id}`, label: `Retour à la saisine ${ref}` }, items: accessItems(data.log.items, data.me.timeZone),
+    })
+  })
+
   const SETTINGS_TITLE = 'Données personnelles des usagers'
   async function renderSettings(request: Parameters<typeof app.tx>[0], reply: Parameters<typeof kit.render>[0], extra: { values?: Record<string, string>; errors?: Record<string, string>; done?: string; status?: number } = {}) {
     const data = await app.tx(request, async (trx) => ({ me: await kit.me(trx, request), settings: await privacySettings(trx, request.principal!.tenantId) }))
@@ -82,4 +98,11 @@ export async function citizenPages(app: FastifyInstance) {
     }
     return renderSettings(request, reply, { done: 'Les règles ont été enregistrées.' })
   })
+}
+
+/** How a display happened, in words. */
+export const VIA_LABELS: Record<string, string> = { page: 'Page de la saisine', api: 'Détail par l’API', print: 'Réponse imprimée pour l’usager', export: 'Export des données de la personne' }
+
+export function accessItems(items: AccessEntry[], timeZone: string) {
+  return items.map((e) => ({ ...e, iso: e.at, at: longDate(e.at, timeZone), viaLabel: VIA_LABELS[e.via] ?? e.via, role: ROLE_LABELS[e.person.role as keyof typeof ROLE_LABELS] ?? e.person.role }))
 }

@@ -249,7 +249,7 @@ export async function referralPages(app: FastifyInstance) {
     const data = await app.tx(request, async (trx) => {
       const me = await kit.me(trx, request)
       let r
-      try { r = await getReferral(trx, p, id) } catch (err) { if (err instanceof NotFound) return { me, r: null }; throw err }
+      try { r = await getReferral(trx, p, id, { logged: { via: 'page', at: now } }) } catch (err) { if (err instanceof NotFound) return { me, r: null }; throw err }
       const orgs = await organisationChoices(trx, p)
       const allowedHere = allowedActions(r.status as ReferralStatus, p.role)
       const colleagues = allowedHere.includes('reassign') ? await reassignChoices(trx, p, r.holder.organisation.id) : []
@@ -282,7 +282,7 @@ export async function referralPages(app: FastifyInstance) {
       channel: CHANNEL_LABELS[r.citizen.preferredChannel] ?? r.citizen.preferredChannel,
       answers: r.answers.map((a) => ({ ...a, atText: longDate(a.at, tz) })),
       timeline: r.timeline.filter((e) => e.kind !== 'mail_sent').map((e) => timelineEntry(e, names, tz)),
-      can, hasActions: allowed.length > 0, canAcknowledge: mayAttempt(p.role, 'referral.acknowledge'), canForward: answered && mayAttempt(p.role, 'referral.forward_answer') && !r.timeline.some((e) => e.kind === 'anonymised'), answered, buttons: answered ? { ...ACTION_BUTTONS, answer: 'Corriger la réponse' } : ACTION_BUTTONS, canDraftFiche: mayAttempt(p.role, 'fiche.from_answer'),
+      can, hasActions: allowed.length > 0, canAcknowledge: mayAttempt(p.role, 'referral.acknowledge'), canReadAccessLog: mayAttempt(p.role, 'referral.access_log'), canForward: answered && mayAttempt(p.role, 'referral.forward_answer') && !r.timeline.some((e) => e.kind === 'anonymised'), answered, buttons: answered ? { ...ACTION_BUTTONS, answer: 'Corriger la réponse' } : ACTION_BUTTONS, canDraftFiche: mayAttempt(p.role, 'fiche.from_answer'),
       failed, failedTitle: failed ? FAILED_TITLES[failed] : undefined,
       summaryItems: failed ? errorItems(extra.errors?.[failed] ?? {}, ACTION_FIELDS[failed]) : [],
       partners: orgs.filter((o) => (o.kind === 'partner' || o.kind === 'mission_tic') && o.status === 'active' && o.id !== r.holder.organisation.id),

@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { LoginThrottle } from '@relais/auth'
-import { forwardAnswer, changePrivacySettings, printReceipt, privacySettings, trackReferral, TrackingThrottled } from '@relais/referrals'
+import { forwardAnswer, referralAccessLog, changePrivacySettings, printReceipt, privacySettings, trackReferral, TrackingThrottled } from '@relais/referrals'
 import { ErrorBody, IdParams, errorResponses } from '../schemas/common.ts'
-import { ForwardBody, ForwardedAnswer, PrivacySettings, Receipt, Tracking, TrackingParams, TrackingQuery } from '../schemas/citizen.ts'
+import { ForwardBody, ForwardedAnswer, ReferralAccessLog, PrivacySettings, Receipt, Tracking, TrackingParams, TrackingQuery } from '../schemas/citizen.ts'
 
 // The citizen (issue 18): tracking without login, the acknowledgement of receipt, the tenant's privacy settings.
 export async function citizenRoutes(fastify: FastifyInstance) {
@@ -50,6 +50,14 @@ export async function citizenRoutes(fastify: FastifyInstance) {
     const { timeZone: _tz, ...forwarded } = await app.tx(request, (trx) => forwardAnswer(trx, request.principal!, request.params.id, { channel: request.body?.channel }, app.clock()))
     return forwarded
   })
+
+  app.get('/referrals/:id/access-log', {
+    config: { access: 'referral.access_log' },
+    schema: {
+      tags: ['données personnelles'], summary: 'Qui a affiché les données de l’usager de cette saisine, et quand (journal des accès, le plus récent d’abord)', security: [{ bearer: [] }],
+      params: IdParams, response: { 200: ReferralAccessLog, ...errorResponses },
+    },
+  }, async (request) => app.tx(request, (trx) => referralAccessLog(trx, request.principal!, request.params.id)))
 
   app.get('/privacy/settings', {
     config: { access: 'privacy.settings' },

@@ -37,7 +37,7 @@ export async function referralRoutes(fastify: FastifyInstance) {
   app.get('/referrals/:id', {
     config: { access: 'referral.read' },
     schema: { tags: ['saisines'], summary: 'Une saisine et sa chronologie', security: [{ bearer: [] }], params: IdParams, response: { 200: Detail, ...errorResponses } },
-  }, async (request) => app.tx(request, (trx) => getReferral(trx, request.principal!, request.params.id)))
+  }, async (request) => app.tx(request, (trx) => getReferral(trx, request.principal!, request.params.id, { logged: { via: 'api', at: app.clock() } })))
 
   for (const a of ACTIONS) {
     // Booking an appointment creates one (issue 14): 201, like any creation; the other actions change the referral (200).
@@ -51,7 +51,7 @@ export async function referralRoutes(fastify: FastifyInstance) {
       try {
         const detail = await app.tx(request, async (trx) => {
           await act(trx, request.principal!, request.params.id, a.action, (request.body ?? {}) as Record<string, string>, now)
-          return getReferral(trx, request.principal!, request.params.id, { afterOwnAction: true })
+          return getReferral(trx, request.principal!, request.params.id, { afterOwnAction: true, logged: { via: 'api', at: now } })
         })
         return reply.code(booking ? 201 : 200).send(detail as never)
       } catch (err) {

@@ -44,3 +44,13 @@ export const ForwardedAnswer = Type.Object({
   reference: Type.String(), theme: Type.String(), citizenName: Type.String(), mairie: Contact,
   answer: Type.Object({ seq: Type.Integer(), at: Type.String(), body: Type.String(), organisation: Type.String() }),
 })
+
+export const AccessEntry = Type.Object({
+  at: Type.String(),
+  via: Type.Union([Type.Literal('page'), Type.Literal('api'), Type.Literal('print'), Type.Literal('export')], { description: 'page : la page de la saisine ; api : le détail par l’API ; print : la réponse imprimée ; export : l’export des données de la personne' }),
+  referral: Type.Object({ id: Type.String(), reference: Type.String() }),
+  person: Type.Object({ id: Type.String(), name: Type.String(), role: Type.String() }),
+  organisation: Type.String(),
+})
+
+export const ReferralAccessLog = Type.Object({ referral: Type.Object({ id: Type.String(), reference: Type.String() }), items: Type.Array(AccessEntry) })

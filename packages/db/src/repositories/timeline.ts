@@ -1,7 +1,7 @@
 // The referral's timeline: an append-only, hash-chained list of events (the chaining itself is @relais/referrals').
-import { sql, type Insertable } from 'kysely'
+import { sql, type Insertable, type QueryCreator } from 'kysely'
 import type { TenantTx } from '../index.ts'
-import type { ReferralEventTable } from '../schema.ts'
+import type { AccessVia, Database, ReferralEventTable } from '../schema.ts'
 
 export type NewEventRow = Insertable<ReferralEventTable>
 
@@ -28,8 +28,15 @@ export async function clockEvents(trx: TenantTx, tenantId: string, referralId: s
 }
 
 /** The timeline as people read it, with the names of who acted. */
-export async function eventsWithActors(trx: TenantTx, tenantId: string, referralId: string) {
-  return trx.selectFrom('referral_event as e')
+/**
+ * The timeline with who acted. `logged`: the display is recorded in the access log by the same statement (a
+ * data-modifying WITH), so logging costs no round trip of its own (issue 18).
+ */
+export async function eventsWithActors(trx: TenantTx, tenantId: string, referralId: string, logged?: { personId: string; at: Date; via: AccessVia }) {
+  const base: QueryCreator<Database> = logged
+    ? trx.with('logged', (qc) => qc.insertInto('referral_access').values({ tenant_id: tenantId, referral_id: referralId, person_id: logged.personId, at: logged.at, via: logged.via }).returning('id')) as unknown as QueryCreator<Database>
+    : trx
+  return base.selectFrom('referral_event as e')
     .leftJoin('person as a', 'a.id', 'e.actor_person_id')
     .leftJoin('organisation as o', 'o.id', 'e.actor_organisation_id')
     .select(['e.seq', 'e.at', 'e.kind', 'e.data', 'e.hash', 'a.name as actor_name', 'o.name as actor_organisation', 'e.actor_person_id'])

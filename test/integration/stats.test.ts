@@ -9,7 +9,9 @@ import { runSlaStepJob } from '@relais/referrals'
 import { createTestEnv } from '../helpers/db.ts'
 import { bearer, manualClock, sampleReferral } from '../helpers/journey.ts'
 import { Visitor } from '../helpers/visitor.ts'
+import { pdfText } from '../helpers/pdf.ts'
 import { STATS_ROLLUP_BACKFILL } from '../../migrations/0110_referral_stats_rollup.ts'
+import { APPOINTMENT_OUTCOME_BACKFILL } from '../../migrations/0111_appointment_outcome_rollup.ts'
 
 const env = await createTestEnv()
 const clock = manualClock('2031-02-03T09:00:00Z') // Monday 10:00, Paris
@@ -106,6 +108,26 @@ t.before(async () => {
   clock.set('2031-03-11T09:00:00Z')
   await act(H.id, 'answer', caf, { body: 'Réponse H, en retard.' })
   clock.set('2031-04-01T09:00:00Z')
+
+  // B's citizen did not come on 20 March: the DDT's referent says so.
+  const appt = (await app.inject({ url: '/api/v1/appointments?from=2031-03-20T00:00:00Z&days=1', headers: ddt })).json().items.find((a: { reference: string }) => a.reference === B.reference)
+  const outcome = await app.inject({ method: 'POST', url: `/api/v1/appointments/${appt.id}/outcome`, headers: ddt, payload: { outcome: 'no_show' } })
+  if (outcome.statusCode !== 200) throw new Error(`outcome: ${outcome.body}`)
+
+  // Questions the mairies resolved with a fiche, without a referral: one in February, two in March, one in April.
+  const ficheId = async (title: string) => (await owner.query(`select id from fiche where tenant_id = $1 and coalesce(published_title, title) like $2`, [tenantId, `${title}%`])).rows[0].id as string
+  const prime = await ficheId('Prime d’activité') // the CAF's
+  const dp = await ficheId('Déclaration préalable') // the DDT's
+  const deflect = async (at: string, h: { authorization: string }, body: object) => {
+    clock.set(at)
+    const res = await app.inject({ method: 'POST', url: '/api/v1/deflections', headers: h, payload: body })
+    if (res.statusCode !== 201) throw new Error(`deflection: ${res.body}`)
+  }
+  await deflect('2031-02-10T09:00:00Z', issoudun, { ficheId: prime, themeCode: 'aides-caf', communeInsee: '36088' })
+  await deflect('2031-03-05T09:00:00Z', ardentes, { ficheId: prime, themeCode: 'aides-caf', communeInsee: '36005' })
+  await deflect('2031-03-06T09:00:00Z', ardentes, { ficheId: dp, themeCode: 'urbanisme', communeInsee: '36005' })
+  await deflect('2031-04-01T08:00:00Z', issoudun, { ficheId: dp, themeCode: 'urbanisme', communeInsee: '36088' })
+  clock.set('2031-04-01T09:00:00Z')
 })
 
 t.test('the mission TIC: every figure of the period, the previous one, months with empty ones as zero', async (t) => {
@@ -127,6 +149,71 @@ t.test('the mission TIC: every figure of the period, the previous one, months wi
   t.same(s.months.map((m: { key: string; totals: { filed: number } }) => [m.key, m.totals.filed]), [['2031-03', 7], ['2031-04', 0], ['2031-05', 0]])
   t.equal(s.months[0].label, 'mars 2031')
   t.same(s.backlog.map((b: { count: number }) => b.count), [0, 0, 0, 2, 0], 'D and F open for 7 to 30 days (F since its reopening)')
+})
+
+t.test('appointment no-shows and knowledge-base deflections, with the same filters and the same agreement', async (t) => {
+  const s = (await stats(tic)).json()
+  t.match(s.totals, { appointmentOutcomes: 1, appointmentsHeld: 0, noShows: 1, citizenCancellations: 0, noShowRate: 1, deflections: 3 })
+  t.equal(s.totals.deflectionShare, 3 / 10, 'three questions resolved by a fiche beside seven referrals filed')
+  t.match(s.previous, { appointmentOutcomes: 0, noShowRate: null, deflections: 1, deflectionShare: 1 / 2 })
+  t.same(s.months.map((m: { totals: { deflections: number; noShows: number } }) => [m.totals.deflections, m.totals.noShows]), [[2, 1], [1, 0], [0, 0]], 'B’s no-show counts in March, when B was filed; deflections in the month they were recorded')
+  const org = (await stats(tic, '&groupBy=organisation')).json()
+  const by = Object.fromEntries(org.groups.map((g: { key: string; totals: object }) => [g.key, g.totals]))
+  t.match(by[ddtOrg], { noShows: 1, appointmentOutcomes: 1, noShowRate: 1, deflections: 2 }, 'the DDT holds B and wrote the urbanisme fiche')
+  t.match(by[cafOrg], { noShows: 0, noShowRate: null, deflections: 1 })
+  for (const groupBy of ['organisation', 'theme', 'commune', 'epci', 'mairie', 'month']) {
+    const g = (await stats(tic, `&groupBy=${groupBy}`)).json()
+    for (const k of ['deflections', 'noShows', 'appointmentOutcomes'] as const) {
+      t.equal(g.groups.reduce((n: number, x: { totals: Record<string, number> }) => n + x.totals[k], 0), g.totals[k], `${groupBy}: the groups' ${k} add up`)
+    }
+  }
+  t.match((await stats(tic, `&mairieOrganisationId=${issoudunOrg}`)).json().totals, { deflections: 1, deflectionShare: 1 / 4, noShows: 0 })
+  t.match((await stats(tic, '&theme=urbanisme')).json().totals, { filed: 1, deflections: 2, noShows: 0 }, 'urbanisme: C, and the two questions on the DDT’s fiche')
+  t.match((await stats(tic, '&theme=aides-caf')).json().totals, { deflections: 1, noShows: 1 }, 'B keeps its theme after its transfer')
+  const own = (await stats(cafAdmin)).json()
+  t.match(own.totals, { deflections: 1, deflectionShare: 1 / 5, noShows: 0 }, 'the CAF’s admin: her fiches’ deflections beside her four referrals')
+  t.equal(own.network.deflections, 3)
+  t.match((await stats(issoudun)).json().totals, { deflections: 1 }, 'a mairie: the questions she resolved herself')
+
+  const v = await Visitor.as(app, 'tic@indre.demo')
+  const page = await v.get('/statistiques?du=2031-03-01&au=2031-05-31')
+  t.equal(page.statusCode, 200)
+  t.match(page.body, 'Usager absent à <strong>100 %</strong> des 1 rendez-vous dont l’issue est indiquée')
+  t.match(page.body, '<strong>3</strong> question(s) résolue(s) par une fiche sans saisine, soit <strong>30 %</strong>')
+  t.match(page.body, /<svg role="img" aria-label="Rendez-vous tenus et absences de l’usager/, 'a chart')
+  t.match(page.body, /<tr><th scope="row">mars 2031<\/th><td>1<\/td><td>0<\/td><td>1<\/td><td>100 %<\/td><td>2<\/td><td>[^<]+<\/td><\/tr>/, 'and its table')
+  t.match(page.headers['server-timing'], /read;dur=[\d.]+, charts;dur=[\d.]+/, 'where the time went')
+  const ind = await v.get('/statistiques/export?du=2031-03-01&au=2031-05-31&contenu=indicateurs&format=csv')
+  t.match(ind.body, /Taux d’absence aux rendez-vous;100 %;;100 %/)
+  t.match(ind.body, /Questions résolues par une fiche, sans saisine;3;1;3/)
+})
+
+t.test('the report for elected officials as a PDF: period, key figures beside the previous period and the network, tables; no citizen data', async (t) => {
+  const v = await Visitor.as(app, 'tic@indre.demo')
+  const page = await v.get('/statistiques?du=2031-03-01&au=2031-05-31')
+  t.match(page.body, /<a href="\/statistiques\/rapport\.pdf\?du(=|&#x3D;)2031-03-01&amp;au(=|&#x3D;)2031-05-31[^"]*" download>Rapport pour les élus \(PDF\)<\/a>/, 'a link on the page')
+  const res = await v.get('/statistiques/rapport.pdf?du=2031-03-01&au=2031-05-31')
+  t.equal(res.statusCode, 200)
+  t.equal(res.headers['content-type'], 'application/pdf')
+  t.match(res.headers['content-disposition'], 'rapport-2031-03-01-2031-05-31.pdf')
+  const text = (await pdfText(res.rawPayload)).replace(/\s+/g, ' ')
+  t.match(text, 'Rapport d’activité du réseau Relais')
+  t.match(text, 'Période : du 01/03/2031 au 31/05/2031')
+  t.match(text, 'Période précédente : du 29/11/2030 au 28/02/2031')
+  t.match(text, 'Saisines déposées 7 1 7', 'filed: the period, the previous one, the network')
+  t.match(text, 'Taux de respect du délai 33,3 % 100 % 33,3 %')
+  t.match(text, /Taux d’absence aux rendez- ?vous 100 % — 100 %/)
+  t.match(text, 'Questions résolues par une fiche 3 1 3')
+  t.match(text, 'Par organisme')
+  t.match(text, 'CAF de l’Indre 4 2')
+  t.match(text, 'Par thème')
+  t.notMatch(text, /Usager [A-H]|Jeanne|Durand|example\.org|36-2031-/, 'no citizen, no reference')
+  const admin = await Visitor.as(app, 'admin@caf36.demo')
+  const own = (await pdfText((await admin.get('/statistiques/rapport.pdf?du=2031-03-01&au=2031-05-31')).rawPayload)).replace(/\s+/g, ' ')
+  t.match(own, 'Saisines déposées 4 1 7', 'the CAF’s admin: hers beside the network')
+  t.notMatch(own, /Par organisme|DDT/, 'no other organisation by name')
+  const bad = await v.get('/statistiques/rapport.pdf?du=2031-13-01')
+  t.equal(bad.statusCode, 400, 'a wrong date is the page’s clear 400')
 })
 
 t.test('groups add up to the totals, and organisations under the network’s compliance are flagged', async (t) => {
@@ -212,11 +299,12 @@ t.test('exports: CSV and XLSX of the figures and of the referral list, without c
   t.equal(own.body.replace(/^\uFEFF/, '').trim().split('\r\n').length, 4, 'a mairie exports her own three referrals')
 })
 
-t.test('the rollup columns kept by the trigger are what the timelines say (the migration\'s backfill agrees)', async (t) => {
-  const cols = 'id, stats_transfers, stats_info_requests, stats_escalation_level, sla_met_by'
+t.test('the rollup columns kept by the triggers are what the timelines and appointments say (the migrations\' backfills agree)', async (t) => {
+  const cols = 'id, stats_transfers, stats_info_requests, stats_escalation_level, sla_met_by, stats_appointments_held, stats_no_shows, stats_citizen_cancellations'
   const kept = (await owner.query(`select ${cols} from referral order by id`)).rows
-  t.ok(kept.some((r) => r.sla_met_by === 'appointment_proposed') && kept.some((r) => r.stats_escalation_level === 2), 'the story left its marks')
-  await owner.query('update referral set stats_transfers = 0, stats_info_requests = 0, stats_escalation_level = 0, sla_met_by = null')
+  t.ok(kept.some((r) => r.sla_met_by === 'appointment_proposed') && kept.some((r) => r.stats_escalation_level === 2) && kept.some((r) => r.stats_no_shows === 1), 'the story left its marks')
+  await owner.query('update referral set stats_transfers = 0, stats_info_requests = 0, stats_escalation_level = 0, sla_met_by = null, stats_appointments_held = 0, stats_no_shows = 0, stats_citizen_cancellations = 0')
   await owner.query(STATS_ROLLUP_BACKFILL)
+  await owner.query(APPOINTMENT_OUTCOME_BACKFILL)
   t.same((await owner.query(`select ${cols} from referral order by id`)).rows, kept)
 })

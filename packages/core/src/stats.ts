@@ -14,7 +14,12 @@
  *   running clocks not yet due are not decided;
  * - response time: the counted minutes the SLA recorded (working minutes, business minutes or calendar minutes: the
  *   clock's own unit, pauses removed), median and p90 by nearest rank;
- * - backlog: referrals open NOW (not only the period's), by age since their clock started.
+ * - backlog: referrals open NOW (not only the period's), by age since their clock started;
+ * - no-show rate: of the appointments of the period's referrals whose outcome is recorded (held, no-show, cancelled by
+ *   the citizen), the share of no-shows; counted with their referral, so it follows the same filters and groups;
+ * - deflections: questions a fiche answered at a mairie without a referral, counted in the period they were recorded,
+ *   by their theme, commune, intercommunalité and mairie, and under « organisation » the fiche's author; the share is
+ *   deflections / (deflections + referrals filed).
  */
 import type { ReferralStatus } from './referral.ts'
 import { DAY_MS, dayOfIsoDate, fromLocalMs } from './sla/time-zone.ts'
@@ -41,6 +46,20 @@ export interface StatsRow {
   transfers: number
   infoRequests: number
   escalationLevel: number
+  /** Its appointments by recorded outcome. */
+  appointmentsHeld: number
+  noShows: number
+  citizenCancellations: number
+}
+
+/** A question a fiche answered without a referral (no citizen data); `holderOrganisationId` is the fiche's author. */
+export interface DeflectionRow {
+  at: Date
+  holderOrganisationId: string
+  mairieOrganisationId: string
+  themeId: string
+  communeInsee: string
+  epciCode: string | null
 }
 
 /** An open referral for the backlog. */
@@ -91,6 +110,17 @@ export interface Totals {
   escalated: number
   /** Referrals by the highest escalation level reached: index 0 is level 1. */
   escalationLevels: number[]
+  /** Appointments of these referrals whose outcome is recorded: held + noShows + citizenCancellations. */
+  appointmentOutcomes: number
+  appointmentsHeld: number
+  noShows: number
+  citizenCancellations: number
+  /** noShows / appointmentOutcomes, 0..1; null when no outcome is recorded. */
+  noShowRate: number | null
+  /** Questions answered by a fiche without a referral. */
+  deflections: number
+  /** deflections / (deflections + filed), 0..1; null when both are zero. */
+  deflectionShare: number | null
 }
 
 const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null)
@@ -112,11 +142,12 @@ export function breached(r: StatsRow, now: Date): boolean {
   return !r.slaMetAt && r.status !== 'cancelled' && !!r.dueAt && r.dueAt.getTime() < now.getTime()
 }
 
-export function totalsOf(rows: readonly StatsRow[], now: Date): Totals {
+export function totalsOf(rows: readonly StatsRow[], now: Date, deflections: number = 0): Totals {
   const t: Totals = {
     filed: rows.length, answered: 0, answeredInWriting: 0, answeredByAppointment: 0, awaitingClosure: 0, closed: 0, cancelled: 0, open: 0, inTriage: 0,
     answeredOnTime: 0, decided: 0, compliance: null, medianMinutes: null, p90Minutes: null, transfers: 0, transferred: 0, transfersPerReferral: null,
     infoRequests: 0, infoRequestsPerReferral: null, escalated: 0, escalationLevels: [],
+    appointmentOutcomes: 0, appointmentsHeld: 0, noShows: 0, citizenCancellations: 0, noShowRate: null, deflections, deflectionShare: null,
   }
   const minutes: number[] = []
   for (const r of rows) {
@@ -138,6 +169,9 @@ export function totalsOf(rows: readonly StatsRow[], now: Date): Totals {
     t.transfers += r.transfers
     if (r.transfers > 0) t.transferred++
     t.infoRequests += r.infoRequests
+    t.appointmentsHeld += r.appointmentsHeld
+    t.noShows += r.noShows
+    t.citizenCancellations += r.citizenCancellations
     if (r.escalationLevel > 0) {
       t.escalated++
       while (t.escalationLevels.length < r.escalationLevel) t.escalationLevels.push(0)
@@ -150,6 +184,9 @@ export function totalsOf(rows: readonly StatsRow[], now: Date): Totals {
   t.p90Minutes = nearestRank(minutes, 0.9)
   t.transfersPerReferral = ratio(t.transfers, t.filed)
   t.infoRequestsPerReferral = ratio(t.infoRequests, t.filed)
+  t.appointmentOutcomes = t.appointmentsHeld + t.noShows + t.citizenCancellations
+  t.noShowRate = ratio(t.noShows, t.appointmentOutcomes)
+  t.deflectionShare = ratio(t.deflections, t.deflections + t.filed)
   return t
 }
 
@@ -212,9 +249,13 @@ function monthKeyer(from: Date, to: Date, timeZone: string): (at: Date) => strin
 
 export interface Group { key: string; totals: Totals }
 
-/** Rows grouped by a dimension (months in order, empty ones as zero; other keys by filed count, then key). */
-export function groupsOf(rows: readonly StatsRow[], by: StatsGroupBy, now: Date, period: { from: Date; to: Date; timeZone: string }): Group[] {
+/**
+ * Rows grouped by a dimension (months in order, empty ones as zero; other keys by filed count, then key). Deflections
+ * fall in the same groups (by the month they were recorded in), so the groups add up to the totals for them too.
+ */
+export function groupsOf(rows: readonly StatsRow[], by: StatsGroupBy, now: Date, period: { from: Date; to: Date; timeZone: string }, deflections: readonly DeflectionRow[] = []): Group[] {
   const buckets = new Map<string, StatsRow[]>()
+  const deflected = new Map<string, number>()
   const month = by === 'month' ? monthKeyer(period.from, period.to, period.timeZone) : null
   if (by === 'month') for (const m of monthsBetween(period.from, period.to, period.timeZone)) buckets.set(m, [])
   for (const r of rows) {
@@ -223,8 +264,13 @@ export function groupsOf(rows: readonly StatsRow[], by: StatsGroupBy, now: Date,
     if (!list) buckets.set(key, (list = []))
     list.push(r)
   }
-  const groups = [...buckets].map(([key, list]) => ({ key, totals: totalsOf(list, now) }))
-  if (by !== 'month') groups.sort((a, b) => b.totals.filed - a.totals.filed || a.key.localeCompare(b.key))
+  for (const d of deflections) {
+    const key = month ? month(d.at) : keyOf(d, by as Exclude<StatsGroupBy, 'month'>)
+    if (!buckets.has(key)) buckets.set(key, [])
+    deflected.set(key, (deflected.get(key) ?? 0) + 1)
+  }
+  const groups = [...buckets].map(([key, list]) => ({ key, totals: totalsOf(list, now, deflected.get(key) ?? 0) }))
+  if (by !== 'month') groups.sort((a, b) => b.totals.filed - a.totals.filed || b.totals.deflections - a.totals.deflections || a.key.localeCompare(b.key))
   return groups
 }
 

@@ -178,6 +178,9 @@ export interface ReferralTable {
   stats_info_requests: ColumnType<number, never, never>
   stats_escalation_level: ColumnType<number, never, never>
   sla_met_by: ColumnType<'answered' | 'appointment_proposed' | null, never, never>
+  stats_appointments_held: ColumnType<number, never, never>
+  stats_no_shows: ColumnType<number, never, never>
+  stats_citizen_cancellations: ColumnType<number, never, never>
   /** When the retention job erased the citizen's data (migration 0091). */
   anonymised_at: ColumnType<Date | null, Date | null | undefined, Date | null>
 }

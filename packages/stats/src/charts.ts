@@ -24,43 +24,44 @@ const LIGHT_BLUE = '#6a6af4'
 const RED = '#ce0500'
 const FONT = 'Marianne, Arial, sans-serif'
 
-const cache = new Map<string, string>()
-
-function specOf(c: ChartSpec): TopLevelSpec {
-  const values = c.data.map((d) => ({ ...d, value: d.value ?? 0 }))
-  const order = [...new Set(values.map((d) => d.label))]
+/**
+ * The chart's vega-lite spec WITHOUT its figures: they come as the named data sets `table` (label, value, series,
+ * highlight, in display order: `sort: null` keeps it) and `rule`. One spec per shape (kind, titles, percent), so its
+ * compiled and parsed dataflow is built once and only the data changes from one request to the next.
+ */
+function specOf(c: Shape): TopLevelSpec {
   const yAxis = { title: c.yTitle, ...(c.percent ? { format: '.0%' } : { tickMinStep: 1, format: 'd' }) }
   const base = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json', width: 560, height: 220, background: 'white',
     config: { aria: false, font: FONT, axis: { labelFontSize: 11, titleFontSize: 12, labelColor: '#161616', titleColor: '#161616' }, legend: { labelFontSize: 12, titleFontSize: 12 }, view: { stroke: null } },
-    data: { values },
+    data: { name: 'table' },
   }
-  const rule = c.rule ? [{ mark: { type: 'rule' as const, color: '#161616', strokeDash: [4, 3], strokeWidth: 1.5 }, data: { values: [{ value: c.rule.value }] }, encoding: c.kind === 'horizontal-bars' ? { x: { field: 'value', type: 'quantitative' as const } } : { y: { field: 'value', type: 'quantitative' as const } } }] : []
+  const rule = [{ mark: { type: 'rule' as const, color: '#161616', strokeDash: [4, 3], strokeWidth: 1.5 }, data: { name: 'rule' }, encoding: c.kind === 'horizontal-bars' ? { x: { field: 'value', type: 'quantitative' as const } } : { y: { field: 'value', type: 'quantitative' as const } } }]
   switch (c.kind) {
     case 'grouped-bars':
       return { ...base, mark: { type: 'bar' }, encoding: {
-        x: { field: 'label', type: 'ordinal', sort: order, title: c.xTitle, axis: { labelAngle: -40 } },
-        xOffset: { field: 'series' },
+        x: { field: 'label', type: 'ordinal', sort: null, title: c.xTitle, axis: { labelAngle: -40 } },
+        xOffset: { field: 'series', sort: null },
         y: { field: 'value', type: 'quantitative', axis: yAxis },
-        color: { field: 'series', type: 'nominal', title: null, scale: { range: [BLUE, LIGHT_BLUE] }, legend: { orient: 'top' } },
+        color: { field: 'series', type: 'nominal', sort: null, title: null, scale: { range: [BLUE, LIGHT_BLUE] }, legend: { orient: 'top' } },
       } } as TopLevelSpec
     case 'bars':
       return { ...base, mark: { type: 'bar', color: BLUE }, encoding: {
-        x: { field: 'label', type: 'ordinal', sort: order, title: c.xTitle, axis: { labelAngle: 0 } },
+        x: { field: 'label', type: 'ordinal', sort: null, title: c.xTitle, axis: { labelAngle: 0 } },
         y: { field: 'value', type: 'quantitative', axis: yAxis },
       } } as TopLevelSpec
     case 'line':
       return { ...base, layer: [
         { mark: { type: 'line', color: BLUE, point: { color: BLUE, size: 50 } }, encoding: {
-          x: { field: 'label', type: 'ordinal', sort: order, title: c.xTitle, axis: { labelAngle: -40 } },
+          x: { field: 'label', type: 'ordinal', sort: null, title: c.xTitle, axis: { labelAngle: -40 } },
           y: { field: 'value', type: 'quantitative', axis: yAxis, scale: c.percent ? { domain: [0, 1] } : {} },
         } },
         ...rule,
       ] } as TopLevelSpec
     case 'horizontal-bars':
-      return { ...base, height: Math.max(60, 24 * order.length), layer: [
+      return { ...base, height: { step: 24 }, layer: [
         { mark: { type: 'bar' }, encoding: {
-          y: { field: 'label', type: 'nominal', sort: order, title: c.yTitle, axis: { labelLimit: 260 } },
+          y: { field: 'label', type: 'nominal', sort: null, title: c.yTitle, axis: { labelLimit: 260 } },
           x: { field: 'value', type: 'quantitative', title: c.xTitle, axis: c.percent ? { format: '.0%' } : {}, scale: c.percent ? { domain: [0, 1] } : {} },
           color: { field: 'highlight', type: 'nominal', scale: { domain: [false, true], range: [BLUE, RED] }, legend: null },
         } },
@@ -68,6 +69,32 @@ function specOf(c: ChartSpec): TopLevelSpec {
       ] } as TopLevelSpec
   }
 }
+
+type Shape = Pick<ChartSpec, 'kind' | 'xTitle' | 'yTitle' | 'percent'>
+
+/**
+ * One vega View per chart shape, kept: building the dataflow (vega-lite compile, vega parse, a new View) cost about
+ * seven times as much as changing its data and drawing again (test/bench/stats.ts measures it). A View is not
+ * re-entrant, so each one draws one chart at a time (a promise chain per shape).
+ */
+/** What the charts cost since the process started (the bench reports it): views built, charts drawn, cache hits. */
+export const chartCounters = { views: 0, draws: 0, hits: 0 }
+
+const views = new Map<string, { view: vega.View; queue: Promise<unknown> }>()
+
+function drawer(shape: Shape) {
+  const key = JSON.stringify([shape.kind, shape.xTitle, shape.yTitle, !!shape.percent])
+  let entry = views.get(key)
+  if (!entry) {
+    if (views.size > 100) { for (const v of views.values()) v.view.finalize(); views.clear() }
+    chartCounters.views++
+    views.set(key, (entry = { view: new vega.View(vega.parse(compile(specOf(shape)).spec), { renderer: 'none' }), queue: Promise.resolve() }))
+  }
+  return entry
+}
+
+/** Charts drawn for the same figures are kept too (a page reloaded draws nothing). */
+const cache = new Map<string, string>()
 
 const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;')
 
@@ -78,10 +105,19 @@ const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;
 export async function renderChart(c: ChartSpec): Promise<string> {
   const key = JSON.stringify(c)
   const hit = cache.get(key)
-  if (hit) return hit
-  const view = new vega.View(vega.parse(compile(specOf(c)).spec), { renderer: 'none' })
-  let svg: string
-  try { svg = await view.toSVG() } finally { view.finalize() }
+  if (hit) { chartCounters.hits++; return hit }
+  const entry = drawer(c)
+  const table = c.data.map((d) => ({ ...d, value: d.value ?? 0 }))
+  const rule = c.rule ? [{ value: c.rule.value }] : []
+  const drawn = entry.queue.then(async () => {
+    entry.view.data('table', table)
+    if (c.kind === 'line' || c.kind === 'horizontal-bars') entry.view.data('rule', rule)
+    await entry.view.runAsync()
+    return entry.view.toSVG()
+  })
+  entry.queue = drawn.catch(() => undefined)
+  chartCounters.draws++
+  let svg = await drawn
   svg = svg
     .replace(/ (role|aria-roledescription|aria-label)="[^"]*"/g, '')
     .replace(/^<svg /, `<svg role="img" aria-label="${escapeAttr(c.title)}" focusable="false" `)

@@ -32,6 +32,13 @@ export function indicatorLines(d: StatsData): { label: string; key: keyof Totals
     line('Demandes de complément', 'infoRequests', count('infoRequests')),
     line('Demandes de complément par saisine', 'infoRequestsPerReferral', (t) => num(t.infoRequestsPerReferral)),
     line('Saisines escaladées', 'escalated', count('escalated')),
+    line('Rendez-vous à l’issue indiquée', 'appointmentOutcomes', count('appointmentOutcomes')),
+    line('dont tenus', 'appointmentsHeld', count('appointmentsHeld')),
+    line('dont usager absent', 'noShows', count('noShows')),
+    line('dont annulés par l’usager', 'citizenCancellations', count('citizenCancellations')),
+    line('Taux d’absence aux rendez-vous', 'noShowRate', (t) => pct(t.noShowRate)),
+    line('Questions résolues par une fiche, sans saisine', 'deflections', count('deflections')),
+    line('Part des questions résolues par une fiche', 'deflectionShare', (t) => pct(t.deflectionShare)),
   ]
 }
 
@@ -39,7 +46,7 @@ const REFERRAL_COLUMNS = [
   ['reference', 'Référence'], ['filedOn', 'Déposée le'], ['month', 'Mois'], ['theme', 'Thème'], ['commune', 'Commune'], ['epci', 'Intercommunalité'],
   ['mairie', 'Mairie'], ['holder', 'Organisme'], ['status', 'Statut'], ['answeredOn', 'Répondue le'], ['answeredBy', 'Réponse'],
   ['responseTime', 'Délai de réponse'], ['minutesTaken', 'Délai (minutes décomptées)'], ['onTime', 'Dans le délai'], ['transfers', 'Transferts'],
-  ['infoRequests', 'Demandes de complément'], ['escalationLevel', 'Niveau d’escalade atteint'],
+  ['infoRequests', 'Demandes de complément'], ['escalationLevel', 'Niveau d’escalade atteint'], ['appointmentsHeld', 'Rendez-vous tenus'], ['noShows', 'Rendez-vous où l’usager était absent'],
 ] as const
 
 const periodText = (d: StatsData) => `du ${d.period.from.split('-').reverse().join('/')} au ${d.period.to.split('-').reverse().join('/')}`
@@ -52,7 +59,7 @@ export async function exportIndicators(d: StatsData, format: 'csv' | 'xlsx'): Pr
     const rows = [
       ...lines.map((l) => [l.label, l.value, l.previous, l.network]),
       ['', '', '', ''],
-      ...d.groups.map((g) => [`${groupTitle} : ${g.label}`, `${g.totals.filed} déposées, ${g.totals.answered} répondues`, pct(g.totals.compliance), g.belowNetwork ? 'sous le taux du réseau' : '']),
+      ...d.groups.map((g) => [`${groupTitle} : ${g.label}`, `${g.totals.filed} déposées, ${g.totals.answered} répondues, ${g.totals.deflections} résolues par une fiche, ${g.totals.noShows} absence(s) sur ${g.totals.appointmentOutcomes} rendez-vous`, pct(g.totals.compliance), g.belowNetwork ? 'sous le taux du réseau' : '']),
     ]
     return { filename: `${name}.csv`, contentType: 'text/csv; charset=utf-8', content: Buffer.from(writeCsv([`Indicateur (${periodText(d)})`, 'Période', 'Période précédente', 'Réseau'], rows), 'utf8') }
   }
@@ -65,13 +72,17 @@ export async function exportIndicators(d: StatsData, format: 'csv' | 'xlsx'): Pr
   sheet.getColumn(1).width = 48
   for (const c of [2, 3, 4]) sheet.getColumn(c).width = 18
   const groups = wb.addWorksheet(`Par ${groupTitle.toLowerCase()}`.slice(0, 31))
-  groups.addRow([groupTitle, 'Déposées', 'Répondues', 'Dans le délai', 'Taux de respect', 'Sous le taux du réseau', 'Transferts', 'Demandes de complément', 'Escaladées']).font = { bold: true }
+  groups.addRow([groupTitle, 'Déposées', 'Répondues', 'Dans le délai', 'Taux de respect', 'Sous le taux du réseau', 'Transferts', 'Demandes de complément', 'Escaladées',
+    'Rendez-vous à l’issue indiquée', 'Usager absent', 'Taux d’absence', 'Résolues par une fiche']).font = { bold: true }
+  const share = (v: number | null) => (v === null ? null : Math.round(v * 1000) / 1000)
   for (const g of d.groups) {
     const t = g.totals
-    groups.addRow([spreadsheetCell(g.label), t.filed, t.answered, t.answeredOnTime, t.compliance === null ? null : Math.round(t.compliance * 1000) / 1000, g.belowNetwork ? 'oui' : 'non', t.transfers, t.infoRequests, t.escalated])
+    groups.addRow([spreadsheetCell(g.label), t.filed, t.answered, t.answeredOnTime, share(t.compliance), g.belowNetwork ? 'oui' : 'non', t.transfers, t.infoRequests, t.escalated,
+      t.appointmentOutcomes, t.noShows, share(t.noShowRate), t.deflections])
   }
   groups.getColumn(1).width = 40
   groups.getColumn(5).numFmt = '0.0%'
+  groups.getColumn(12).numFmt = '0.0%'
   return { filename: `${name}.xlsx`, contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', content: Buffer.from(await wb.xlsx.writeBuffer()) }
 }
 

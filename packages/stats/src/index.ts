@@ -3,11 +3,11 @@
 import { authorizeRole, forbidden, invalidFields, reachOf, slaDuration, STATUS_LABELS, type PersonRole } from '@relais/core'
 import {
   MAX_PERIOD_DAYS, answeredOnTime, backlogOf, defaultPeriod, groupsOf, matches, monthOf, previousPeriod, totalsOf,
-  type StatsFilters, type StatsGroupBy, type StatsRow, type Totals,
+  type DeflectionRow, type StatsFilters, type StatsGroupBy, type StatsRow, type Totals,
 } from '@relais/core/stats'
 import { DAY_MS, dayOfIsoDate, fromLocalMs, isoDate, localDayOf } from '@relais/core/sla/time-zone'
 import type { TenantTx } from '@relais/db'
-import { openRows, statsDirectory, statsRows, type StatsDirectory } from '@relais/db/repositories/stats'
+import { deflectionRows, openRows, statsDirectory, statsRows, type StatsDirectory } from '@relais/db/repositories/stats'
 
 export { renderChart, type ChartSpec } from './charts.ts'
 export { exportIndicators, exportReferrals } from './exports.ts'
@@ -49,6 +49,11 @@ export interface StatsData extends StatsResult {
   directory: StatsDirectory
   /** The period's referrals in scope and filters, for the export of the list behind the figures. */
   rows: StatsRow[]
+  /** The period's deflections in scope and filters. */
+  deflections: DeflectionRow[]
+  /** The network's compliance and the span, to group the rows again (the report's tables). */
+  span: { from: Date; to: Date; timeZone: string }
+  now: Date
 }
 
 const MONTHS = ['janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet', 'août', 'septembre', 'octobre', 'novembre', 'décembre']
@@ -126,36 +131,56 @@ export async function networkStats(trx: TenantTx, p: Principal, q: StatsQuery, n
   const prev = previousPeriod(period.from, period.to)
   const epcis = new Map(dir.communes.map((c) => [c.insee, c.epciCode]))
   const epciOf = (insee: string) => epcis.get(insee) ?? null
-  const [all, open] = await Promise.all([statsRows(trx, p.tenantId, prev.from, period.to, epciOf), openRows(trx, p.tenantId, epciOf)])
+  const [all, open, deflected] = await Promise.all([
+    statsRows(trx, p.tenantId, prev.from, period.to, epciOf), openRows(trx, p.tenantId, epciOf), deflectionRows(trx, p.tenantId, prev.from, period.to, epciOf),
+  ])
   const split = all.findIndex((r) => r.filedAt >= period.from)
   const current = split < 0 ? [] : all.slice(split)
   const before = split < 0 ? all : all.slice(0, split)
   const mine = current.filter((r) => matches(r, filters))
-  const network = totalsOf(current, now)
+  const dSplit = deflected.findIndex((d) => d.at >= period.from)
+  const dCurrent = dSplit < 0 ? [] : deflected.slice(dSplit)
+  const dBefore = dSplit < 0 ? deflected : deflected.slice(0, dSplit)
+  const dMine = dCurrent.filter((d) => matches(d, filters))
+  const network = totalsOf(current, now, dCurrent.length)
   const groupBy = q.groupBy ?? 'month'
   // No other organisation by name for whoever does not see the whole network: her own figures are the totals.
   if (scope !== 'network' && (groupBy === 'organisation' || groupBy === 'mairie')) throw forbidden('Le détail par organisme est réservé à la mission TIC : vos chiffres sont ceux de votre organisme, à côté de ceux du réseau.')
   const groupable = groupBy
   const label = labeller(dir, groupable)
   const span = { from: period.from, to: period.to, timeZone: dir.timeZone }
-  const groups = groupsOf(mine, groupable, now, span).map((g) => ({ key: g.key, label: label(g.key), totals: g.totals, belowNetwork: g.totals.compliance !== null && network.compliance !== null && g.totals.compliance < network.compliance }))
-  const months = groupBy === 'month' ? groups : groupsOf(mine, 'month', now, span).map((g) => ({ key: g.key, label: monthLabel(g.key), totals: g.totals, belowNetwork: false }))
+  const groups = groupsOf(mine, groupable, now, span, dMine).map((g) => ({ key: g.key, label: label(g.key), totals: g.totals, belowNetwork: g.totals.compliance !== null && network.compliance !== null && g.totals.compliance < network.compliance }))
+  const months = groupBy === 'month' ? groups : groupsOf(mine, 'month', now, span, dMine).map((g) => ({ key: g.key, label: monthLabel(g.key), totals: g.totals, belowNetwork: false }))
   return {
     period: { from: isoDate(period.fromDay), to: isoDate(period.toDay), previousFrom: isoDate(localDayOf(prev.from.getTime(), dir.timeZone)), previousTo: isoDate(period.fromDay - 1), timeZone: dir.timeZone },
     clockMode: dir.clockMode, scope,
     filters: { organisationId: filters.organisationId ?? null, theme: q.theme ?? null, commune: filters.communeInsee ?? null, epci: filters.epciCode ?? null, mairieOrganisationId: filters.mairieOrganisationId ?? null },
-    totals: totalsOf(mine, now), previous: totalsOf(before.filter((r) => matches(r, filters)), now),
-    network, networkPrevious: totalsOf(before, now),
+    totals: totalsOf(mine, now, dMine.length), previous: totalsOf(before.filter((r) => matches(r, filters)), now, dBefore.filter((d) => matches(d, filters)).length),
+    network, networkPrevious: totalsOf(before, now, dBefore.length),
     groupBy, groups, months,
     backlog: backlogOf(open.filter((r) => matches(r, filters)), now),
-    directory: dir, rows: mine,
+    directory: dir, rows: mine, deflections: dMine, span, now,
   }
 }
 
 /** The JSON answer: the figures without the rows nor the directory. */
 export function statsJson(d: StatsData): StatsResult {
-  const { directory: _d, rows: _r, ...out } = d
+  const { directory: _d, rows: _r, deflections: _x, span: _s, now: _n, ...out } = d
   return out
+}
+
+/**
+ * The same figures grouped by another dimension (the report's tables per organisation and per theme), from the rows
+ * already read: they add up to the same totals. No grouping by organisation or mairie outside the network's scope.
+ */
+export function regroup(d: StatsData, by: StatsGroupBy): GroupOut[] {
+  if (d.scope !== 'network' && (by === 'organisation' || by === 'mairie')) throw forbidden('Le détail par organisme est réservé à la mission TIC.')
+  if (by === d.groupBy) return d.groups
+  const label = labeller(d.directory, by)
+  return groupsOf(d.rows, by, d.now, d.span, d.deflections).map((g) => ({
+    key: g.key, label: label(g.key), totals: g.totals,
+    belowNetwork: by !== 'month' && g.totals.compliance !== null && d.network.compliance !== null && g.totals.compliance < d.network.compliance,
+  }))
 }
 
 /** The referral list behind the figures, without any citizen data (no name, contact, question nor answer). */
@@ -172,5 +197,6 @@ export function referralLines(d: StatsData) {
     answeredBy: r.slaMetAt ? (r.metBy === 'appointment_proposed' ? 'rendez-vous' : 'écrit') : '',
     responseTime: r.minutesTaken !== null && r.slaMetAt ? slaDuration(r.minutesTaken, d.clockMode) : '', minutesTaken: r.slaMetAt ? r.minutesTaken : null,
     onTime: r.slaMetAt ? (answeredOnTime(r) ? 'oui' : 'non') : '', transfers: r.transfers, infoRequests: r.infoRequests, escalationLevel: r.escalationLevel,
+    appointmentsHeld: r.appointmentsHeld, noShows: r.noShows,
   }))
 }

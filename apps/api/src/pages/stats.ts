@@ -5,6 +5,7 @@ import { InvalidInput, slaDuration, type PersonRole } from '@relais/core'
 import { STATS_GROUP_BY, type StatsGroupBy, type Totals } from '@relais/core/stats'
 import { exportIndicators, exportReferrals, networkStats, renderChart, type Principal, type StatsData, type StatsQuery } from '@relais/stats'
 import { indicatorLines } from '@relais/stats/exports'
+import { statsReportPdf } from '@relais/stats/report'
 import { errorItems, fieldErrors } from './format.ts'
 
 type Query = Record<string, string | undefined>
@@ -43,21 +44,28 @@ const percent = (v: number | null) => (v === null ? '—' : `${(Math.round(v * 1
 async function view(d: StatsData) {
   const clock = d.clockMode
   const time = (m: number | null) => (m === null ? '—' : slaDuration(m, clock))
-  const monthsChart = await renderChart({
-    kind: 'grouped-bars', title: 'Saisines déposées et répondues par mois', xTitle: 'Mois', yTitle: 'Saisines',
-    data: d.months.flatMap((m) => [{ label: m.label, series: 'Déposées', value: m.totals.filed }, { label: m.label, series: 'Répondues', value: m.totals.answered }]),
-  })
-  const complianceChart = await renderChart({
-    kind: 'line', title: 'Taux de respect du délai par mois', xTitle: 'Mois', yTitle: 'Respect du délai', percent: true,
-    data: d.months.map((m) => ({ label: m.label, value: m.totals.compliance })),
-    ...(d.network.compliance !== null ? { rule: { value: d.network.compliance, label: 'Réseau' } } : {}),
-  })
-  const backlogChart = await renderChart({ kind: 'bars', title: 'Saisines en cours aujourd’hui, par ancienneté', xTitle: 'Ancienneté', yTitle: 'Saisines', data: d.backlog.map((b) => ({ label: b.label, value: b.count })) })
-  const groupsChart = d.groupBy === 'month' ? null : await renderChart({
-    kind: 'horizontal-bars', title: `Taux de respect du délai par ${GROUP_LABELS[d.groupBy].toLowerCase()}`, xTitle: 'Respect du délai', yTitle: GROUP_LABELS[d.groupBy], percent: true,
-    data: d.groups.map((g) => ({ label: g.label, value: g.totals.compliance, highlight: g.belowNetwork })),
-    ...(d.network.compliance !== null ? { rule: { value: d.network.compliance, label: 'Réseau' } } : {}),
-  })
+  const rule = d.network.compliance !== null ? { rule: { value: d.network.compliance, label: 'Réseau' } } : {}
+  // Drawn together: each chart shape has its own vega view (packages/stats/src/charts.ts).
+  const [monthsChart, complianceChart, backlogChart, groupsChart, appointmentsChart, deflectionsChart] = await Promise.all([
+    renderChart({
+      kind: 'grouped-bars', title: 'Saisines déposées et répondues par mois', xTitle: 'Mois', yTitle: 'Saisines',
+      data: d.months.flatMap((m) => [{ label: m.label, series: 'Déposées', value: m.totals.filed }, { label: m.label, series: 'Répondues', value: m.totals.answered }]),
+    }),
+    renderChart({
+      kind: 'line', title: 'Taux de respect du délai par mois', xTitle: 'Mois', yTitle: 'Respect du délai', percent: true,
+      data: d.months.map((m) => ({ label: m.label, value: m.totals.compliance })), ...rule,
+    }),
+    renderChart({ kind: 'bars', title: 'Saisines en cours aujourd’hui, par ancienneté', xTitle: 'Ancienneté', yTitle: 'Saisines', data: d.backlog.map((b) => ({ label: b.label, value: b.count })) }),
+    d.groupBy === 'month' ? null : renderChart({
+      kind: 'horizontal-bars', title: `Taux de respect du délai par ${GROUP_LABELS[d.groupBy].toLowerCase()}`, xTitle: 'Respect du délai', yTitle: GROUP_LABELS[d.groupBy], percent: true,
+      data: d.groups.map((g) => ({ label: g.label, value: g.totals.compliance, highlight: g.belowNetwork })), ...rule,
+    }),
+    renderChart({
+      kind: 'grouped-bars', title: 'Rendez-vous tenus et absences de l’usager, par mois de dépôt de la saisine', xTitle: 'Mois', yTitle: 'Rendez-vous',
+      data: d.months.flatMap((m) => [{ label: m.label, series: 'Tenus', value: m.totals.appointmentsHeld }, { label: m.label, series: 'Usager absent', value: m.totals.noShows }]),
+    }),
+    renderChart({ kind: 'bars', title: 'Questions résolues par une fiche, sans saisine, par mois', xTitle: 'Mois', yTitle: 'Questions', data: d.months.map((m) => ({ label: m.label, value: m.totals.deflections })) }),
+  ])
   const row = (label: string, f: (t: Totals) => string) => ({ label, value: f(d.totals), previous: f(d.previous), network: f(d.network) })
   return {
     period: { from: d.period.from.split('-').reverse().join('/'), to: d.period.to.split('-').reverse().join('/'), previousFrom: d.period.previousFrom.split('-').reverse().join('/'), previousTo: d.period.previousTo.split('-').reverse().join('/') },
@@ -71,15 +79,25 @@ async function view(d: StatsData) {
       row('Délai de réponse médian', (t) => time(t.medianMinutes)),
       row('Neuf réponses sur dix en moins de', (t) => time(t.p90Minutes)),
     ],
-    months: d.months.map((m) => ({ label: m.label, filed: m.totals.filed, answered: m.totals.answered, onTime: m.totals.answeredOnTime, compliance: percent(m.totals.compliance) })),
+    months: d.months.map((m) => ({
+      label: m.label, filed: m.totals.filed, answered: m.totals.answered, onTime: m.totals.answeredOnTime, compliance: percent(m.totals.compliance),
+      outcomes: m.totals.appointmentOutcomes, held: m.totals.appointmentsHeld, noShows: m.totals.noShows, noShowRate: percent(m.totals.noShowRate),
+      deflections: m.totals.deflections, deflectionShare: percent(m.totals.deflectionShare),
+    })),
+    service: {
+      outcomes: d.totals.appointmentOutcomes, noShows: d.totals.noShows, noShowRate: percent(d.totals.noShowRate), networkNoShowRate: percent(d.network.noShowRate),
+      deflections: d.totals.deflections, deflectionShare: percent(d.totals.deflectionShare), networkDeflectionShare: percent(d.network.deflectionShare),
+    },
     backlog: d.backlog,
-    groups: d.groups.map((g) => ({ label: g.label, filed: g.totals.filed, answered: g.totals.answered, onTime: g.totals.answeredOnTime, compliance: percent(g.totals.compliance), median: time(g.totals.medianMinutes), transfers: g.totals.transfers, below: g.belowNetwork })),
+    groups: d.groups.map((g) => ({ label: g.label, filed: g.totals.filed, answered: g.totals.answered, onTime: g.totals.answeredOnTime, compliance: percent(g.totals.compliance), median: time(g.totals.medianMinutes), transfers: g.totals.transfers, below: g.belowNetwork, noShowRate: percent(g.totals.noShowRate), deflections: g.totals.deflections })),
     groupTitle: GROUP_LABELS[d.groupBy], byMonth: d.groupBy === 'month',
     escalationLevels: d.totals.escalationLevels.map((n, i) => ({ level: i + 1, count: n })),
-    charts: { months: monthsChart, compliance: complianceChart, backlog: backlogChart, groups: groupsChart },
+    charts: { months: monthsChart, compliance: complianceChart, backlog: backlogChart, groups: groupsChart, appointments: appointmentsChart, deflections: deflectionsChart },
     links: linkQuery(d),
   }
 }
+
+const scopeTextOf = (d: StatsData) => (d.scope === 'network' ? 'tout le réseau' : d.scope === 'mairie' ? 'les saisines de votre mairie' : 'les saisines de votre organisme')
 
 export async function statsPages(app: FastifyInstance) {
   const kit = app.pages
@@ -102,6 +120,7 @@ export async function statsPages(app: FastifyInstance) {
   const show = async (request: FastifyRequest<{ Querystring: Query }>, reply: FastifyReply, template: 'stats.hbs' | 'stats-report.hbs') => {
     const q = request.query ?? {}
     const now = app.clock()
+    const t0 = performance.now()
     let failure: InvalidInput | null = null
     const data = await app.tx(request, async (trx) => {
       const me = await kit.me(trx, request)
@@ -115,16 +134,34 @@ export async function statsPages(app: FastifyInstance) {
       }
     })
     const f = failure as InvalidInput | null
-    const scopeText = data.d.scope === 'network' ? 'tout le réseau' : data.d.scope === 'mairie' ? 'les saisines de votre mairie' : 'les saisines de votre organisme'
+    const t1 = performance.now()
+    const shown = await view(data.d)
+    // Where a request's time goes (the bench reads it): the read and counting, then the charts.
+    reply.header('server-timing', `read;dur=${(t1 - t0).toFixed(1)}, charts;dur=${(performance.now() - t1).toFixed(1)}`)
+    const scopeText = scopeTextOf(data.d)
     return kit.render(reply, template, {
       title: template === 'stats.hbs' ? 'Statistiques du réseau' : 'Rapport d’activité du réseau', me: data.me, scopeText, scope: data.d.scope,
-      form: formOf(data.d, q, principal(request).role), ...await view(data.d),
+      form: formOf(data.d, q, principal(request).role), ...shown,
       errors: f ? { id: 'erreurs', title: 'La période ou les filtres sont à corriger', message: 'Les chiffres ci-dessous sont ceux des trois derniers mois.', items: errorItems(fieldErrors(f.details), FIELDS) } : null,
     }, f ? 400 : 200)
   }
 
   app.get<{ Querystring: Query }>('/statistiques', { config: { access: 'stats.read' } }, (request, reply) => show(request, reply, 'stats.hbs'))
   app.get<{ Querystring: Query }>('/statistiques/rapport', { config: { access: 'stats.read' } }, (request, reply) => show(request, reply, 'stats-report.hbs'))
+
+  // The report as a PDF (renderPdf): the same figures and filters as the page; a wrong filter is the page's 400.
+  app.get<{ Querystring: Query }>('/statistiques/rapport.pdf', { config: { access: 'stats.read' } }, async (request, reply) => {
+    const now = app.clock()
+    let d: StatsData
+    try {
+      d = await app.tx(request, (trx) => networkStats(trx, principal(request), queryOf(request.query ?? {}), now))
+    } catch (err) {
+      if (err instanceof InvalidInput) return show(request, reply, 'stats-report.hbs')
+      throw err
+    }
+    const pdf = await statsReportPdf(d, { scopeText: scopeTextOf(d), createdAt: now })
+    return reply.header('content-type', 'application/pdf').header('content-disposition', `attachment; filename="${pdf.filename}"`).header('cache-control', 'no-store').send(pdf.content)
+  })
 
   app.get<{ Querystring: Query }>('/statistiques/export', { config: { access: 'stats.export' } }, async (request, reply) => {
     const q = request.query ?? {}

@@ -27,6 +27,11 @@ export const Totals = Type.Object({
   transfers: Type.Integer(), transferred: Type.Integer(), transfersPerReferral: Share,
   infoRequests: Type.Integer(), infoRequestsPerReferral: Share,
   escalated: Type.Integer(), escalationLevels: Type.Array(Type.Integer(), { description: 'Saisines par niveau d’escalade le plus haut atteint (indice 0 = niveau 1)' }),
+  appointmentOutcomes: Type.Integer({ description: 'Rendez-vous de ces saisines dont l’issue est indiquée (tenus + usager absent + annulés par l’usager)' }),
+  appointmentsHeld: Type.Integer(), noShows: Type.Integer(), citizenCancellations: Type.Integer(),
+  noShowRate: { ...Share, description: 'Part des rendez-vous à l’issue indiquée où l’usager était absent (0 à 1)' },
+  deflections: Type.Integer({ description: 'Questions résolues par une fiche de la base de connaissance, sans saisine, enregistrées dans la période' }),
+  deflectionShare: { ...Share, description: 'Questions résolues par une fiche / (ces questions + saisines déposées), 0 à 1' },
 })
 const Group = Type.Object({ key: Type.String(), label: Type.String(), totals: Totals, belowNetwork: Type.Boolean({ description: 'Taux de respect sous celui du réseau' }) })
 

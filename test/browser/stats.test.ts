@@ -6,6 +6,8 @@ import { buildApp } from '@relais/api/app'
 import { createTestEnv } from '../helpers/db.ts'
 import { bearer, sampleReferral } from '../helpers/journey.ts'
 import { axeViolations, launchChromium, listen } from '../helpers/browser.ts'
+import { pdfText } from '../helpers/pdf.ts'
+import { readFile } from 'node:fs/promises'
 
 const env = await createTestEnv()
 const app = await buildApp(env.config, { logger: false })
@@ -40,25 +42,27 @@ async function open(email: string, path: string, opts: { javaScript?: boolean } 
 
 t.test('the mission TIC reads the figures, charts drawn without JavaScript, and their tables', async (t) => {
   const bare = await open('tic@indre.demo', '/statistiques', { javaScript: false })
-  t.equal(await bare.page.locator('figure.chart svg[role=img]').count(), 3, 'the charts are there with JavaScript off')
+  t.equal(await bare.page.locator('figure.chart svg[role=img]').count(), 5, 'the charts are there with JavaScript off')
   await bare.close()
   // axe itself needs JavaScript: the rest with it on.
   const { page, errors, close } = await open('tic@indre.demo', '/statistiques')
   t.equal(await page.locator('h1').textContent(), 'Statistiques du réseau')
   t.match(await page.locator('nav a[aria-current=page]').textContent(), /Statistiques/)
   const charts = page.locator('figure.chart svg[role=img]')
-  t.equal(await charts.count(), 3, 'three charts drawn on the server: months, compliance, backlog')
-  for (let i = 0; i < 3; i++) t.ok(await charts.nth(i).getAttribute('aria-label'), 'each chart is a named image')
+  t.equal(await charts.count(), 5, 'five charts drawn on the server: months, compliance, appointments, deflections, backlog')
+  for (let i = 0; i < 5; i++) t.ok(await charts.nth(i).getAttribute('aria-label'), 'each chart is a named image')
   t.ok(await page.locator('figure.chart svg rect, figure.chart svg path').count() > 10, 'with marks drawn')
   t.match(await page.locator('table.stats-table').first().textContent(), /Saisines déposées\s*3/)
-  t.equal(await page.locator('table.stats-table').count(), 3, 'each chart has its table, and the indicators theirs')
+  t.equal(await page.locator('table.stats-table').count(), 4, 'each chart has its table (appointments and deflections share one), and the indicators theirs')
+  t.match(await page.locator('#h-service').textContent(), 'Rendez-vous et base de connaissance')
+  t.equal(await page.locator('a[href^="/statistiques/rapport.pdf?"]').count(), 1, 'the report as a PDF')
   t.same(await axeViolations(page), [], 'axe: the statistics page')
 
   // The form, as a browser without JavaScript sends it: grouped by organisation, the CAF and the DDT are named.
   await page.selectOption('#f-regroupement', 'organisation')
   await Promise.all([page.waitForURL(/regroupement=organisation/), page.click('form.filters button[type=submit]')])
-  t.equal(await page.locator('figure.chart svg[role=img]').count(), 4, 'and the compliance by organisation')
-  const groups = await page.locator('table.stats-table').nth(2).textContent()
+  t.equal(await page.locator('figure.chart svg[role=img]').count(), 6, 'and the compliance by organisation')
+  const groups = await page.locator('table.stats-table').nth(3).textContent()
   t.match(groups, /CAF de l’Indre\s*2/)
   t.match(groups, /DDT de l’Indre\s*1/)
   t.same(await axeViolations(page), [], 'axe: grouped by organisation')
@@ -80,6 +84,10 @@ t.test('exports download, the report prints without menus', async (t) => {
   t.match(download.suggestedFilename(), /^saisines-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv$/)
   const [xlsx] = await Promise.all([page.waitForEvent('download'), page.click('text=Indicateurs (Excel)')])
   t.match(xlsx.suggestedFilename(), /\.xlsx$/)
+  const [report] = await Promise.all([page.waitForEvent('download'), page.click('text=Rapport pour les élus (PDF)')])
+  t.match(report.suggestedFilename(), /^rapport-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.pdf$/)
+  const reportText = await pdfText(await readFile((await report.path())!))
+  t.match(reportText, /Chiffres clés/, 'the downloaded PDF reads back')
   await Promise.all([page.waitForURL(/\/statistiques\/rapport/), page.click('text=Rapport imprimable')])
   t.equal(await page.locator('h1').textContent(), 'Rapport d’activité du réseau Relais')
   t.same(await axeViolations(page), [], 'axe: the report')

@@ -1,6 +1,6 @@
 // `npm run bench`: figures for filing, delivery latency, the SLA sweep and knowledge-base search, each beside a baseline
 // measured in the same run. BENCH_ONLY=knowledge runs the search benchmark alone, BENCH_ONLY=size the network at size,
-// BENCH_ONLY=mail the worker's mail throughput, BENCH_ONLY=stats the SLA statistics at size.
+// BENCH_ONLY=mail the worker's mail throughput, BENCH_ONLY=sweep one SLA sweep tick at growing open counts, BENCH_ONLY=stats the SLA statistics at size.
 import autocannon from 'autocannon'
 import Fastify from 'fastify'
 import pino from 'pino'
@@ -11,7 +11,7 @@ import { MailSink } from '@relais/mail/sink'
 import { createTestEnv } from '../helpers/db.ts'
 import { bearer, sampleReferral } from '../helpers/journey.ts'
 import { benchKnowledge } from './knowledge.ts'
-import { benchMail, benchSize } from './size.ts'
+import { benchMail, benchSize, benchSweep } from './size.ts'
 import { benchStats } from './stats.ts'
 import '../setup.ts'
 
@@ -38,6 +38,8 @@ if (process.env.BENCH_ONLY === 'knowledge') { await knowledge(); process.exit(0)
 if (process.env.BENCH_ONLY === 'size') { await benchSize(); process.exit(0) }
 // The worker draining a backlog of mails to a local SMTP server, and a filing's mail latency.
 if (process.env.BENCH_ONLY === 'mail') { await benchMail(); process.exit(0) }
+// One SLA sweep tick at 1,000, 10,000 and 100,000 open referrals, the same number due.
+if (process.env.BENCH_ONLY === 'sweep') { await benchSweep(); process.exit(0) }
 // The SLA statistics of one tenant on that generated network (API and page, any filter): see stats.ts.
 if (process.env.BENCH_ONLY === 'stats') { await benchStats(); process.exit(0) }
 

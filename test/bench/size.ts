@@ -8,6 +8,8 @@ import autocannon from 'autocannon'
 import Fastify from 'fastify'
 import pg from 'pg'
 import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
 import { buildApp } from '@relais/api/app'
 import type { FastifyInstance } from 'fastify'
 import { createTestEnv, type TestEnv } from '../helpers/db.ts'
@@ -249,6 +251,19 @@ export async function benchSize() {
   }
 }
 
+const backendCpu = new Map<number, number>()
+/** CPU milliseconds the database's backends used since `since` (a previous call's result), read from /proc. */
+async function backendCpuMs(owner: pg.Client, since = 0): Promise<number> {
+  const pids = (await owner.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()')).rows.map((r) => r.pid)
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')
+      backendCpu.set(pid, (Number(fields[11]) + Number(fields[12])) * 10)
+    } catch { /* gone meanwhile: its last reading stays */ }
+  }
+  return [...backendCpu.values()].reduce((a, b) => a + b, 0) - since
+}
+
 /**
  * `BENCH_ONLY=mail`: the worker drains a backlog of filing mails to a local SMTP server (the mail sink), then a
  * steady 20 filings/s measure filing → mail accepted. Its own database; filings go through the API.
@@ -272,12 +287,20 @@ export async function benchMail() {
     await autocannon({ url, method: 'POST', connections: 10, amount: N, headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(sampleReferral) })
     const waiting = Number((await owner.query('select count(*) from outbox where sent_at is null and failed_at is null')).rows[0].count)
     sink.clear()
+    // CPU spent per mail, by this process (worker, and the SMTP sink it hosts) and by the database's backends: unlike
+    // mails/s, hardly moved by what else the machine runs.
+    const pgCpu0 = await backendCpuMs(owner)
+    const cpu0 = process.cpuUsage()
     const t0 = performance.now()
     const worker = await startWorker(env.config, { relayIntervalMs: 100, sweepIntervalMs: 3_600_000, log: pino({ level: 'silent' }) })
-    const until = Date.now() + 300_000
+    const until = Date.now() + Number(process.env.BENCH_DRAIN_SECONDS ?? 300) * 1000
     while (Date.now() < until && Number((await owner.query('select count(*) from outbox where sent_at is null and failed_at is null')).rows[0].count) > 0) await new Promise((r) => setTimeout(r, 100))
     const drainS = (performance.now() - t0) / 1000
-    console.log(`mail: the worker drained ${waiting} mails to the local SMTP server in ${drainS.toFixed(1)} s: ${(waiting / drainS).toFixed(0)} mails/s (aim >= 200; the sink received ${sink.messages.length})`)
+    const cpu = process.cpuUsage(cpu0)
+    const pgCpu = await backendCpuMs(owner, pgCpu0)
+    const sent = Number((await owner.query('select count(*) from outbox where sent_at is not null')).rows[0].count)
+    console.log(`mail: the worker drained ${waiting} mails to the local SMTP server in ${drainS.toFixed(1)} s: ${(sent / drainS).toFixed(0)} mails/s (aim >= 200; the sink received ${sink.messages.length}, ${sent} recorded sent)`)
+    console.log(`mail: CPU per mail sent: ${((cpu.user + cpu.system) / 1000 / sent).toFixed(2)} ms in this process (worker and SMTP sink), ${(pgCpu / sent).toFixed(2)} ms in PostgreSQL; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`)
 
     sink.clear()
     const filedAt = new Map<string, number>()
@@ -300,6 +323,58 @@ export async function benchMail() {
     await app.close()
     await owner.end()
     await sink.stop()
+    await env.drop()
+  }
+}
+
+/**
+ * `BENCH_ONLY=sweep`: one SLA sweep tick at 1,000, 10,000 and 100,000 open referrals, the same number due each time
+ * (BENCH_SWEEP_DUE, default 200 reminders): its work follows what is due, not what is open. Also a tick with nothing
+ * due at each size (the cost of looking).
+ */
+export async function benchSweep() {
+  const { startWorker } = await import('@relais/worker/worker')
+  const pino = (await import('pino')).default
+  const env = await createTestEnv()
+  const owner = new pg.Client({ connectionString: env.config.DATABASE_URL })
+  await owner.connect()
+  const DUE = Number(process.env.BENCH_SWEEP_DUE ?? 200)
+  const sweeper = await startWorker(env.config, { relayIntervalMs: 3_600_000, sweepIntervalMs: 3_600_000, timelineIntervalMs: 3_600_000, processJobs: false, log: pino({ level: 'silent' }) })
+  try {
+    const tenant = (await owner.query(`select id from tenant where code = '36'`)).rows[0].id
+    const tpl = (await owner.query(`select * from referral where tenant_id = $1 and holder_person_id is not null limit 1`, [tenant])).rows[0]
+    let made = 0
+    const add = async (n: number, due: boolean) => {
+      await owner.query(`
+        insert into referral (tenant_id, reference, mairie_organisation_id, filed_by_person_id, theme_id, commune_insee, question, citizen_name,
+          citizen_preferred_channel, status, holder_organisation_id, holder_person_id, filed_at, clock_started_at, due_at, next_step, next_step_at)
+        select $1, '36-2019-S' || lpad((g + $9)::text, 7, '0'), $2, $3, $4, $5, 'Question de charge', 'Usager', 'email', 'assigned', $6, $7,
+          now() - interval '1 day', now() - interval '1 day', now() + interval '2 days', 'reminder',
+          case when $8 then now() - interval '1 minute' else now() + interval '1 day' + (g || ' seconds')::interval end
+        from generate_series(1, $10::int) g`,
+      [tenant, tpl.mairie_organisation_id, tpl.filed_by_person_id, tpl.theme_id, tpl.commune_insee, tpl.holder_organisation_id, tpl.holder_person_id, due, made, n])
+      made += n
+    }
+    const open = async () => Number((await owner.query(`select count(*) from referral where status in ('submitted', 'assigned', 'awaiting_info')`)).rows[0].count)
+    const rows: string[] = []
+    for (const size of [1_000, 10_000, 100_000]) {
+      const have = await open()
+      if (have < size - DUE) await add(size - DUE - have, false)
+      await owner.query('vacuum analyze referral')
+      const idleStart = performance.now()
+      await sweeper.sweepOnce()
+      const idleMs = performance.now() - idleStart
+      await add(DUE, true)
+      await owner.query('analyze referral')
+      const start = performance.now()
+      const done = await sweeper.sweepOnce()
+      const ms = performance.now() - start
+      rows.push(`${await open()} open, ${done} due: tick ${ms.toFixed(0)} ms (${(ms / Math.max(1, done)).toFixed(1)} ms per step); nothing due: ${idleMs.toFixed(1)} ms`)
+      console.log(`sweep: ${rows[rows.length - 1]}`)
+    }
+  } finally {
+    await sweeper.close()
+    await owner.end()
     await env.drop()
   }
 }

@@ -4,7 +4,7 @@ import type { Logger } from 'pino'
 import { createKysely, createPool, type DB } from '@relais/db'
 import { accountLinkKey } from '@relais/db/credentials'
 import { QUEUE_NAMES, redisConnectionOptions, replyDomain, timelineKeyring, type Config } from '@relais/config'
-import { remindAppointments, deliverOutbox, replyKey, publishChainHeads, relayOutbox, runRecomputes, runRetention, runSlaStepJob, sweepSla, useTimelineKeys, workerCountersKey, type WorkerCounter } from '@relais/referrals'
+import { appendSentEvents, remindAppointments, deliverOutbox, sentMarks, replyKey, publishChainHeads, relayOutbox, runRecomputes, runRetention, runSlaStepJob, sweepSla, useTimelineKeys, workerCountersKey, type WorkerCounter } from '@relais/referrals'
 import { createMailTransport } from '@relais/mail/transport'
 import { remindStaleFiches } from '@relais/knowledge/review'
 
@@ -12,6 +12,8 @@ export interface WorkerOptions {
   clock?: () => Date
   /** How often the outbox relay looks for mails to hand to BullMQ. */
   relayIntervalMs?: number
+  /** How often sent mails are put on their referrals' timelines (default: the relay's interval). */
+  timelineIntervalMs?: number
   /** How often the SLA sweep looks for due reminders and escalations (and schedules the next ones). */
   sweepIntervalMs?: number
   /** How often appointments due for their reminder are looked for (default 5 minutes). */
@@ -73,9 +75,11 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
   const autorun = opts.processJobs ?? true
   /** What this process did, for operators (logged at close) and the scale-out test. */
   const stats = { mailsSent: 0, slaSteps: 0, relayed: 0, ficheReminders: 0 }
+  /** Sends of this process recorded together (group commit), each job still waiting for its own. */
+  const sent = sentMarks(db)
   const mailWorker = new Worker(MAIL_QUEUE, async (job) => {
     const { outboxId, tenantId } = job.data as { outboxId: string; tenantId: string }
-    const outcome = await deliverOutbox(db, { outboxId, tenantId, now: clock, claimSeconds, transport, publicUrl: config.PUBLIC_URL, log, retryHours: config.MAIL_RETRY_HOURS, linkKey, reply })
+    const outcome = await deliverOutbox(db, { outboxId, tenantId, now: clock, claimSeconds, transport, publicUrl: config.PUBLIC_URL, log, retryHours: config.MAIL_RETRY_HOURS, linkKey, reply, sent })
     if (outcome === 'sent') stats.mailsSent++
     if (OUTCOME_COUNTERS[outcome]) count(OUTCOME_COUNTERS[outcome])
     return outcome
@@ -108,6 +112,11 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
         return false
       }
     })
+  }
+
+  /** Sent mails onto their referrals' timelines ("mail_sent"), a batch of a few statements at a time. */
+  function timelineOnce(): Promise<number> {
+    return appendSentEvents(db)
   }
 
   /** Due steps are run here; steps due before the next sweep get a delayed job so they run on time. */
@@ -155,6 +164,7 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
   }
 
   const stopRelay = loop('relay', relayOnce, opts.relayIntervalMs ?? 250)
+  const stopTimeline = loop('mail_sent events', timelineOnce, opts.timelineIntervalMs ?? opts.relayIntervalMs ?? 250)
   const stopSweep = loop('sweep', sweepOnce, opts.sweepIntervalMs ?? 60_000)
   const stopHeads = loop('chain heads', publishHeadsOnce, opts.headsIntervalMs ?? 3_600_000)
   /** Stale fiches: each reminded once per review period (marked in the transaction that writes its mail). */
@@ -174,11 +184,13 @@ export async function startWorker(config: Config, opts: WorkerOptions) {
   log.info('worker started')
 
   return {
-    relayOnce, sweepOnce, publishHeadsOnce, remindFichesOnce, recomputeOnce, remindAppointmentsOnce, retentionOnce, db, stats,
+    relayOnce, timelineOnce, sweepOnce, publishHeadsOnce, remindFichesOnce, recomputeOnce, remindAppointmentsOnce, retentionOnce, db, stats,
     async close() {
       stopping = true
-      await Promise.all([stopRelay(), stopSweep(), stopHeads(), stopReviews(), stopRecompute(), stopAppointmentReminders(), stopRetention()])
+      await Promise.all([stopRelay(), stopTimeline(), stopSweep(), stopHeads(), stopReviews(), stopRecompute(), stopAppointmentReminders(), stopRetention()])
       await Promise.allSettled([mailWorker.close(), slaWorker.close()])
+      // The last sends of this process onto their timelines now rather than at the next worker's first pass.
+      await timelineOnce().catch((err) => log.warn({ err: (err as Error).message }, 'mail_sent events left for the next worker'))
       await Promise.allSettled([mailQueue.close(), slaQueue.close()])
       transport.close()
       counters.disconnect()

@@ -156,9 +156,14 @@ export const clockMayRun = (s: ReferralStatus) => CLOCK_STATUSES.includes(s)
 
 /** '36-2026-000042': tenant code, year, sequence on six digits (more when it outgrows them). */
 export function formatReference(tenantCode: string, year: number, sequence: number): string {
-  if (!Number.isInteger(year) || year < 1000 || year > 9999) throw new RangeError(`Invalid reference year: ${year}`)
   if (!Number.isInteger(sequence) || sequence < 1) throw new RangeError(`Invalid reference sequence: ${sequence}`)
-  return `${tenantCode}-${year}-${String(sequence).padStart(6, '0')}`
+  return `${referencePrefix(tenantCode, year)}${String(sequence).padStart(6, '0')}`
+}
+
+/** What comes before the number (the INSERT that files a referral appends it, padded as formatReference does). */
+export function referencePrefix(tenantCode: string, year: number): string {
+  if (!Number.isInteger(year) || year < 1000 || year > 9999) throw new RangeError(`Invalid reference year: ${year}`)
+  return `${tenantCode}-${year}-`
 }
 
 /** The parts of a reference, or null; tolerant of case, spaces and a missing zero padding (read on the phone). */

@@ -1,4 +1,5 @@
-import { Kysely, PostgresDialect, sql } from 'kysely'
+import { createHash } from 'node:crypto'
+import { CompiledQuery, Kysely, PostgresDialect, sql, type Compilable, type QueryResult } from 'kysely'
 import pg from 'pg'
 import { isUuid } from '@relais/core'
 import type { Database } from './schema.ts'
@@ -36,12 +37,32 @@ export function createOwnerKysely(pool: pg.Pool): OwnerDb {
 export const preparedName = (name: string) => `/* prepared:${name} */`
 const PREPARED = /^\/\* prepared:([a-z_]+) \*\//
 
+/**
+ * Runs a query built with Kysely as a named prepared statement (see withPreparedStatements): for the statements of the
+ * hot paths (a filing, a mail sent), planned once per connection instead of at every call. The name is the one given
+ * plus a digest of the text, so a query whose text varies (an `in` list of another length) is another statement.
+ */
+export async function runPrepared<R>(db: Kysely<Database>, name: string, query: Compilable<R>): Promise<QueryResult<R>> {
+  const c = query.compile()
+  return db.executeQuery<R>(CompiledQuery.raw(preparedName(name) + c.sql, [...c.parameters]))
+}
+
 /** What Kysely's PostgresDriver uses of a pooled client. */
 interface KyselyClient {
   query(text: string, values: unknown[]): Promise<pg.QueryResult>
   release(): void
 }
 const wrappers = new WeakMap<pg.PoolClient, KyselyClient>()
+const names = new Map<string, string>()
+/** One name per text: node-postgres refuses a name already prepared with another text on the connection. */
+function statementName(name: string, text: string): string {
+  let n = names.get(text)
+  if (!n) {
+    n = `${name}_${createHash('sha1').update(text).digest('hex').slice(0, 12)}`
+    if (names.size < 10_000) names.set(text, n)
+  }
+  return n
+}
 
 /**
  * Kysely sends every statement unnamed, so PostgreSQL plans it afresh each time. A statement run at every filing
@@ -59,7 +80,7 @@ function withPreparedStatements(pool: pg.Pool) {
         wrapper = {
           query(text, values) {
             const m = PREPARED.exec(text)
-            return m ? client.query({ name: m[1], text, values }) : client.query(text, values)
+            return m ? client.query({ name: statementName(m[1], text), text, values }) : client.query(text, values)
           },
           release: () => client.release(),
         }

@@ -226,6 +226,8 @@ export interface OutboxTable {
   cancelled_at: Timestamp | null
   /** The mission TIC sent a failed mail again: its retry window starts here. */
   resent_at: Timestamp | null
+  /** Sent, its "mail_sent" event not yet on the referral's timeline (the worker appends them in batches, migration 0033). */
+  timeline_pending: Generated<boolean>
 }
 
 /** A tenant's chain heads as published on a day: append-only (migration 0015). */

@@ -4,12 +4,12 @@ import { clockMayRun, infoPauseSteps, slaPromise } from '@relais/core'
 import { loadPolicy } from './policy.ts'
 import { crossTenant, withTenant, type DB, type TenantTx } from '@relais/db'
 import * as outbox from '@relais/db/repositories/outbox'
-import { lockReferral, referralForMail, updateReferral } from '@relais/db/repositories/referrals'
-import { eventWithActor, hasEventAfter, hasEventBefore } from '@relais/db/repositories/timeline'
+import { lockReferral, lockReferralsIfFree, referralForMail, updateReferral } from '@relais/db/repositories/referrals'
+import { eventWithActor, hasEventAfter, hasEventBefore, insertEvents, lastLinks } from '@relais/db/repositories/timeline'
 import { flagBounced, organisationName, personName, tenantTimeZone } from '@relais/db/repositories/parties'
 import { accountLinkToken } from '@relais/db/credentials'
 import { MailRenderError, renderMail, type MailKind, type MailTransport } from '@relais/mail'
-import { appendEvent, SYSTEM } from './timeline.ts'
+import { appendEvent, chainEvents, GENESIS_HASH, SYSTEM } from './timeline.ts'
 import { privacySettings, receiptOf, type Receipt } from './citizen.ts'
 import { appointmentById } from '@relais/db/repositories/appointments'
 import { getSignature, receiptPdf } from '@relais/db/repositories/conventions'
@@ -171,13 +171,77 @@ async function receiptAttachment(trx: TenantTx, row: OutboxRow) {
   return [{ filename: `recu-signature-${id.slice(0, 8)}.pdf`, content: pdf, contentType: 'application/pdf' }]
 }
 
-async function recordSent(trx: TenantTx, row: OutboxRow, now: Date) {
-  const recorded = await outbox.markSent(trx, row.tenant_id, row.id, now)
-  // The tracking code is kept only as a hash once the citizen has it.
-  if (row.kind === 'acknowledgement') await outbox.wipePayload(trx, row.tenant_id, row.id)
-  if (!row.referral_id || !recorded) return
-  await lockReferral(trx, row.tenant_id, row.referral_id)
-  await appendEvent(trx, row.tenant_id, row.referral_id, 'mail_sent', SYSTEM, now, { mailKind: row.kind, to: row.recipient_email, messageId: row.message_id, outboxId: String(row.id) })
+/**
+ * Group commit of the sends a worker records (one per process): a mail the server accepted is marked sent at once, and
+ * the marks that arrive while a write is under way go together in the next one, one statement per tenant. Each send
+ * still waits for its own mark, so a worker killed meanwhile loses no more marks than it had mails in flight.
+ */
+export function sentMarks(db: DB) {
+  type Waiting = { tenantId: string; id: string; at: Date; resolve: (recorded: boolean) => void; reject: (err: unknown) => void }
+  let waiting: Waiting[] = []
+  let writing = false
+  async function drain() {
+    if (writing) return
+    writing = true
+    try {
+      while (waiting.length) {
+        const batch = waiting
+        waiting = []
+        const byTenant = new Map<string, Waiting[]>()
+        for (const w of batch) byTenant.set(w.tenantId, [...(byTenant.get(w.tenantId) ?? []), w])
+        await Promise.all([...byTenant].map(async ([tenantId, marks]) => {
+          try {
+            const recorded = await withTenant(db, { tenantId }, (trx) => outbox.markSent(trx, tenantId, marks.map((m) => ({ id: m.id, at: m.at }))))
+            for (const m of marks) m.resolve(recorded.has(m.id))
+          } catch (err) {
+            for (const m of marks) m.reject(err)
+          }
+        }))
+      }
+    } finally {
+      writing = false
+    }
+  }
+  return {
+    /** true if this mark recorded the send (false: it was already recorded). */
+    record(tenantId: string, id: string, at: Date): Promise<boolean> {
+      return new Promise<boolean>((resolve, reject) => {
+        waiting.push({ tenantId, id, at, resolve, reject })
+        void drain()
+      })
+    },
+  }
+}
+export type SentMarks = ReturnType<typeof sentMarks>
+
+/**
+ * Sent mails of referrals onto their timelines ("mail_sent"), in batches: per tenant, up to `limit` of them in one
+ * transaction of a few statements (the outbox rows and the referrals are locked SKIP LOCKED: a referral someone is
+ * changing right now is left for the next pass, never waited for). Returns how many events were appended.
+ */
+export async function appendSentEvents(db: DB, limit = 500): Promise<number> {
+  let appended = 0
+  for (const tenantId of await outbox.tenantsWithTimelinePending(crossTenant(db), limit)) {
+    appended += await withTenant(db, { tenantId }, async (trx) => {
+      const rows = await outbox.lockSentForTimeline(trx, tenantId, limit)
+      if (!rows.length) return 0
+      const byReferral = new Map<string, typeof rows>()
+      for (const r of rows) byReferral.set(r.referral_id, [...(byReferral.get(r.referral_id) ?? []), r])
+      const free = await lockReferralsIfFree(trx, tenantId, [...byReferral.keys()])
+      const links = await lastLinks(trx, tenantId, free)
+      const events = free.flatMap((referralId) => {
+        const last = links.get(referralId)
+        return chainEvents(tenantId, referralId, last?.seq ?? 0, last?.hash ?? GENESIS_HASH, byReferral.get(referralId)!.map((r) => ({
+          kind: 'mail_sent', actor: SYSTEM, at: r.sent_at, data: { mailKind: r.kind, to: r.recipient_email, messageId: r.message_id, outboxId: String(r.id) },
+        })))
+      })
+      await insertEvents(trx, tenantId, events)
+      const done = free.flatMap((referralId) => byReferral.get(referralId)!.map((r) => r.id))
+      await outbox.timelineRecorded(trx, tenantId, done)
+      return done.length
+    })
+  }
+  return appended
 }
 
 /**
@@ -258,6 +322,8 @@ export interface DeliverArgs {
   linkKey?: string
   /** Replies by email (issue 15): a mail about a referral to a person carries a reply address signed with key. */
   reply?: { key: Buffer; domain: string } | null
+  /** The worker's group commit of sent marks (sentMarks); without it each send is recorded in its own transaction. */
+  sent?: SentMarks
 }
 
 /** The mail's Reply-To, for a person about a referral (she may act on it by answering); none on our own answers to her mail. */
@@ -307,12 +373,16 @@ export async function deliverOutbox(db: DB, a: DeliverArgs): Promise<'sent' | 's
     return 'failed'
   }
   const result = await a.transport.send({ to: [row.recipient_email], ...prepared.mail, messageId: row.message_id, kind: row.kind as MailKind, ...replyHeaders(row, a.reply) })
+  if (result.ok) {
+    // Recorded on the outbox row only (with other sends of the moment when a.sent groups them); the timeline's
+    // "mail_sent" follows in appendSentEvents' next batch.
+    const at = a.now()
+    if (a.sent) await a.sent.record(a.tenantId, row.id, at)
+    else await withTenant(db, { tenantId: a.tenantId }, (trx) => outbox.markSent(trx, a.tenantId, [{ id: row.id, at }]))
+    return 'sent'
+  }
   return withTenant(db, { tenantId: a.tenantId }, async (trx) => {
     const now = a.now()
-    if (result.ok) {
-      await recordSent(trx, row, now)
-      return 'sent' as const
-    }
     if (result.permanent) {
       a.log.warn({ outboxId: row.id, code: result.code }, 'mail refused permanently')
       return await recordFailure(trx, row, now, result.code, result.message, { permanent: true }) ? 'failed' as const : 'skipped' as const

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { authorizeRole, badRequest, formatTrackingCode, conflict, infoPauseSteps, filingFieldIssues, canSeeReferral, invalidFields, countedMinutes, formatReference, nextStatus, notFound, route, type ReferralAction, type RoutingDecision } from '@relais/core'
+import { authorizeRole, badRequest, formatTrackingCode, conflict, infoPauseSteps, filingFieldIssues, canSeeReferral, invalidFields, countedMinutes, referencePrefix, nextStatus, notFound, route, type ReferralAction, type RoutingDecision } from '@relais/core'
 import type { Role, ReferralTable, TenantTx } from '@relais/db'
 import type { Updateable } from 'kysely'
 import * as referrals from '@relais/db/repositories/referrals'
@@ -81,9 +81,9 @@ export async function fileReferralSummary(trx: TenantTx, p: Principal, input: Fi
   const recipients = triage ? await networkAdmins(trx, p.tenantId) : chosen ? [{ personId: chosen.id, email: chosen.email }] : await holderRecipients(trx, p.tenantId, decision.organisationId, null)
   const year = Number(new Intl.DateTimeFormat('en', { timeZone: policy.timeZone, year: 'numeric' }).format(now))
 
-  const reference = formatReference(snap.tenant.code, year, await referrals.nextReferralNumber(trx))
-  await referrals.insertReferral(trx, p.tenantId, {
-    id, tenant_id: p.tenantId, reference, mairie_organisation_id: p.organisationId, filed_by_person_id: p.personId, theme_id: theme.id,
+  // The reference (formatReference's form) is numbered by the INSERT itself.
+  const reference = await referrals.insertNumberedReferral(trx, p.tenantId, referencePrefix(snap.tenant.code, year), {
+    id, tenant_id: p.tenantId, mairie_organisation_id: p.organisationId, filed_by_person_id: p.personId, theme_id: theme.id,
     commune_insee: commune.insee, question: input.question, citizen_name: c.name.trim(), citizen_email: c.email ?? null,
     citizen_phone: c.phone ?? null, citizen_preferred_channel: c.preferredChannel, internal_note: input.internalNote ?? null,
     status: triage ? 'submitted' : 'assigned', holder_organisation_id: decision.organisationId, holder_person_id: decision.personId,
@@ -91,11 +91,13 @@ export async function fileReferralSummary(trx: TenantTx, p: Principal, input: Fi
     tracking_code_hash: trackingHash(id, trackingCode),
   })
   await insertEvents(trx, p.tenantId, events)
-  await insertOutbox(trx, p.tenantId, outboxRows({ tenantId: p.tenantId, referralId: id, kind: 'referral_new', recipients, payload: { triage }, now }))
   // The acknowledgement (CRPA L112-3) by the channel she gave: a mail now, or the receipt the secretary prints. The code
-  // waits in the outbox row until the mail is sent, then is wiped from it (delivery.ts).
+  // waits in the outbox row until the mail is sent, then is wiped from it (delivery.ts). Both mails in one INSERT.
   const email = c.email?.trim()
-  if (email) await insertOutbox(trx, p.tenantId, outboxRows({ tenantId: p.tenantId, referralId: id, kind: 'acknowledgement', recipients: [{ personId: null, email }], payload: { trackingCode }, now }))
+  await insertOutbox(trx, p.tenantId, [
+    ...outboxRows({ tenantId: p.tenantId, referralId: id, kind: 'referral_new', recipients, payload: { triage }, now }),
+    ...(email ? outboxRows({ tenantId: p.tenantId, referralId: id, kind: 'acknowledgement', recipients: [{ personId: null, email }], payload: { trackingCode }, now }) : []),
+  ])
   const name = snap.organisations[decision.organisationId] ?? snap.tic.name
   return { id, reference, status: triage ? 'submitted' : 'assigned', dueAt, assignedOrganisation: { id: decision.organisationId, name }, trackingCode: formatTrackingCode(trackingCode), acknowledgement: email ? 'email' : 'print' }
 }

@@ -1,7 +1,7 @@
 // The citizen's side of a referral (issue 18): the tracking code's hash, the receipt's facts, the tenant's privacy
 // settings. One read crosses tenants by design — /suivi has no login — and goes through tracking_candidate().
 import { sql } from 'kysely'
-import type { CrossTenantDb, TenantTx } from '../index.ts'
+import { runPrepared, type CrossTenantDb, type TenantTx } from '../index.ts'
 
 export interface TrackingCandidate { tenant_id: string; referral_id: string; tracking_code_hash: string }
 
@@ -16,7 +16,7 @@ export async function setTrackingHash(trx: TenantTx, tenantId: string, referralI
 }
 
 export async function privacyRow(trx: TenantTx, tenantId: string) {
-  return trx.selectFrom('citizen_privacy').selectAll().where('tenant_id', '=', tenantId).executeTakeFirst()
+  return (await runPrepared(trx, 'privacy_row', trx.selectFrom('citizen_privacy').selectAll().where('tenant_id', '=', tenantId))).rows[0]
 }
 
 export async function savePrivacy(trx: TenantTx, tenantId: string, v: { dpoContact: string; retentionMonths: number; referentMailContact: boolean }, now: Date): Promise<void> {
@@ -26,12 +26,12 @@ export async function savePrivacy(trx: TenantTx, tenantId: string, v: { dpoConta
 
 /** The mission TIC's contact: the default data protection contact when the tenant set none. */
 export async function missionTicContact(trx: TenantTx, tenantId: string) {
-  return trx.selectFrom('organisation').select(['name', 'email', 'address', 'phone']).where('tenant_id', '=', tenantId).where('kind', '=', 'mission_tic').orderBy('created_at').executeTakeFirst()
+  return (await runPrepared(trx, 'mission_tic_contact', trx.selectFrom('organisation').select(['name', 'email', 'address', 'phone']).where('tenant_id', '=', tenantId).where('kind', '=', 'mission_tic').orderBy('created_at').limit(1))).rows[0]
 }
 
 /** What an acknowledgement and the tracking page say of a referral: the service in charge, the mairie, the deadline. */
 export async function receiptFacts(trx: TenantTx, tenantId: string, referralId: string) {
-  return trx.selectFrom('referral as r').innerJoin('organisation as m', 'm.id', 'r.mairie_organisation_id')
+  const q = trx.selectFrom('referral as r').innerJoin('organisation as m', 'm.id', 'r.mairie_organisation_id')
     .innerJoin('organisation as h', 'h.id', 'r.holder_organisation_id').innerJoin('theme as t', 't.id', 'r.theme_id')
     .innerJoin('tenant as tn', 'tn.id', 'r.tenant_id')
     .select([
@@ -40,7 +40,8 @@ export async function receiptFacts(trx: TenantTx, tenantId: string, referralId: 
       'h.id as holder_id', 'h.kind as holder_kind', 'h.name as holder_name', 'h.address as holder_address', 'h.email as holder_email', 'h.phone as holder_phone',
       't.label as theme_label', 'tn.time_zone',
     ])
-    .where('r.tenant_id', '=', tenantId).where('r.id', '=', referralId).executeTakeFirst()
+    .where('r.tenant_id', '=', tenantId).where('r.id', '=', referralId)
+  return (await runPrepared(trx, 'receipt_facts', q)).rows[0]
 }
 
 /** The timeline's events a citizen's steps are made of (kinds, dates and the organisations named). */

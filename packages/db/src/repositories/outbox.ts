@@ -1,6 +1,6 @@
 // Mails to send: written in the transaction of the change that causes them, relayed to BullMQ, sent at most once.
 import { sql, type Insertable, type Selectable, type Updateable } from 'kysely'
-import type { CrossTenantDb, TenantTx } from '../index.ts'
+import { preparedName, runPrepared, type CrossTenantDb, type TenantTx } from '../index.ts'
 import type { OutboxTable } from '../schema.ts'
 
 export type OutboxRow = Selectable<OutboxTable>
@@ -31,26 +31,58 @@ export async function releaseRelayed(trx: TenantTx, tenantId: string, ids: strin
 
 /** Takes a mail for sending until claimedUntil under claimId, unless it is sent, failed, cancelled, or claimed by another worker. */
 export async function claimOutbox(trx: TenantTx, tenantId: string, id: string, now: Date, claimedUntil: Date, claimId: string): Promise<OutboxRow | undefined> {
-  // A row another worker is claiming right now is skipped, not waited for.
-  return trx.updateTable('outbox')
+  // A row another worker is claiming right now is skipped, not waited for. Named: run for every mail sent.
+  const { rows } = await runPrepared(trx, 'outbox_claim_one', trx.updateTable('outbox')
     .set({ claimed_until: claimedUntil, relayed_at: now, claim_id: claimId })
     .where('tenant_id', '=', tenantId).where('id', 'in', (eb) => eb.selectFrom('outbox').select('id').where('tenant_id', '=', tenantId).where('id', '=', id)
       .where('sent_at', 'is', null).where('failed_at', 'is', null).where('cancelled_at', 'is', null)
       .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<', now)]))
       .forUpdate().skipLocked())
-    .returningAll().executeTakeFirst()
+    .returningAll())
+  return rows[0]
 }
 
-/** true if this call recorded the send (a retry that finds it already sent gets false). The mail went: no claim check. */
-export async function markSent(trx: TenantTx, tenantId: string, id: string, at: Date): Promise<boolean> {
-  const done = await trx.updateTable('outbox').set({ sent_at: at, claimed_until: null, claim_id: null, last_error: null })
-    .where('tenant_id', '=', tenantId).where('id', '=', id).where('sent_at', 'is', null).executeTakeFirst()
-  return Number(done.numUpdatedRows) > 0
+/**
+ * Records mails the server accepted, in one statement: sent_at, the claim released, a citizen's tracking code wiped
+ * from the payload (it is kept only as a hash once she has it), and a referral's mail left for its timeline
+ * (timeline_pending). No claim check: the mail went. Returns the ids this call recorded (a retry that finds one
+ * already sent does not get it back).
+ */
+export async function markSent(trx: TenantTx, tenantId: string, sent: { id: string; at: Date }[]): Promise<Set<string>> {
+  if (!sent.length) return new Set()
+  const { rows } = await sql<{ id: string }>`${sql.raw(preparedName('outbox_mark_sent'))}
+    update outbox o set sent_at = m.at, claimed_until = null, claim_id = null, last_error = null,
+      timeline_pending = o.referral_id is not null,
+      payload = case when o.kind = 'acknowledgement' then '{}'::jsonb else o.payload end
+    from unnest(${sent.map((s) => s.id)}::bigint[], ${sent.map((s) => s.at)}::timestamptz[]) as m(id, at)
+    where o.tenant_id = ${tenantId} and o.id = m.id and o.sent_at is null
+    returning o.id::text as id`.execute(trx)
+  return new Set(rows.map((r) => r.id))
 }
 
-/** Forgets what a sent mail carried that must not stay in clear (a citizen's tracking code). */
-export async function wipePayload(trx: TenantTx, tenantId: string, id: string): Promise<void> {
-  await trx.updateTable('outbox').set({ payload: '{}' }).where('tenant_id', '=', tenantId).where('id', '=', id).execute()
+export interface SentForTimeline { id: string; referral_id: string; kind: string; recipient_email: string; message_id: string; sent_at: Date }
+
+/**
+ * Up to `limit` sent mails of the tenant whose "mail_sent" event is still to append, oldest first, locked for this
+ * transaction; rows another worker is appending are skipped, not waited for.
+ */
+export async function lockSentForTimeline(trx: TenantTx, tenantId: string, limit: number): Promise<SentForTimeline[]> {
+  const { rows } = await sql<SentForTimeline>`${sql.raw(preparedName('outbox_timeline_lock'))}
+    select id::text as id, referral_id, kind, recipient_email, message_id, sent_at from outbox
+    where tenant_id = ${tenantId} and timeline_pending order by id limit ${limit} for update skip locked`.execute(trx)
+  return rows
+}
+
+export async function timelineRecorded(trx: TenantTx, tenantId: string, ids: string[]): Promise<void> {
+  if (!ids.length) return
+  await sql`${sql.raw(preparedName('outbox_timeline_done'))}
+    update outbox set timeline_pending = false where tenant_id = ${tenantId} and id = any(${ids}::bigint[])`.execute(trx)
+}
+
+/** Cross-tenant: the tenants with sent mails still to put on a timeline (ids only, a definer function). */
+export async function tenantsWithTimelinePending(db: CrossTenantDb, limit: number): Promise<string[]> {
+  const { rows } = await sql<{ tenant_id: string }>`select tenant_id from outbox_timeline_tenants(${limit})`.execute(db)
+  return rows.map((r) => r.tenant_id)
 }
 
 /** Updates the row only while claimId still holds it (a sender whose claim lapsed and was taken changes nothing). */

@@ -1,7 +1,7 @@
 // The directory as a referral's use cases read it: who to notify, where an appointment may take place,
 // who may receive a transfer, and the choices of the filing form. Writes to the directory live elsewhere.
 import { sql } from 'kysely'
-import type { TenantTx } from '../index.ts'
+import { runPrepared, type TenantTx } from '../index.ts'
 
 export interface Contact { id: string; email: string; active: boolean; email_bounced_at: Date | null }
 
@@ -31,7 +31,7 @@ export async function organisationContact(trx: TenantTx, tenantId: string, organ
 }
 
 export async function personName(trx: TenantTx, tenantId: string, personId: string): Promise<string | undefined> {
-  return (await trx.selectFrom('person').select('name').where('tenant_id', '=', tenantId).where('id', '=', personId).executeTakeFirst())?.name
+  return (await runPrepared(trx, 'person_name', trx.selectFrom('person').select('name').where('tenant_id', '=', tenantId).where('id', '=', personId))).rows[0]?.name
 }
 
 export async function organisationName(trx: TenantTx, tenantId: string, organisationId: string): Promise<string | undefined> {

@@ -1,7 +1,7 @@
 // The referral aggregate's own rows. Visibility rules are @relais/core's; a list takes them as column filters.
 import { sql, type Insertable, type Selectable, type Updateable } from 'kysely'
 import { CLOCK_STATUSES, UNFINISHED_STATUSES } from '@relais/core'
-import type { CrossTenantDb, TenantTx } from '../index.ts'
+import { runPrepared, type CrossTenantDb, type TenantTx } from '../index.ts'
 import type { ReferralStatus, ReferralTable } from '../schema.ts'
 
 export type ReferralRow = Selectable<ReferralTable>
@@ -12,6 +12,17 @@ export async function nextReferralNumber(trx: TenantTx): Promise<number> {
   return Number(rows[0].n)
 }
 
+/**
+ * Inserts a new referral numbered in the same statement: its reference is `prefix` and the next number of the
+ * sequence, six digits at least (formatReference's form), returned. One round trip where nextval then INSERT took two.
+ */
+export async function insertNumberedReferral(trx: TenantTx, tenantId: string, prefix: string, values: Omit<Insertable<ReferralTable>, 'reference'>): Promise<string> {
+  if (values.tenant_id !== tenantId) throw new Error('insertReferral: a referral of another tenant')
+  const reference = sql<string>`(select ${prefix}::text || lpad(s.n::text, greatest(6, length(s.n::text)), '0') from (select nextval('referral_number_seq') as n) s)`
+  const row = await trx.insertInto('referral').values({ ...values, reference }).returning('reference').executeTakeFirstOrThrow()
+  return row.reference
+}
+
 export async function insertReferral(trx: TenantTx, tenantId: string, values: Insertable<ReferralTable>): Promise<void> {
   if (values.tenant_id !== tenantId) throw new Error('insertReferral: a referral of another tenant')
   await trx.insertInto('referral').values(values).execute()
@@ -20,6 +31,13 @@ export async function insertReferral(trx: TenantTx, tenantId: string, values: In
 /** Reads and locks the row: whoever acts on a referral holds this lock, which also orders its timeline. */
 export async function lockReferral(trx: TenantTx, tenantId: string, id: string): Promise<ReferralRow | undefined> {
   return trx.selectFrom('referral').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).forUpdate().executeTakeFirst()
+}
+
+/** Locks those of these referrals nobody else holds now (SKIP LOCKED), in id order; returns their ids. */
+export async function lockReferralsIfFree(trx: TenantTx, tenantId: string, ids: string[]): Promise<string[]> {
+  if (!ids.length) return []
+  const { rows } = await sql<{ id: string }>`select id from referral where tenant_id = ${tenantId} and id = any(${ids}::uuid[]) order by id for update skip locked`.execute(trx)
+  return rows.map((r) => r.id)
 }
 
 export async function updateReferral(trx: TenantTx, tenantId: string, id: string, patch: Updateable<ReferralTable>): Promise<void> {
@@ -136,12 +154,15 @@ export async function referralByReference(trx: TenantTx, tenantId: string, refer
 
 /** What a referral's mails say about it. */
 export async function referralForMail(trx: TenantTx, tenantId: string, id: string) {
-  return trx.selectFrom('referral as r').innerJoin('theme as t', 't.id', 'r.theme_id').innerJoin('commune as c', 'c.insee', 'r.commune_insee')
+  // Named: read for every mail sent about a referral (six joins: planning cost more than the work).
+  const { rows } = await runPrepared(trx, 'referral_for_mail', trx.selectFrom('referral as r').innerJoin('theme as t', 't.id', 'r.theme_id').innerJoin('commune as c', 'c.insee', 'r.commune_insee')
     .innerJoin('organisation as m', 'm.id', 'r.mairie_organisation_id').innerJoin('organisation as h', 'h.id', 'r.holder_organisation_id')
     .leftJoin('person as hp', 'hp.id', 'r.holder_person_id')
     .innerJoin('tenant as tn', 'tn.id', 'r.tenant_id')
     .selectAll('r').select(['t.label as theme_label', 'c.name as commune_name', 'm.name as mairie_name', 'h.name as holder_org', 'hp.name as holder_name', 'tn.time_zone'])
-    .where('r.tenant_id', '=', tenantId).where('r.id', '=', id).executeTakeFirstOrThrow()
+    .where('r.tenant_id', '=', tenantId).where('r.id', '=', id))
+  if (!rows[0]) throw new Error(`referralForMail: referral ${id} not found`)
+  return rows[0]
 }
 
 export async function holderOf(trx: TenantTx, tenantId: string, id: string): Promise<{ organisationId: string; reference: string } | undefined> {

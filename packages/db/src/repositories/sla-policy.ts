@@ -1,6 +1,6 @@
 // The SLA policies of a tenant: one for the tenant (theme_id null) and one per theme that overrides it.
 import { sql, type ExpressionBuilder } from 'kysely'
-import type { TenantTx } from '../index.ts'
+import { preparedName, type TenantTx } from '../index.ts'
 import type { ClockModeColumn, Database } from '../schema.ts'
 
 export interface PolicyRow {
@@ -19,7 +19,8 @@ export interface PolicyInputs {
 
 /** One round trip: the tenant, its policies for this theme and the theme's own response time. */
 export async function policyInputs(trx: TenantTx, tenantId: string, themeId: string | null): Promise<PolicyInputs> {
-  const { rows } = await sql<PolicyInputs>`
+  // Named: read at every filing and for most mails.
+  const { rows } = await sql<PolicyInputs>`${sql.raw(preparedName('policy_inputs'))}
     select (select json_build_object('code', code, 'time_zone', time_zone) from tenant where id = ${tenantId}) as tenant,
       (select coalesce(json_agg(s), '[]') from (select theme_id, response_minutes, clock_mode, reminder_before_minutes, escalations, opening_hours, info_reminder_days, info_close_days
          from sla_policy where tenant_id = ${tenantId} and (theme_id is null or theme_id = ${themeId}::uuid)) s) as policies,

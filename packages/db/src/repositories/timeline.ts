@@ -11,6 +11,15 @@ export async function lastLink(trx: TenantTx, tenantId: string, referralId: stri
     .orderBy('seq', 'desc').limit(1).executeTakeFirst()
 }
 
+/** The last link of each of these referrals' chains; the caller holds their row locks. */
+export async function lastLinks(trx: TenantTx, tenantId: string, referralIds: string[]): Promise<Map<string, { seq: number; hash: string }>> {
+  if (!referralIds.length) return new Map()
+  const { rows } = await sql<{ referral_id: string; seq: number; hash: string }>`
+    select distinct on (referral_id) referral_id, seq, hash from referral_event
+    where tenant_id = ${tenantId} and referral_id = any(${referralIds}::uuid[]) order by referral_id, seq desc`.execute(trx)
+  return new Map(rows.map((r) => [r.referral_id, { seq: r.seq, hash: r.hash }]))
+}
+
 export async function insertEvents(trx: TenantTx, tenantId: string, rows: NewEventRow[]): Promise<void> {
   if (!rows.length) return
   if (rows.some((r) => r.tenant_id !== tenantId)) throw new Error('insertEvents: an event of another tenant')

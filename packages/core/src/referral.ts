@@ -15,6 +15,7 @@ import { Conflict, Forbidden, InvalidInput } from './errors.ts'
 import { referralActionSubjects, type Subject } from './access.ts'
 import type { Pause } from './sla.ts'
 import { fold } from './knowledge.ts'
+import { toLocalMs } from './sla/time-zone.ts'
 
 export type ReferralStatus = 'submitted' | 'assigned' | 'awaiting_info' | 'answered' | 'appointment_proposed' | 'closed' | 'cancelled'
 export type ReferralAction = 'assign' | 'answer' | 'request_info' | 'provide_info' | 'propose_appointment' | 'transfer' | 'reassign' | 'close' | 'close_no_reply' | 'reopen' | 'cancel'
@@ -158,6 +159,11 @@ export const clockMayRun = (s: ReferralStatus) => CLOCK_STATUSES.includes(s)
 export function formatReference(tenantCode: string, year: number, sequence: number): string {
   if (!Number.isInteger(sequence) || sequence < 1) throw new RangeError(`Invalid reference sequence: ${sequence}`)
   return `${referencePrefix(tenantCode, year)}${String(sequence).padStart(6, '0')}`
+}
+
+/** The year on the tenant's calendar at that instant (a reference's year); the zone's formatter is kept, not rebuilt. */
+export function localYear(at: Date, timeZone: string): number {
+  return new Date(toLocalMs(at.getTime(), timeZone)).getUTCFullYear()
 }
 
 /** What comes before the number (the INSERT that files a referral appends it, padded as formatReference does). */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { authorizeRole, badRequest, formatTrackingCode, conflict, infoPauseSteps, filingFieldIssues, canSeeReferral, invalidFields, countedMinutes, referencePrefix, nextStatus, notFound, route, type ReferralAction, type RoutingDecision } from '@relais/core'
+import { authorizeRole, badRequest, formatTrackingCode, conflict, infoPauseSteps, filingFieldIssues, canSeeReferral, invalidFields, countedMinutes, localYear, referencePrefix, nextStatus, notFound, route, type ReferralAction, type RoutingDecision } from '@relais/core'
 import type { Role, ReferralTable, TenantTx } from '@relais/db'
 import type { Updateable } from 'kysely'
 import * as referrals from '@relais/db/repositories/referrals'
@@ -79,7 +79,7 @@ export async function fileReferralSummary(trx: TenantTx, p: Principal, input: Fi
   const chosen = snap.people.find((x) => x.id === decision.personId)
   // The routing function only picks reachable people; the fallbacks (admins, shared address) need a query.
   const recipients = triage ? await networkAdmins(trx, p.tenantId) : chosen ? [{ personId: chosen.id, email: chosen.email }] : await holderRecipients(trx, p.tenantId, decision.organisationId, null)
-  const year = Number(new Intl.DateTimeFormat('en', { timeZone: policy.timeZone, year: 'numeric' }).format(now))
+  const year = localYear(now, policy.timeZone)
 
   // The reference (formatReference's form) is numbered by the INSERT itself.
   const reference = await referrals.insertNumberedReferral(trx, p.tenantId, referencePrefix(snap.tenant.code, year), {

@@ -44,7 +44,7 @@ const EXPECTED: Record<string, string[]> = {
   theme: ['INSERT', 'SELECT', 'UPDATE'],
 }
 /** Definer functions (the only ways across tenants; fiche_candidates stays in the current one) and the helper the policies call. */
-const EXPECTED_FUNCTIONS = ['app_tenant_id', 'appointment_reminders_due', 'auth_candidates', 'auth_principal', 'chain_heads_due', 'fiche_candidates', 'fiche_reviews_due', 'operations_gauges', 'outbox_claim', 'referral_search', 'reply_outbox_tenant', 'retention_due', 'sla_claim', 'sla_due', 'sla_recompute_pending', 'timeline_erase', 'tracking_candidate']
+const EXPECTED_FUNCTIONS = ['app_tenant_id', 'appointment_reminders_due', 'auth_candidates', 'auth_principal', 'chain_heads_due', 'fiche_candidates', 'fiche_reviews_due', 'operations_gauges', 'outbox_claim', 'outbox_timeline_tenants', 'referral_search', 'reply_outbox_tenant', 'retention_due', 'sla_claim', 'sla_due', 'sla_recompute_pending', 'timeline_erase', 'tracking_candidate']
 
 const env = await createTestEnv()
 const owner = new pg.Client({ connectionString: env.config.DATABASE_URL })

@@ -342,9 +342,15 @@ export async function benchSweep() {
   const sweeper = await startWorker(env.config, { relayIntervalMs: 3_600_000, sweepIntervalMs: 3_600_000, timelineIntervalMs: 3_600_000, processJobs: false, log: pino({ level: 'silent' }) })
   try {
     const tenant = (await owner.query(`select id from tenant where code = '36'`)).rows[0].id
-    const tpl = (await owner.query(`select * from referral where tenant_id = $1 and holder_person_id is not null limit 1`, [tenant])).rows[0]
+    const tpl = (await owner.query(`
+      select m.organisation_id as mairie_organisation_id, m.id as filed_by_person_id, o.commune_insee, t.id as theme_id,
+        h.organisation_id as holder_organisation_id, h.id as holder_person_id
+      from person m join organisation o on o.id = m.organisation_id, person h, theme t
+      where m.email = 'secretaire@ardentes.demo' and h.email = 'referent@caf36.demo' and t.tenant_id = $1 and t.code = 'aides-caf'`, [tenant])).rows[0]
     let made = 0
     const add = async (n: number, due: boolean) => {
+      // Generated rows: the owner skips the triggers (the referent's open counter is not what this measures).
+      await owner.query(`set session_replication_role = replica`)
       await owner.query(`
         insert into referral (tenant_id, reference, mairie_organisation_id, filed_by_person_id, theme_id, commune_insee, question, citizen_name,
           citizen_preferred_channel, status, holder_organisation_id, holder_person_id, filed_at, clock_started_at, due_at, next_step, next_step_at)
@@ -353,6 +359,7 @@ export async function benchSweep() {
           case when $8 then now() - interval '1 minute' else now() + interval '1 day' + (g || ' seconds')::interval end
         from generate_series(1, $10::int) g`,
       [tenant, tpl.mairie_organisation_id, tpl.filed_by_person_id, tpl.theme_id, tpl.commune_insee, tpl.holder_organisation_id, tpl.holder_person_id, due, made, n])
+      await owner.query(`set session_replication_role = origin`)
       made += n
     }
     const open = async () => Number((await owner.query(`select count(*) from referral where status in ('submitted', 'assigned', 'awaiting_info')`)).rows[0].count)

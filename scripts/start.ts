@@ -12,6 +12,7 @@ import { DEMO_PASSWORD } from '@relais/core'
 import { createOwnerKysely, createPool } from '@relais/db'
 import { ensureDatabase, migrateToLatest } from '@relais/db/migrate'
 import { DEMO_TENANTS, seedDemo } from '@relais/db/seed'
+import { ONBOARDING_DEMO_ADMIN } from '@relais/db/seed-onboarding'
 import { MailSink } from '@relais/mail/sink'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -110,7 +111,7 @@ async function main() {
     } else {
       const seeded = await seedDemo(db)
       if (seeded) say(`Réseau de démonstration chargé : ${seeded.tenants} départements, ${seeded.organisations} organisations, ${seeded.people} personnes.`)
-      const wanted = DEMO_TENANTS.flatMap((t) => t.people.map((p) => p.email))
+      const wanted = [...DEMO_TENANTS.flatMap((t) => t.people.map((p) => p.email)), ONBOARDING_DEMO_ADMIN]
       const found = await db.selectFrom('person').select('email').where('email', 'in', wanted).where('active', '=', true).execute()
       const present = new Set(found.map((r) => r.email))
       demoAccounts = wanted.filter((e) => present.has(e))
@@ -151,6 +152,7 @@ async function main() {
     for (const tenant of DEMO_TENANTS) {
       for (const p of tenant.people) if (demoAccounts.includes(p.email)) say(`    ${p.email.padEnd(30)} ${roleLabel(p.role)}, ${tenant.name}`)
     }
+    if (demoAccounts.includes(ONBOARDING_DEMO_ADMIN)) say(`    ${ONBOARDING_DEMO_ADMIN.padEnd(30)} administratrice de la MSA Berry-Touraine, en cours d’adhésion (convention à signer), Cher`)
   }
   say('Ctrl-C pour tout arrêter.')
 }

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { buildApp } from '@relais/api/app'
-import { mayAttempt, reaches, type Action, type RowFacts } from '@relais/core'
+import { mayAttempt, ONBOARDING_ACTIONS, reaches, type Action, type RowFacts } from '@relais/core'
 import { createTestEnv } from '../helpers/db.ts'
 import { ACCOUNTS, accessToken, crossTenantReferences, auth, listRoutes, routeSchema, sampleValue, type Account, type JsonSchema, type RouteInfo } from '../helpers/security.ts'
 
@@ -218,6 +218,37 @@ t.test('every route declares its access, and a role the table refuses is refused
   }
   t.ok(checked > 100, `${checked} route × login pairs the table refuses`)
   t.same(refusals, [], 'each answered 403 forbidden')
+})
+
+t.test('an organisation still onboarding: its people reach the onboarding routes only, every other one answers 403 onboarding_only', async (t) => {
+  // The demo's MSA Berry-Touraine (Cher) is onboarding; its admin logs in like anyone.
+  const token = await accessToken(app, 'admin@msa18.demo')
+  const mine = (await app.inject({ url: '/api/v1/me', headers: auth(token) })).json()
+  const wrong: string[] = []
+  let checked = 0
+  for (const route of routes.filter((r) => r.url.startsWith('/api/v1/'))) {
+    const declared = app.accessOf(route.method, route.url)!
+    if (declared.access === 'public' || ONBOARDING_ACTIONS.has(declared.access)) continue
+    const url = route.url.replace(/:(\w+)/g, (_, name) => (name === 'code' ? 'aides-caf' : '00000000-0000-4000-8000-000000000000'))
+    checked++
+    const res = await app.inject({ method: route.method as 'GET', url, headers: auth(token), payload: route.method === 'GET' ? undefined : {} })
+    stats.requests++
+    if (res.statusCode !== 403 || res.json().error?.code !== 'onboarding_only') wrong.push(`${route.method} ${route.url} (${declared.access}): ${res.statusCode} ${res.body.slice(0, 120)}`)
+  }
+  t.ok(checked > 80, `${checked} routes out of the onboarding pages`)
+  t.same(wrong, [], 'each refused before anything else')
+  // The onboarding routes themselves, with another tenant's and another organisation's objects: refused like anyone's.
+  const open = routes.filter((r) => r.url.startsWith('/api/v1/') && /:\w+/.test(r.url) && ONBOARDING_ACTIONS.has(app.accessOf(r.method, r.url)!.access as Action))
+  for (const route of open) {
+    for (const o of objects.filter((x) => (x.kind === 'organisation' || x.kind === 'person') && x.org !== mine.organisation.id)) {
+      const res = await app.inject({ method: route.method as 'GET', url: route.url.replace(/:(\w+)/g, o.id), headers: auth(token), payload: route.method === 'GET' ? undefined : {} })
+      stats.requests++
+      if (!ALLOWED.has(res.statusCode)) wrong.push(`${route.method} ${route.url} with ${o.label}: ${res.statusCode}`)
+      const leaked = o.strings.filter((x) => x !== o.id).find((x) => res.body.includes(x))
+      if (leaked) wrong.push(`${route.method} ${route.url} shows « ${leaked} » of ${o.label}`)
+    }
+  }
+  t.same(wrong, [], `${open.length} onboarding routes with other organisations’ and the other tenant’s ids: refused, nothing shown`)
 })
 
 t.test('tracking without login: a reference opens only with its own code; a miss never tells a known reference from an unknown one', async (t) => {

@@ -7,6 +7,7 @@ import { hashPassword } from './credentials.ts'
 import { DEMO_FICHES, seedFiches } from './seed-fiches.ts'
 import { seedCitizen } from './seed-citizen.ts'
 import { seedAppointments } from './seed-appointments.ts'
+import { seedOnboarding } from './seed-onboarding.ts'
 
 const require = createRequire(import.meta.url)
 const etalabCommunes: { code: string; nom: string; departement: string; type: string }[] =
@@ -176,5 +177,6 @@ export async function seedTenant(trx: Kysely<Database>, spec: TenantSpec, passwo
   result.fiches += await seedFiches(trx, tenant_id, DEMO_FICHES[spec.code] ?? [], { orgs: orgIds, themes: themeIds, people: personIds }, now)
   await seedCitizen(trx, tenant_id, spec.code, now)
   await seedAppointments(trx, tenant_id, spec.code, { orgs: orgIds, people: personIds })
+  await seedOnboarding(trx, tenant_id, spec.code, passwordHash, { orgs: orgIds, people: personIds })
   return { ...result, tenantId: tenant_id }
 }

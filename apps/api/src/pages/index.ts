@@ -9,7 +9,7 @@ import fastifyView from '@fastify/view'
 import fastifyFormbody from '@fastify/formbody'
 import fastifyStatic from '@fastify/static'
 import fastifyCsrf from '@fastify/csrf-protection'
-import { DomainError, mayAttempt, reachOf, type Action, type PersonRole } from '@relais/core'
+import { DomainError, mayAttempt, ONBOARDING_ACTIONS, reachOf, type Action, type PersonRole } from '@relais/core'
 import { httpError, UNAVAILABLE_MESSAGE } from '../plugins/errors.ts'
 import type { Tx } from '@relais/db'
 import { profileOf } from '@relais/directory'
@@ -28,6 +28,7 @@ import { accountPages } from './accounts.ts'
 import { statsPages } from './stats.ts'
 import { citizenPages } from './citizen.ts'
 import { conventionPages } from './conventions.ts'
+import { onboardingPages } from './onboarding.ts'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const VIEWS = path.resolve(here, '../../views')
@@ -82,6 +83,7 @@ function handlebars() {
 
 /** The menu: each entry shows to the roles the access table lets open its page. */
 const NAV: [href: string, action: Action, label: (role: PersonRole) => string][] = [
+  ['/adhesion', 'onboarding.read', () => 'Adhésion'],
   ['/tableau-de-bord', 'network.overview', () => 'Tableau de bord'],
   ['/saisines', 'referral.read', (role) => ({ own_mairie: 'Saisines de la mairie', holder: 'Saisines reçues' } as Record<string, string>)[reachOf(role, 'referral.read') ?? ''] ?? 'Saisines'],
   ['/saisines/nouvelle', 'referral.file', () => 'Nouvelle saisine'],
@@ -128,7 +130,8 @@ export async function pagesPlugin(app: FastifyInstance) {
       return {
         name: who.person.name, organisation: who.organisation.name, role: p.role, roleLabel: ROLE_LABELS[p.role] ?? p.role,
         timeZone: who.tenant.timeZone, promise: who.tenant.promise,
-        nav: NAV.filter(([, action]) => mayAttempt(p.role, action)).map(([href, , label]) => ({ href, label: label(p.role), current: url === href })),
+        // While her organisation is onboarding, only the onboarding pages; afterwards the checklist leaves the menu.
+        nav: NAV.filter(([href, action]) => mayAttempt(p.role, action) && (p.onboarding ? ONBOARDING_ACTIONS.has(action) : href !== '/adhesion')).map(([href, , label]) => ({ href, label: label(p.role), current: url === href })),
       }
     },
     async render(reply, template, data, status = 200) {
@@ -154,6 +157,9 @@ export async function pagesPlugin(app: FastifyInstance) {
       reply.header('retry-after', '5')
       return kit.render(reply, 'error.hbs', { title: 'Service indisponible', heading: 'Service momentanément indisponible', message: UNAVAILABLE_MESSAGE }, 503)
     }
+    if (err instanceof DomainError && err.code === 'onboarding_only') {
+      return kit.render(reply, 'error.hbs', { title: 'Adhésion en cours', heading: 'Adhésion en cours', message: err.message, link: { href: '/adhesion', label: 'Voir les étapes de l’adhésion' } }, 403)
+    }
     if (status < 500) {
       const heading = err instanceof DomainError ? 'Action impossible' : 'Requête invalide'
       return kit.render(reply, 'error.hbs', { title: heading, heading, message: err instanceof DomainError ? message : 'La requête est invalide.' }, status)
@@ -176,6 +182,7 @@ export async function pagesPlugin(app: FastifyInstance) {
   await app.register(statsPages)
   await app.register(citizenPages)
   await app.register(conventionPages)
+  await app.register(onboardingPages)
 
   // Any other address opened in a browser: the French 404 page, not the API's JSON (which /api/ keeps).
   app.get('/*', { config: { access: 'public' }, schema: { hide: true } }, async (request, reply) => {
@@ -188,7 +195,8 @@ async function authPages(app: FastifyInstance) {
   const kit = app.pages
 
   app.get('/', { config: { access: 'me.read' } }, async (request, reply) => {
-    return reply.redirect(mayAttempt(request.principal!.role, 'network.overview') ? '/tableau-de-bord' : '/saisines', 303)
+    const p = request.principal!
+    return reply.redirect(p.onboarding ? '/adhesion' : mayAttempt(p.role, 'network.overview') ? '/tableau-de-bord' : '/saisines', 303)
   })
 
   app.get<{ Querystring: { retour?: string } }>('/connexion', { config: { access: 'public' } }, async (request, reply) => {

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import fastifyCookie from '@fastify/cookie'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
-import { authorizeRole, isAction, type Action } from '@relais/core'
+import { authorizeOnboarding, authorizeRole, isAction, type Action } from '@relais/core'
 import { apiDocsPublic } from '@relais/config'
 import type { Role } from '@relais/db'
 import { ACCESS_TOKEN_SECONDS, InvalidSession, LoginThrottled, sessionService, unauthenticated, type Principal } from '@relais/auth'
@@ -191,7 +191,11 @@ export const authPlugin = fp(async (app: FastifyInstance) => {
     const afterLookup = route.config?.afterLookup === true
     for (const method of [route.method].flat()) declared.set(`${method} ${route.url}`, { access, afterLookup })
     if (access === 'public') return
-    const gate = (request: FastifyRequest) => { if (!afterLookup) authorizeRole(request.principal!, access) }
+    // People of an organisation still onboarding reach the onboarding pages only (issue 13), whatever their role.
+    const gate = (request: FastifyRequest) => {
+      authorizeOnboarding(request.principal!, access)
+      if (!afterLookup) authorizeRole(request.principal!, access)
+    }
     if (route.url.startsWith('/api/')) {
       route.onRequest = [async (request: FastifyRequest) => { await authenticate(request); gate(request) }, ...[route.onRequest ?? []].flat()]
     } else {

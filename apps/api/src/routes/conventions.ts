@@ -4,6 +4,7 @@ import Type from 'typebox'
 import { CONVENTION_KINDS } from '@relais/core/conventions'
 import { getConvention, listConventions, publishConvention, type ConventionVersion } from '@relais/directory/conventions'
 import { countersign, signConvention, signatureReceipt } from '@relais/directory/signatures'
+import { onboardingChecklist } from '@relais/directory/onboarding'
 import { ErrorBody, IdParams, errorResponses } from '../schemas/common.ts'
 
 // Issue 13: convention versions. The mission TIC publishes; org admins and the mission TIC read. A version never changes.
@@ -90,4 +91,20 @@ export async function conventionRoutes(fastify: FastifyInstance) {
       response: { 200: Type.Object({ organisationId: Type.String(), status: Type.Literal('active'), signatureId: Type.String(), countersignedAt: DateTime }), ...errorResponses },
     },
   }, async (request) => app.tx(request, (trx) => countersign(trx, request.principal!, request.params.id, app.clock())))
+
+  app.get('/organisations/:id/onboarding', {
+    config: { access: 'onboarding.read', afterLookup: true },
+    schema: {
+      tags: ['conventions'], summary: 'Où en est l’adhésion d’un organisme : convention en vigueur, signature, contresignature, personnes, thèmes et territoires couverts',
+      security: [{ bearer: [] }], params: IdParams,
+      response: { 200: Type.Object({
+        organisation: Type.Object({ id: Type.String(), name: Type.String(), status: Type.String() }),
+        convention: Type.Union([Type.Object({ id: Type.String(), title: Type.String(), version: Type.Integer() }), Type.Null()]),
+        signature: Type.Union([Type.Object({ id: Type.String(), signerName: Type.String(), capacity: Type.String(), signedAt: DateTime, countersignedAt: Type.Union([DateTime, Type.Null()]) }), Type.Null()]),
+        people: Type.Array(Type.Object({ name: Type.String(), email: Type.String(), role: Type.String(), invited: Type.Boolean() })),
+        covers: Type.Array(Type.Object({ theme: Type.String(), territory: Type.String(), how: Type.String() })),
+        done: Type.Object({ signed: Type.Boolean(), countersigned: Type.Boolean(), invited: Type.Boolean(), covers: Type.Boolean() }),
+      }), ...errorResponses },
+    },
+  }, async (request) => app.tx(request, (trx) => onboardingChecklist(trx, request.principal!, request.params.id, app.clock())))
 }

@@ -48,9 +48,13 @@ t.test('places: the demo seed, the mission TIC writes them, CSV import, tenant i
   t.equal((await api('PATCH', `/places/${created.json().id}`, cher, { desks: 3 })).statusCode, 404, 'another tenant’s place does not exist there')
 
   const csv = 'nom;adresse;telephone;communes;bureaux\nFrance services de Buzançais;Place de l’Hôtel de Ville, 36500 Buzançais;02 54 84 00 00;36031 36056;2\nMairie de Saint-Août;ignorée;;;1\n'
-  const imported = await app.inject({ method: 'POST', url: '/api/v1/places/import', headers: { ...tic, 'content-type': 'text/csv' }, payload: csv })
+  const refusedAll = await app.inject({ method: 'POST', url: '/api/v1/places/import', headers: { ...tic, 'content-type': 'text/csv' }, payload: csv })
+  t.equal(refusedAll.statusCode, 400, 'a name already taken refuses the file')
+  t.match(refusedAll.json().error.details, [{ line: 3, column: 'nom', message: /s’appelle déjà « Mairie de Saint-Août »/ }])
+  t.notOk((await places()).some((p) => p.name === 'France services de Buzançais'), 'nothing applied')
+  const imported = await app.inject({ method: 'POST', url: '/api/v1/places/import', headers: { ...tic, 'content-type': 'text/csv' }, payload: csv.split('\n').filter((l) => !l.startsWith('Mairie')).join('\n') })
   t.equal(imported.statusCode, 200, imported.body)
-  t.same(imported.json(), { created: 1, skipped: ['Mairie de Saint-Août'] })
+  t.same(imported.json(), { created: 1 })
   const refused = await app.inject({ method: 'POST', url: '/api/v1/places/import', headers: { ...tic, 'content-type': 'text/csv' }, payload: 'nom;communes\n;999\n' })
   t.equal(refused.statusCode, 400)
   t.match(refused.json().error.details, [{ path: /ligne 2/ }])
@@ -299,4 +303,69 @@ t.test('an ad-hoc appointment from the referral page: a place, a local time with
   t.equal(booked.statusCode, 303, booked.body)
   const appt = (await api('GET', '/appointments?from=2026-11-30T00:00:00Z&days=7', caf)).json().items.find((a: { reference: string }) => a.reference === r.reference)
   t.match(appt, { startsAt: '2026-12-01T13:00:00.000Z', endsAt: '2026-12-01T14:00:00.000Z', place: { name: 'France services de Valençay' }, status: 'booked' }, 'Tuesday 14:00–15:00 in Paris, outside any permanence')
+})
+
+t.test('places in the pages: the mission TIC edits a place, its opening hours and closures, imports a CSV; a permanence is ended', async (t) => {
+  clock.set('2026-11-24T09:00:00Z')
+  const created = await api('POST', '/places', tic, { name: 'Maison de services de test', communes: ['36005'] })
+  t.equal(created.statusCode, 201, created.body)
+  const id = created.json().id as string
+  const v = await Visitor.as(app, 'tic@indre.demo')
+  t.match((await v.get('/lieux')).body, `href="/lieux/${id}"`, 'each place links to its page')
+  const page = await v.get(`/lieux/${id}`)
+  t.equal(page.statusCode, 200)
+  t.match(page.body, 'id="h-thu-2-closes"', 'two windows per weekday')
+  const form = {
+    name: 'Maison France services de test', address: '3 rue de la Gare, 36120 Ardentes', phone: '02 54 00 00 42', desks: '2', communes: '36005 36044', whatToBring: 'Une pièce d’identité.', active: '1',
+    'h-thu-1-opens': '09:00', 'h-thu-1-closes': '12:00', 'h-thu-2-opens': '14:00', 'h-thu-2-closes': '17:00',
+  }
+  const saved = await v.post(`/lieux/${id}`, form)
+  t.equal(saved.statusCode, 303, saved.body)
+  const place = () => api('GET', '/places', tic).then((r) => r.json().items.find((x: { id: string }) => x.id === id))
+  t.match(await place(), { name: 'Maison France services de test', phone: '02 54 00 00 42', desks: 2, communes: ['36005', '36044'], openingHours: { thu: [{ opens: '09:00', closes: '12:00' }, { opens: '14:00', closes: '17:00' }] } })
+  const wrong = await v.post(`/lieux/${id}`, { ...form, desks: '3', 'h-mon-1-opens': '12:00', 'h-mon-1-closes': '09:00' })
+  t.equal(wrong.statusCode, 400)
+  t.match(wrong.body, /<a href="#h-mon-1-opens">Horaires du lundi, plage 1 : L’ouverture doit précéder la fermeture\.<\/a>/, 'the error points at Monday’s first window')
+  t.equal((await place()).desks, 2, 'nothing saved')
+
+  t.equal((await v.post(`/lieux/${id}/fermetures`, { from: '2026-12-03', to: '', reason: 'Inventaire' })).statusCode, 303)
+  t.match((await v.get(`/lieux/${id}`)).body, 'Le 03/12/2026 — Inventaire')
+  const backwards = await v.post(`/lieux/${id}/fermetures`, { from: '2026-12-10', to: '2026-12-01' })
+  t.equal(backwards.statusCode, 400)
+  t.match(backwards.body, /Fermé jusqu’au : La fin de la fermeture précède son début/)
+  // What the referent notices: the closure and the opening hours decide the ad-hoc times she may book.
+  const r = await file()
+  const closedDay = await api('POST', `/referrals/${r.id}/appointment`, caf, { placeId: id, startsAt: '2026-12-03T09:30:00Z' })
+  t.match(closedDay.json().error?.details, [{ path: 'startsAt', message: /fermé ce jour-là/ }], 'closed on 3 December')
+  const lunch = await api('POST', `/referrals/${r.id}/appointment`, caf, { placeId: id, startsAt: '2026-12-10T12:30:00Z' })
+  t.match(lunch.json().error?.details, [{ path: 'startsAt', message: /pas ouvert/ }], 'closed from 12:00 to 14:00')
+  t.equal((await v.post(`/lieux/${id}/fermetures/retirer`, { from: '2026-12-03', to: '2026-12-03' })).statusCode, 303)
+  t.same((await place()).closures, [], 'the closure is removed')
+  t.equal((await api('POST', `/referrals/${r.id}/appointment`, caf, { placeId: id, startsAt: '2026-12-03T13:30:00Z', minutes: 45 })).statusCode, 201, 'open again that afternoon')
+
+  const csv = 'nom;adresse;telephone;communes;bureaux\nLieu importé un;1 rue A;;36005;1\nMaison France services de test;;;36005;1\nLieu importé deux;;;999;1\n'
+  const refused = await v.post('/lieux/import', { csv })
+  t.equal(refused.statusCode, 400)
+  t.match(refused.body, 'Ligne 3 (colonne « nom ») : Un lieu s’appelle déjà « Maison France services de test »')
+  t.match(refused.body, 'Ligne 4 (colonne « communes ») : Code INSEE invalide.')
+  t.notOk((await api('GET', '/places', tic)).json().items.some((x: { name: string }) => x.name === 'Lieu importé un'), 'nothing applied')
+  const imported = await v.post('/lieux/import', { csv: 'nom;adresse;telephone;communes;bureaux\nLieu importé un;1 rue A;;36005;1\n' })
+  t.equal(imported.statusCode, 303)
+  t.match(imported.headers.location, /fait=import&crees=1/)
+
+  const cafOrg = await orgOf(caf)
+  const perm = await api('POST', '/permanences', cafAdmin, { organisationId: cafOrg, placeId: id, weekday: 4, start: '09:00', end: '10:00', validFrom: '2026-11-01', slotMinutes: 30 })
+  t.equal(perm.statusCode, 201, perm.body)
+  const admin = await Visitor.as(app, 'admin@caf36.demo')
+  t.match((await admin.get('/lieux')).body, `action="/permanences/${perm.json().id}/fin"`, 'her organisation’s permanence can be ended')
+  t.equal((await admin.post(`/permanences/${perm.json().id}/fin`, { lastDay: '2026-12-17' })).headers.location, '/lieux?fait=permanence-arretee#resultat')
+  const listed = async () => (await api('GET', `/permanences?placeId=${id}`, tic)).json().items
+  t.match(await listed(), [{ id: perm.json().id, validUntil: '2026-12-17' }])
+  t.equal((await admin.post(`/permanences/${perm.json().id}/fin`, { lastDay: '2027-01-31' })).headers.location, '/lieux?erreur=fin#resultat', 'not later than its end')
+  const slots = (await api('GET', `/referrals/${(await file()).id}/slots?from=2026-12-15T00:00:00Z&days=14`, caf)).json().items.filter((s: { placeId: string }) => s.placeId === id)
+  t.same(slots.map((s: { startsAt: string }) => s.startsAt.slice(0, 10)), ['2026-12-17', '2026-12-17'], 'its last Thursday, then nothing')
+  t.equal((await api('POST', `/permanences/${perm.json().id}/end`, cpam, { lastDay: '2026-12-01' })).statusCode, 403, 'not another organisation’s referent')
+  const withdrawn = await api('POST', `/permanences/${perm.json().id}/end`, tic, { lastDay: '2026-10-01' })
+  t.match(withdrawn.json(), { withdrawn: true, lastDay: null }, 'ended before it began: withdrawn')
+  t.same(await listed(), [])
 })

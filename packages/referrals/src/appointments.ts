@@ -94,33 +94,80 @@ export async function updatePlace(trx: TenantTx, p: Principal, id: string, v: Pl
   return getPlace(trx, p, id)
 }
 
-/** « nom;adresse;telephone;communes (codes INSEE séparés par des espaces);bureaux » with a header line; each line checked first. */
-export async function importPlaces(trx: TenantTx, p: Principal, csv: string, now: Date): Promise<{ created: number; skipped: string[] }> {
+/** A line of the places' CSV that was refused: its number in the file (the header is line 1), the column, why. */
+export interface PlaceCsvIssue { path: string; line: number; column?: string; message: string }
+
+/**
+ * « nom;adresse;telephone;communes (codes INSEE séparés par des espaces);bureaux » with a header line. Every line is
+ * checked first, a name already used (in the network or earlier in the file) included; one refused line and nothing is
+ * written, each refusal said with its line number and reason (like the routing rules' import).
+ */
+export async function importPlaces(trx: TenantTx, p: Principal, csv: string, now: Date): Promise<{ created: number }> {
   authorizeRole(p, 'place.write')
   const { parse } = await import('csv-parse/sync')
   let rows: Record<string, string>[]
   try {
     rows = parse(csv.replace(/^\uFEFF/, ''), { columns: (h: string[]) => h.map((x) => x.trim().toLowerCase()), delimiter: ';', skip_empty_lines: true, trim: true, relax_column_count: true })
   } catch { throw badRequest('invalid_csv', 'Le fichier n’est pas un CSV lisible (séparateur ; et une ligne d’en-tête).') }
-  const issues: { path: string; message: string }[] = []
+  const issues: PlaceCsvIssue[] = []
+  const refuse = (line: number, column: string, message: string) => issues.push({ path: `ligne ${line}.${column}`, line, column, message })
+  const COLUMN: Record<string, string> = { name: 'nom', address: 'adresse', phone: 'telephone', communes: 'communes', desks: 'bureaux' }
   const inputs = rows.map((r, i) => {
-    const v: PlaceInput = { name: r.nom ?? r.name, address: r.adresse ?? r.address ?? null, phone: r.telephone ?? r['téléphone'] ?? r.phone ?? null,
-      communes: (r.communes ?? '').split(/[\s,]+/).filter(Boolean), desks: r.bureaux || r.desks ? Number(r.bureaux ?? r.desks) : 1 }
-    for (const x of placeIssues(v)) issues.push({ path: `ligne ${i + 2}.${x.path}`, message: x.message })
-    if (!v.name?.trim()) issues.push({ path: `ligne ${i + 2}.nom`, message: 'Le nom est obligatoire.' })
-    return v
+    const line = i + 2
+    const desks = r.bureaux || r.desks
+    const v: PlaceInput = { name: (r.nom ?? r.name ?? '').trim(), address: r.adresse ?? r.address ?? null, phone: r.telephone ?? r['téléphone'] ?? r.phone ?? null,
+      communes: (r.communes ?? '').split(/[\s,]+/).filter(Boolean), desks: desks ? Number(desks) : 1 }
+    for (const x of placeIssues(v)) refuse(line, COLUMN[x.path.split('.')[0]] ?? x.path, x.message)
+    if (!v.name) refuse(line, 'nom', 'Le nom est obligatoire.')
+    if ((v.address?.length ?? 0) > 500) refuse(line, 'adresse', 'L’adresse dépasse 500 caractères.')
+    if ((v.phone?.length ?? 0) > 40) refuse(line, 'telephone', 'Le téléphone dépasse 40 caractères.')
+    return { line, v }
   })
-  if (!rows.length) issues.push({ path: 'ligne 2', message: 'Aucun lieu dans le fichier.' })
-  if (issues.length) throw invalidFields(issues)
-  const skipped: string[] = []
+  if (!rows.length) refuse(2, 'nom', 'Aucun lieu dans le fichier.')
+  const taken = await repo.placeNamesTaken(trx, p.tenantId, inputs.map((x) => x.v.name!).filter(Boolean))
+  const seen = new Map<string, number>()
+  for (const { line, v } of inputs) {
+    if (!v.name) continue
+    if (taken.has(v.name)) refuse(line, 'nom', `Un lieu s’appelle déjà « ${v.name} » : modifiez-le depuis sa page.`)
+    else if (seen.has(v.name)) refuse(line, 'nom', `Même nom qu’à la ligne ${seen.get(v.name)}.`)
+    else seen.set(v.name, line)
+  }
+  if (issues.length) throw invalidFields(issues.sort((a, b) => a.line - b.line))
   let created = 0
-  for (const v of inputs) {
-    const row = await repo.insertPlace(trx, p.tenantId, { name: v.name!.trim(), address: v.address?.trim() || null, phone: v.phone?.trim() || null, organisationId: null, openingHours: {}, closures: [], communes: [...new Set(v.communes)], desks: v.desks ?? 1, whatToBring: null })
-    if (row) created++
-    else skipped.push(v.name!.trim())
+  for (const { v } of inputs) {
+    const row = await repo.insertPlace(trx, p.tenantId, { name: v.name!, address: v.address?.trim() || null, phone: v.phone?.trim() || null, organisationId: null, openingHours: {}, closures: [], communes: [...new Set(v.communes)], desks: v.desks ?? 1, whatToBring: null })
+    // Taken meanwhile by a concurrent import: refused like the others, and the transaction rolled back by the caller.
+    if (!row) throw conflict('place_exists', `Un lieu s’appelle déjà « ${v.name} ».`)
+    created++
   }
   void now
-  return { created, skipped }
+  return { created }
+}
+
+/** Adds a closure (a day or a range of days, with an optional reason) to a place. */
+export async function addPlaceClosure(trx: TenantTx, p: Principal, id: string, c: { from?: string; to?: string; reason?: string }, now: Date): Promise<PlaceView> {
+  authorizeRole(p, 'place.write')
+  const place = await repo.placeById(trx, p.tenantId, id, true)
+  if (!place) throw notFound('Ce lieu')
+  const closure: Closure = { from: (c.from ?? '').trim(), to: (c.to ?? '').trim() || (c.from ?? '').trim(), ...(c.reason?.trim() ? { reason: c.reason.trim().slice(0, 200) } : {}) }
+  const issues: { path: string; message: string }[] = []
+  if (!DATE.test(closure.from)) issues.push({ path: 'from', message: 'Indiquez le premier jour de fermeture (AAAA-MM-JJ).' })
+  if (!DATE.test(closure.to)) issues.push({ path: 'to', message: 'Date au format AAAA-MM-JJ.' })
+  else if (DATE.test(closure.from) && closure.to < closure.from) issues.push({ path: 'to', message: 'La fin de la fermeture précède son début.' })
+  if (issues.length) throw invalidFields(issues)
+  const closures = [...((place.closures ?? []) as Closure[]), closure].sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to))
+  return updatePlace(trx, p, id, { closures }, now)
+}
+
+/** Removes a place's closure, named by its first and last day. */
+export async function removePlaceClosure(trx: TenantTx, p: Principal, id: string, c: { from: string; to: string }, now: Date): Promise<PlaceView> {
+  authorizeRole(p, 'place.write')
+  const place = await repo.placeById(trx, p.tenantId, id, true)
+  if (!place) throw notFound('Ce lieu')
+  const closures = (place.closures ?? []) as Closure[]
+  const kept = closures.filter((x) => !(x.from === c.from && (x.to || x.from) === c.to))
+  if (kept.length === closures.length) throw notFound('Cette fermeture')
+  return updatePlace(trx, p, id, { closures: kept }, now)
 }
 
 // ---------------------------------------------------------------- permanences
@@ -139,6 +186,23 @@ export async function listPermanences(trx: TenantTx, p: Principal, filter: { pla
     personName: r.person_id && reaches(p, 'people.read', { personId: r.person_id, organisationId: r.organisation_id }) ? r.person_name : null, hasReferent: !!r.person_id,
     weekday: r.weekday, start: hhmm(r.start_minute), end: hhmm(r.end_minute), everyWeeks: r.every_weeks, validFrom: r.valid_from, validUntil: r.valid_until, slotMinutes: r.slot_minutes,
   }))
+}
+
+/**
+ * Ends a permanence on its last day (`lastDay`, local date): no slot after it; appointments already booked stand. Ended
+ * before it began, it is withdrawn altogether. An org admin ends her organisation's, the mission TIC any.
+ */
+export async function endPermanence(trx: TenantTx, p: Principal, id: string, v: { lastDay?: string }, now: Date) {
+  const found = await repo.permanenceById(trx, p.tenantId, id)
+  if (!found || !found.active) throw notFound('Cette permanence')
+  authorize(p, 'permanence.write', { organisationId: found.organisation_id })
+  const cal = await repo.tenantCalendar(trx, p.tenantId)
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: cal.time_zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now)
+  const lastDay = (v.lastDay ?? '').trim() || today
+  if (!DATE.test(lastDay) || Number.isNaN(dayOfIsoDate(lastDay))) throw invalidFields([{ path: 'lastDay', message: 'Indiquez le dernier jour de la permanence (AAAA-MM-JJ).' }])
+  if (found.valid_until && lastDay > found.valid_until) throw invalidFields([{ path: 'lastDay', message: `La permanence s’arrête déjà le ${found.valid_until.split('-').reverse().join('/')}.` }])
+  await repo.endPermanence(trx, p.tenantId, id, lastDay < found.valid_from ? null : lastDay)
+  return { id, placeId: found.place_id, lastDay: lastDay < found.valid_from ? null : lastDay, withdrawn: lastDay < found.valid_from }
 }
 
 export async function createPermanence(trx: TenantTx, p: Principal, v: PermanenceInput) {

@@ -3,12 +3,56 @@
 // forms that move, cancel or record the outcome of an appointment from the referral page.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { DomainError, NotFound, badRequest, isUuid, mayAttempt, describeOpeningHours, WEEKDAY_LABELS, WEEKDAYS } from '@relais/core'
+import { addPlaceClosure, endPermanence, getPlace, importPlaces, removePlaceClosure, updatePlace, type PlaceView } from '@relais/referrals'
+import type { OpeningWindow, WeeklyHours } from '@relais/core'
 import { appointmentIcs, cancelAppointment, createPermanence, createPlace, getAppointment, listAppointments, listPermanences, listPlaces, pendingOutcomes, recordOutcome, rescheduleAppointment, OUTCOMES, type AppointmentView, type Outcome, type Principal } from '@relais/referrals'
 import { httpError } from '../plugins/errors.ts'
-import { APPOINTMENT_STATUS_LABELS, longDate } from './format.ts'
+import { APPOINTMENT_STATUS_LABELS, errorItems, fieldErrors, longDate } from './format.ts'
 import { localInstant } from './referrals.ts'
 
 const DAY = 86_400_000
+
+/** The place form's fields (id and label shown in the error summary), by the use case's paths. */
+const PLACE_FIELDS: Record<string, { id: string; label: string }> = {
+  name: { id: 'lieu-nom', label: 'Nom' }, address: { id: 'lieu-adresse', label: 'Adresse' }, phone: { id: 'lieu-tel', label: 'Téléphone' },
+  desks: { id: 'lieu-bureaux', label: 'Bureaux' }, communes: { id: 'lieu-communes', label: 'Communes desservies' }, whatToBring: { id: 'lieu-apporter', label: 'À apporter' },
+  from: { id: 'fermeture-du', label: 'Fermé du' }, to: { id: 'fermeture-au', label: 'Fermé jusqu’au' },
+  ...Object.fromEntries(WEEKDAYS.flatMap((d) => [
+    [`openingHours_${d}`, { id: `h-${d}-1-opens`, label: `Horaires du ${WEEKDAY_LABELS[d]}` }],
+    ...[0, 1].map((i) => [`openingHours_${d}_${i}`, { id: `h-${d}-${i + 1}-opens`, label: `Horaires du ${WEEKDAY_LABELS[d]}, plage ${i + 1}` }]),
+  ])),
+}
+const HHMM = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/
+
+/** The opening hours of the form (two windows a day: « h-mon-1-opens »…), and what is wrong with them. */
+function hoursFromForm(b: Record<string, string>): { hours: WeeklyHours; issues: { path: string; message: string }[] } {
+  const hours: WeeklyHours = {}
+  const issues: { path: string; message: string }[] = []
+  WEEKDAYS.forEach((d) => {
+    const windows: OpeningWindow[] = []
+    for (const i of [1, 2]) {
+      const opens = (b[`h-${d}-${i}-opens`] ?? '').trim(), closes = (b[`h-${d}-${i}-closes`] ?? '').trim()
+      if (!opens && !closes) continue
+      if (!HHMM.test(opens) || !HHMM.test(closes)) { issues.push({ path: `openingHours.${d}.${i - 1}`, message: 'Indiquez l’ouverture et la fermeture (HH:MM).' }); continue }
+      windows.push({ opens, closes })
+    }
+    if (windows.length) hours[d] = windows
+  })
+  return { hours, issues }
+}
+
+/** A place's form values (two windows a day), from the place or from what was typed. */
+function placeForm(x: PlaceView, typed?: Record<string, string>) {
+  return {
+    name: typed?.name ?? x.name, address: typed?.address ?? x.address ?? '', phone: typed?.phone ?? x.phone ?? '', desks: typed?.desks ?? String(x.desks),
+    communes: typed?.communes ?? x.communes.join(' '), whatToBring: typed?.whatToBring ?? x.whatToBring ?? '', active: typed ? typed.active === '1' : x.active,
+    days: WEEKDAYS.map((d) => ({
+      day: d, label: WEEKDAY_LABELS[d],
+      windows: [1, 2].map((i) => ({ i, opens: typed ? typed[`h-${d}-${i}-opens`] ?? '' : x.openingHours[d]?.[i - 1]?.opens ?? '', closes: typed ? typed[`h-${d}-${i}-closes`] ?? '' : x.openingHours[d]?.[i - 1]?.closes ?? '' })),
+    })),
+  }
+}
+const frDate = (iso: string) => iso.split('-').reverse().join('/')
 
 /** The messages a failed appointment form comes back with (by code: nothing typed travels in the address). */
 export const APPOINTMENT_ERRORS: Record<string, string> = {
@@ -157,17 +201,127 @@ export async function appointmentPages(app: FastifyInstance) {
     }))
 
   // Places and permanences: the list for everyone, the forms for the mission TIC (places) and admins (permanences).
-  app.get<{ Querystring: { fait?: string; erreur?: string } }>('/lieux', { config: { access: 'place.read' } }, async (request, reply) => {
+  const PLACES_DONE: Record<string, string> = {
+    lieu: 'Le lieu a été ajouté.', permanence: 'La permanence a été ajoutée.', 'permanence-arretee': 'La permanence est arrêtée : plus aucun créneau après son dernier jour ; les rendez-vous déjà pris restent.',
+    'permanence-retiree': 'La permanence est retirée : elle n’avait pas commencé.',
+  }
+  async function renderPlaces(request: FastifyRequest, reply: Parameters<typeof kit.render>[0], extra: { refused?: { line: number; column?: string; message: string }[]; refusedMessage?: string; csv?: string; status?: number } = {}) {
     const p = request.principal! as Principal
+    const q = (request.query ?? {}) as { fait?: string; erreur?: string; crees?: string }
     const data = await app.tx(request, async (trx) => ({ me: await kit.me(trx, request), places: await listPlaces(trx, p), permanences: await listPermanences(trx, p) }))
+    const mayEnd = (organisationId: string) => mayAttempt(p.role, 'permanence.write') && (p.role === 'network_admin' || organisationId === p.organisationId)
     return kit.render(reply, 'places.hbs', {
-      title: 'Lieux d’accueil et permanences', me: data.me,
-      places: data.places.map((x) => ({ ...x, hours: describeOpeningHours(x.openingHours), permanences: data.permanences.filter((m) => m.placeId === x.id).map((m) => ({ ...m, day: WEEKDAY_LABELS[WEEKDAYS[m.weekday - 1]], rhythm: m.everyWeeks === 1 ? 'chaque semaine' : `toutes les ${m.everyWeeks} semaines` })) })),
+      title: `${extra.refused ? 'Erreur : ' : ''}Lieux d’accueil et permanences`, me: data.me,
+      places: data.places.map((x) => ({
+        ...x, hours: describeOpeningHours(x.openingHours), closuresText: x.closures.map((c) => (c.to && c.to !== c.from ? `du ${frDate(c.from)} au ${frDate(c.to)}` : `le ${frDate(c.from)}`)).join(', '),
+        permanences: data.permanences.filter((m) => m.placeId === x.id).map((m) => ({
+          ...m, day: WEEKDAY_LABELS[WEEKDAYS[m.weekday - 1]], rhythm: m.everyWeeks === 1 ? 'chaque semaine' : `toutes les ${m.everyWeeks} semaines`,
+          until: m.validUntil ? frDate(m.validUntil) : null, canEnd: mayEnd(m.organisationId),
+        })),
+      })),
       canWritePlaces: mayAttempt(p.role, 'place.write'), canWritePermanences: mayAttempt(p.role, 'permanence.write'),
       weekdays: WEEKDAYS.map((d, i) => ({ value: i + 1, label: WEEKDAY_LABELS[d] })), ownOrganisationId: p.organisationId,
-      done: request.query.fait === 'lieu' ? 'Le lieu a été ajouté.' : request.query.fait === 'permanence' ? 'La permanence a été ajoutée.' : undefined,
-      error: request.query.erreur === '1' ? 'Rien n’a été enregistré : vérifiez les champs (nom, horaires HH:MM, dates AAAA-MM-JJ, codes INSEE).' : undefined,
+      done: q.fait === 'import' ? `Import terminé : ${Number(q.crees) || 0} lieu(x) ajouté(s). Complétez leurs horaires depuis leur page.` : q.fait ? PLACES_DONE[q.fait] : undefined,
+      error: q.erreur === '1' ? 'Rien n’a été enregistré : vérifiez les champs (nom, horaires HH:MM, dates AAAA-MM-JJ, codes INSEE).' : q.erreur === 'fin' ? 'La permanence n’a pas été arrêtée : indiquez son dernier jour (pas après la fin déjà prévue).' : undefined,
+      refused: extra.refused, refusedMessage: extra.refusedMessage, csv: extra.csv ?? '',
+    }, extra.status ?? 200)
+  }
+
+  app.get<{ Querystring: { fait?: string; erreur?: string } }>('/lieux', { config: { access: 'place.read' } }, async (request, reply) => renderPlaces(request, reply))
+
+  // CSV import in the page, like the routing rules': every refused line with its number and reason, nothing applied.
+  app.post<{ Body: Record<string, string> }>('/lieux/import', { config: { access: 'place.write' }, preHandler: app.csrfProtection }, async (request, reply) => {
+    const csv = String(request.body?.csv ?? '')
+    if (!csv.trim()) return renderPlaces(request, reply, { refused: [{ line: 1, message: 'Le fichier est vide : choisissez un fichier CSV ou collez son contenu.' }], refusedMessage: 'Rien n’a été importé.', status: 400 })
+    try {
+      const r = await app.tx(request, (trx) => importPlaces(trx, request.principal! as Principal, csv, app.clock()))
+      return reply.redirect(`/lieux?fait=import&crees=${r.created}#resultat`, 303)
+    } catch (err) {
+      if (err instanceof DomainError && httpError(err).status < 500) {
+        const lines = Array.isArray(err.details) ? (err.details as { line?: number; column?: string; message: string }[]).filter((d) => typeof d?.line === 'number') as { line: number; column?: string; message: string }[] : []
+        return renderPlaces(request, reply, { refused: lines.length ? lines : [{ line: 1, message: err.message }], refusedMessage: 'Rien n’a été importé : corrigez les lignes refusées.', csv, status: 400 })
+      }
+      throw err
+    }
+  })
+
+  // A place's page for the mission TIC: its details, opening hours per weekday, communes, desks, and its closures.
+  async function renderPlace(request: FastifyRequest<{ Params: { id: string } }>, reply: Parameters<typeof kit.render>[0], extra: { typed?: Record<string, string>; errors?: Record<string, string>; closureErrors?: Record<string, string>; closureTyped?: Record<string, string>; status?: number } = {}) {
+    const p = request.principal! as Principal
+    const data = await app.tx(request, async (trx) => {
+      const me = await kit.me(trx, request)
+      if (!isUuid(request.params.id)) return { me, place: null }
+      try { return { me, place: await getPlace(trx, p, request.params.id) } } catch (err) { if (err instanceof NotFound) return { me, place: null }; throw err }
     })
+    if (!data.place) return kit.notFound(request, reply, data.me)
+    const q = (request.query ?? {}) as { fait?: string }
+    const x = data.place
+    return kit.render(reply, 'place-edit.hbs', {
+      title: `${extra.errors || extra.closureErrors ? 'Erreur : ' : ''}${x.name} — lieu d’accueil`, me: data.me, place: x, form: placeForm(x, extra.typed),
+      errors: extra.errors ?? {}, summary: extra.errors ? errorItems(extra.errors, PLACE_FIELDS) : null,
+      closureErrors: extra.closureErrors ?? {}, closureSummary: extra.closureErrors ? errorItems(extra.closureErrors, PLACE_FIELDS) : null, closureTyped: extra.closureTyped ?? {},
+      closures: x.closures.map((c) => ({ ...c, to: c.to || c.from, text: c.to && c.to !== c.from ? `Du ${frDate(c.from)} au ${frDate(c.to)}` : `Le ${frDate(c.from)}` })),
+      done: q.fait === 'lieu' ? 'Le lieu est enregistré.' : q.fait === 'fermeture' ? 'La fermeture est ajoutée : aucun créneau ces jours-là.' : q.fait === 'fermeture-retiree' ? 'La fermeture est retirée.' : undefined,
+    }, extra.status ?? 200)
+  }
+
+  app.get<{ Params: { id: string } }>('/lieux/:id', { config: { access: 'place.write' } }, async (request, reply) => renderPlace(request, reply))
+
+  app.post<{ Params: { id: string }; Body: Record<string, string> }>('/lieux/:id', { config: { access: 'place.write' }, preHandler: app.csrfProtection }, async (request, reply) => {
+    if (!isUuid(request.params.id)) return renderPlace(request, reply)
+    const b = request.body ?? {}
+    const { hours, issues } = hoursFromForm(b)
+    const desks = Number(b.desks)
+    if (!Number.isInteger(desks)) issues.push({ path: 'desks', message: 'Un nombre entier de bureaux, de 1 à 50.' })
+    if (issues.length) return renderPlace(request, reply, { typed: b, errors: fieldErrors(issues), status: 400 })
+    try {
+      await app.tx(request, (trx) => updatePlace(trx, request.principal! as Principal, request.params.id, {
+        name: b.name ?? '', address: b.address ?? '', phone: b.phone ?? '', desks, communes: (b.communes ?? '').split(/[\s,;]+/).filter(Boolean), whatToBring: b.whatToBring ?? '',
+        openingHours: hours, active: b.active === '1',
+      }, app.clock()))
+    } catch (err) {
+      if (err instanceof NotFound) return renderPlace(request, reply)
+      if (err instanceof DomainError && httpError(err).status < 500) {
+        const errors = fieldErrors(err.details)
+        return renderPlace(request, reply, { typed: b, errors: Object.keys(errors).length ? errors : { name: err.message }, status: httpError(err).status })
+      }
+      throw err
+    }
+    return reply.redirect(`/lieux/${request.params.id}?fait=lieu#resultat`, 303)
+  })
+
+  app.post<{ Params: { id: string }; Body: Record<string, string> }>('/lieux/:id/fermetures', { config: { access: 'place.write' }, preHandler: app.csrfProtection }, async (request, reply) => {
+    if (!isUuid(request.params.id)) return renderPlace(request, reply)
+    const b = request.body ?? {}
+    try {
+      await app.tx(request, (trx) => addPlaceClosure(trx, request.principal! as Principal, request.params.id, { from: b.from, to: b.to, reason: b.reason }, app.clock()))
+    } catch (err) {
+      if (err instanceof NotFound) return renderPlace(request, reply)
+      if (err instanceof DomainError && httpError(err).status < 500) return renderPlace(request, reply, { closureTyped: b, closureErrors: fieldErrors(err.details), status: httpError(err).status })
+      throw err
+    }
+    return reply.redirect(`/lieux/${request.params.id}?fait=fermeture#fermetures`, 303)
+  })
+
+  app.post<{ Params: { id: string }; Body: Record<string, string> }>('/lieux/:id/fermetures/retirer', { config: { access: 'place.write' }, preHandler: app.csrfProtection }, async (request, reply) => {
+    if (!isUuid(request.params.id)) return renderPlace(request, reply)
+    const b = request.body ?? {}
+    try {
+      await app.tx(request, (trx) => removePlaceClosure(trx, request.principal! as Principal, request.params.id, { from: b.from ?? '', to: b.to ?? '' }, app.clock()))
+    } catch (err) { if (err instanceof NotFound) return renderPlace(request, reply); throw err }
+    return reply.redirect(`/lieux/${request.params.id}?fait=fermeture-retiree#fermetures`, 303)
+  })
+
+  app.post<{ Params: { id: string }; Body: Record<string, string> }>('/permanences/:id/fin', { config: { access: 'permanence.write', afterLookup: true }, preHandler: app.csrfProtection }, async (request, reply) => {
+    if (!isUuid(request.params.id)) return app.tx(request, async (trx) => kit.notFound(request, reply, await kit.me(trx, request)))
+    try {
+      const r = await app.tx(request, (trx) => endPermanence(trx, request.principal! as Principal, request.params.id, { lastDay: request.body?.lastDay }, app.clock()))
+      return reply.redirect(`/lieux?fait=${r.withdrawn ? 'permanence-retiree' : 'permanence-arretee'}#resultat`, 303)
+    } catch (err) {
+      if (err instanceof NotFound) return app.tx(request, async (trx) => kit.notFound(request, reply, await kit.me(trx, request)))
+      if (err instanceof DomainError && httpError(err).status === 400) return reply.redirect('/lieux?erreur=fin#resultat', 303)
+      throw err
+    }
   })
 
   app.post<{ Body: Record<string, string> }>('/lieux', { config: { access: 'place.write' }, preHandler: app.csrfProtection }, async (request, reply) => {

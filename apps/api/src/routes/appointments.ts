@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { Conflict } from '@relais/core'
-import { appointmentIcs, cancelAppointment, recordOutcome, rescheduleAppointment, createPermanence, createPlace, getAppointment, importPlaces, listAppointments, listPermanences, listPlaces, referralSlots, updatePlace } from '@relais/referrals'
+import { endPermanence, appointmentIcs, cancelAppointment, recordOutcome, rescheduleAppointment, createPermanence, createPlace, getAppointment, importPlaces, listAppointments, listPermanences, listPlaces, referralSlots, updatePlace } from '@relais/referrals'
 import { IdParams, errorResponses } from '../schemas/common.ts'
-import { Appointment, AppointmentQuery, Permanence, PermanenceBody, PermanenceQuery, CancelBody, OutcomeBody, OutcomeResult, Place, PlaceBody, PlacePatch, PlaceQuery, PlacesImported, RescheduleBody, Slot, SlotQuery, SlotTaken } from '../schemas/appointments.ts'
+import { Appointment, AppointmentQuery, Permanence, PermanenceBody, PermanenceEnd, PermanenceEnded, PermanenceQuery, CancelBody, OutcomeBody, OutcomeResult, Place, PlaceBody, PlacePatch, PlaceQuery, PlacesImported, RescheduleBody, Slot, SlotQuery, SlotTaken } from '../schemas/appointments.ts'
 
 // Appointments at France services (issue 14): places, permanences, free slots. Booking itself is the referral's
 // action POST /referrals/:id/appointment (routes/referrals.ts).
@@ -32,7 +32,7 @@ export async function appointmentRoutes(fastify: FastifyInstance) {
     scope.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: 2 * 1024 * 1024 }, (_req, body, done) => done(null, body))
     scope.withTypeProvider<TypeBoxTypeProvider>().post('/places/import', {
       config: { access: 'place.write' },
-      schema: { tags, security, summary: 'Importer des lieux (CSV text/csv, séparateur ; : nom;adresse;telephone;communes;bureaux). Tout est vérifié d’abord ; un nom déjà présent est ignoré', response: { 200: PlacesImported, ...errorResponses } },
+      schema: { tags, security, summary: 'Importer des lieux (CSV text/csv, séparateur ; : nom;adresse;telephone;communes;bureaux). Tout est vérifié d’abord : une ligne refusée (nom déjà pris, commune inconnue…) et rien n’est importé ; chaque refus dit sa ligne (details[].line), sa colonne et la raison', response: { 200: PlacesImported, ...errorResponses } },
     }, async (request) => app.tx(request, (trx) => importPlaces(trx, request.principal!, typeof request.body === 'string' ? request.body : '', app.clock())))
   })
 
@@ -45,6 +45,11 @@ export async function appointmentRoutes(fastify: FastifyInstance) {
     config: { access: 'permanence.write' },
     schema: { tags, security, summary: 'Déclarer une permanence (jour, horaires, toutes les N semaines, durée d’un créneau, référent facultatif)', body: PermanenceBody, response: { 201: Permanence, ...errorResponses } },
   }, async (request, reply) => reply.code(201).send(await app.tx(request, (trx) => createPermanence(trx, request.principal!, request.body))))
+
+  app.post('/permanences/:id/end', {
+    config: { access: 'permanence.write', afterLookup: true },
+    schema: { tags, security, summary: 'Arrêter une permanence à une date (son dernier jour) : plus aucun créneau après ; les rendez-vous déjà pris restent', params: IdParams, body: PermanenceEnd, response: { 200: PermanenceEnded, ...errorResponses } },
+  }, async (request) => app.tx(request, (trx) => endPermanence(trx, request.principal!, request.params.id, request.body ?? {}, app.clock())))
 
   app.get('/referrals/:id/slots', {
     config: { access: 'appointment.slots', afterLookup: true },

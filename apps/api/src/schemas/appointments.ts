@@ -25,7 +25,11 @@ const placeFields = {
 export const PlaceBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }), ...placeFields }, { additionalProperties: false })
 export const PlacePatch = Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), active: Type.Optional(Type.Boolean()), ...placeFields }, { additionalProperties: false, minProperties: 1 })
 export const PlaceQuery = Type.Object({ communeInsee: Type.Optional(Insee) })
-export const PlacesImported = Type.Object({ created: Type.Integer(), skipped: Type.Array(Type.String()) })
+export const PlacesImported = Type.Object({ created: Type.Integer() })
+export const PermanenceEnd = Type.Object({
+  lastDay: Type.Optional(Type.String({ format: 'date', description: 'Dernier jour (date locale) ; par défaut aujourd’hui. Avant son début, la permanence est retirée.' })),
+}, { additionalProperties: false })
+export const PermanenceEnded = Type.Object({ id: Uuid, placeId: Uuid, lastDay: Type.Union([Type.String(), Type.Null()]), withdrawn: Type.Boolean() })
 
 export const Permanence = Type.Object({
   id: Uuid, organisationId: Uuid, organisationName: Type.String(), placeId: Uuid, placeName: Type.String(),

@@ -16,8 +16,16 @@ export async function listPlaces(trx: TenantTx, tenantId: string, filter: { comm
   return q.orderBy(sql`name collate fr_icu`).execute()
 }
 
-export async function placeById(trx: TenantTx, tenantId: string, id: string) {
-  return trx.selectFrom('place').select(placeColumns).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()
+export async function placeById(trx: TenantTx, tenantId: string, id: string, lock = false) {
+  const q = trx.selectFrom('place').select(placeColumns).where('tenant_id', '=', tenantId).where('id', '=', id)
+  return (lock ? q.forUpdate() : q).executeTakeFirst()
+}
+
+/** Names already taken among these (the CSV import refuses them before writing anything). */
+export async function placeNamesTaken(trx: TenantTx, tenantId: string, names: string[]): Promise<Set<string>> {
+  if (!names.length) return new Set()
+  const rows = await trx.selectFrom('place').select('name').where('tenant_id', '=', tenantId).where('name', 'in', names).execute()
+  return new Set(rows.map((r) => r.name))
 }
 
 export async function insertPlace(trx: TenantTx, tenantId: string, v: { name: string; address: string | null; phone: string | null; organisationId: string | null; openingHours: unknown; closures: unknown; communes: string[]; desks: number; whatToBring: string | null }) {
@@ -51,6 +59,17 @@ export async function insertPermanence(trx: TenantTx, tenantId: string, v: { org
     tenant_id: tenantId, organisation_id: v.organisationId, place_id: v.placeId, person_id: v.personId, weekday: v.weekday, start_minute: v.startMinute,
     end_minute: v.endMinute, every_weeks: v.everyWeeks, valid_from: v.validFrom, valid_until: v.validUntil, slot_minutes: v.slotMinutes,
   }).returning('id').executeTakeFirstOrThrow()
+}
+
+export async function permanenceById(trx: TenantTx, tenantId: string, id: string) {
+  return trx.selectFrom('permanence').select(['id', 'organisation_id', 'place_id', 'active', sql<string>`to_char(valid_from, 'YYYY-MM-DD')`.as('valid_from'), sql<string | null>`to_char(valid_until, 'YYYY-MM-DD')`.as('valid_until')])
+    .where('tenant_id', '=', tenantId).where('id', '=', id).forUpdate().executeTakeFirst()
+}
+
+/** Ends a permanence: its last day, or none at all (it had not begun). */
+export async function endPermanence(trx: TenantTx, tenantId: string, id: string, lastDay: string | null) {
+  return trx.updateTable('permanence').set(lastDay ? { valid_until: lastDay } : { active: false })
+    .where('tenant_id', '=', tenantId).where('id', '=', id).returning('id').executeTakeFirst()
 }
 
 /** Standing appointments overlapping [from, to) at these places or of these people. */

@@ -29,6 +29,7 @@ import { statsPages } from './stats.ts'
 import { citizenPages } from './citizen.ts'
 import { conventionPages } from './conventions.ts'
 import { onboardingPages } from './onboarding.ts'
+import { conventionRegisterPages } from './convention-register.ts'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const VIEWS = path.resolve(here, '../../views')
@@ -183,6 +184,7 @@ export async function pagesPlugin(app: FastifyInstance) {
   await app.register(citizenPages)
   await app.register(conventionPages)
   await app.register(onboardingPages)
+  await app.register(conventionRegisterPages)
 
   // Any other address opened in a browser: the French 404 page, not the API's JSON (which /api/ keeps).
   app.get('/*', { config: { access: 'public' }, schema: { hide: true } }, async (request, reply) => {

@@ -5,6 +5,7 @@ import { CONVENTION_KINDS } from '@relais/core/conventions'
 import { getConvention, listConventions, publishConvention, type ConventionVersion } from '@relais/directory/conventions'
 import { countersign, signConvention, signatureReceipt } from '@relais/directory/signatures'
 import { onboardingChecklist } from '@relais/directory/onboarding'
+import { conventionRegister, registerCsv, REGISTER_CSV_COLUMNS, verifyReceipt } from '@relais/directory/register'
 import { ErrorBody, IdParams, errorResponses } from '../schemas/common.ts'
 
 // Issue 13: convention versions. The mission TIC publishes; org admins and the mission TIC read. A version never changes.
@@ -76,7 +77,7 @@ export async function conventionRoutes(fastify: FastifyInstance) {
     config: { access: 'convention.receipt', afterLookup: true },
     schema: {
       tags: ['conventions'], summary: 'Le reçu PDF d’une signature, tel qu’il a été remis au signataire', security: [{ bearer: [] }], params: IdParams,
-      response: { 200: { description: 'Le reçu PDF', content: { 'application/pdf': { schema: Type.String({ format: 'binary' }) } } }, ...errorResponses },
+      response: { 200: { description: 'Le reçu PDF', content: { 'application/pdf': { schema: Type.Any({ description: 'Le reçu PDF (octets)' }) } } }, ...errorResponses },
     },
   }, async (request, reply) => {
     const { signature, pdf } = await app.tx(request, (trx) => signatureReceipt(trx, request.principal!, request.params.id))
@@ -107,4 +108,52 @@ export async function conventionRoutes(fastify: FastifyInstance) {
       }), ...errorResponses },
     },
   }, async (request) => app.tx(request, (trx) => onboardingChecklist(trx, request.principal!, request.params.id, app.clock())))
+
+  // ---- The register and the verification of a receipt (mission TIC).
+  const RegisterRow = Type.Object({
+    organisation: Type.Object({ id: Type.String(), name: Type.String(), kind: Kind, status: Type.String() }),
+    convention: Type.Union([Type.Object({ id: Type.String(), title: Type.String(), version: Type.Integer(), signBy: Type.Union([DateTime, Type.Null()]) }), Type.Null()]),
+    state: Type.Enum(['countersigned', 'signed', 'pending', 'late', 'no_convention']),
+    signature: Type.Union([Type.Object({ id: Type.String(), signerName: Type.String(), capacity: Type.String(), signedAt: DateTime, countersignedAt: Type.Union([DateTime, Type.Null()]), receiptSha256: Type.String() }), Type.Null()]),
+  })
+  app.get('/conventions/register', {
+    config: { access: 'convention.register' },
+    schema: {
+      tags: ['conventions'], summary: 'Le registre : chaque organisme face à la version en vigueur de sa convention (signée par qui, en quelle qualité, quand ; contresignée ; à signer)',
+      security: [{ bearer: [] }], response: { 200: Type.Object({ items: Type.Array(RegisterRow) }), ...errorResponses },
+    },
+  }, async (request) => ({ items: await app.tx(request, (trx) => conventionRegister(trx, request.principal!, app.clock())) }))
+
+  app.get('/conventions/register.csv', {
+    config: { access: 'convention.register' },
+    schema: {
+      tags: ['conventions'], summary: 'Le registre des conventions en CSV (séparateur ;)', security: [{ bearer: [] }],
+      response: { 200: { description: REGISTER_CSV_COLUMNS.join(';'), content: { 'text/csv': { schema: Type.String() } } }, 401: ErrorBody, 403: ErrorBody },
+    },
+  }, async (request, reply) => {
+    const rows = await app.tx(request, (trx) => conventionRegister(trx, request.principal!, app.clock()))
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="registre-conventions.csv"').send(registerCsv(rows))
+  })
+
+  // A receipt is sent as its PDF (application/pdf) or as {sha256}.
+  app.addContentTypeParser('application/pdf', { parseAs: 'buffer', bodyLimit: 20 * 1024 * 1024 }, (_req, body, done) => done(null, body))
+  app.post('/signatures/verify', {
+    config: { access: 'convention.verify' },
+    schema: {
+      tags: ['conventions'], summary: 'Vérifie un reçu de signature : son PDF (application/pdf) ou son empreinte SHA-256 ({"sha256": …}) ; dit à quelle signature il correspond, ou qu’il ne correspond à aucune',
+      security: [{ bearer: [] }],
+      body: { content: { 'application/json': { schema: Type.Object({ sha256: Type.String({ maxLength: 200 }) }, { additionalProperties: false }) }, 'application/pdf': { schema: Type.Any({ description: 'Le reçu PDF (octets)' }) } } },
+      response: {
+        200: Type.Object({
+          sha256: Type.String(), match: Type.Boolean(),
+          signature: Type.Optional(Type.Object({ id: Type.String(), organisation: Type.String(), signerName: Type.String(), capacity: Type.String(), signedAt: DateTime, title: Type.String(), version: Type.Integer(), documentSha256: Type.String() })),
+        }),
+        ...errorResponses,
+      },
+    },
+  }, async (request) => {
+    const body = request.body as unknown
+    const input = Buffer.isBuffer(body) ? { pdf: body } : { sha256: String((body as { sha256?: unknown } | null)?.sha256 ?? '') }
+    return app.tx(request, (trx) => verifyReceipt(trx, request.principal!, input))
+  })
 }

@@ -1,4 +1,5 @@
 // Convention versions (issue 13): inserted once, read; never updated (a trigger refuses it).
+import { sql } from 'kysely'
 import type { TenantTx } from '../index.ts'
 import type { ConventionVersionTable } from '../schema.ts'
 
@@ -106,4 +107,10 @@ export async function receiptPdf(trx: TenantTx, tenantId: string, id: string): P
 
 export async function insertCountersignature(trx: TenantTx, tenantId: string, c: { signatureId: string; organisationId: string; personId: string; at: Date }): Promise<void> {
   await trx.insertInto('convention_countersignature').values({ tenant_id: tenantId, signature_id: c.signatureId, organisation_id: c.organisationId, person_id: c.personId, countersigned_at: c.at }).execute()
+}
+
+/** The organisations the register lists (every one but the mission TIC), in French order. */
+export async function registerOrganisations(trx: TenantTx, tenantId: string): Promise<{ id: string; name: string; kind: string; status: string }[]> {
+  return trx.selectFrom('organisation').select(['id', 'name', 'kind', 'status']).where('tenant_id', '=', tenantId).where('kind', '<>', 'mission_tic')
+    .orderBy(sql`name collate fr_icu`).orderBy('id').execute()
 }

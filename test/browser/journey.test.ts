@@ -132,6 +132,8 @@ t.test('the journey: filing, mail, answer, close — in French, by keyboard, acc
   t.equal(await activeValue(secretary), 'email')
   await secretary.keyboard.press('Tab') // internal note: left empty
   await secretary.keyboard.press('Tab')
+  t.equal(await activeId(secretary), 'fichiers', 'then the attachments (none here)')
+  await secretary.keyboard.press('Tab')
   t.equal(await activeText(secretary), 'Déposer la saisine')
   await secretary.keyboard.press('Enter')
   await secretary.getByText('La saisine a été déposée').waitFor()

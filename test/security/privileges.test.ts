@@ -10,6 +10,7 @@ import { createTestEnv } from '../helpers/db.ts'
 const EXPECTED: Record<string, string[]> = {
   account_link: ['INSERT', 'SELECT', 'UPDATE'],
   appointment: ['INSERT', 'SELECT', 'UPDATE'],
+  attachment: ['INSERT', 'SELECT', 'UPDATE (columns)'],
   audit_log: ['INSERT', 'SELECT'],
   chain_head_digest: ['INSERT', 'SELECT'],
   citizen_privacy: ['INSERT', 'SELECT', 'UPDATE'],

@@ -10,6 +10,7 @@
   function refresh() {
     var data = new FormData(form)
     data.append('chercher', '1')
+    data.delete('fichiers') // the files go with the filing itself, never with a search
     var key = String(data.get('themeCode')) + '|' + String(data.get('communeInsee')) + '|' + String(data.get('question')).trim()
     if (key === lastSent) return
     lastSent = key

@@ -18,6 +18,7 @@ import { authRoutes } from './routes/auth.ts'
 import { meRoutes } from './routes/me.ts'
 import { directoryRoutes } from './routes/directory.ts'
 import { referralRoutes } from './routes/referrals.ts'
+import { attachmentRoutes } from './routes/attachments.ts'
 import { slaPolicyRoutes } from './routes/sla-policy.ts'
 import { mailRoutes } from './routes/mails.ts'
 import { ficheRoutes } from './routes/fiches.ts'
@@ -126,6 +127,7 @@ export async function buildApp(config: Config, opts: { logger?: FastifyServerOpt
     await api.register(meRoutes)
     await api.register(directoryRoutes)
     await api.register(referralRoutes)
+    await api.register(attachmentRoutes)
     await api.register(slaPolicyRoutes)
     await api.register(mailRoutes)
     await api.register(ficheRoutes)

@@ -158,6 +158,10 @@ export const ACCESS = {
   'appointment.change': { who: { secretary: 'own_mairie', referent: 'holder', org_admin: 'holder', network_admin: 'tenant' }, outOfReach: 'not_found' },
   /** Held, no-show or cancelled by the citizen: recorded by the holder's side once the time has come. */
   'appointment.outcome': { who: HOLDER_SIDE, refusal: 'Seul l’organisme qui reçoit l’usager indique si le rendez-vous a eu lieu.', outOfReach: 'not_found' },
+  // ---- Issue 15: attachments. Those who see a referral add files to it (then carried by their action) and download
+  // its files; out of reach is a 404 like the referral itself. Before filing, a secretary uploads under referral.file.
+  'attachment.add': { who: REFERRAL_READERS, outOfReach: 'not_found' },
+  'attachment.read': { who: REFERRAL_READERS, outOfReach: 'not_found' },
 } as const satisfies Record<string, Rule>
 
 export type Action = keyof typeof ACCESS

@@ -37,3 +37,10 @@ export const badRequest = (code: string, message: string, details?: unknown) => 
 /** The one wording of a form whose fields are wrong; details name each field. */
 export const invalidFields = (details: { path: string; message: string }[]) =>
   new InvalidInput('validation_failed', 'Certaines informations sont invalides : corrigez les champs indiqués.', details)
+
+/** A file or a set of files is over a size limit (413). */
+export class TooLarge extends DomainError {}
+/** The file's content is of a type that is not accepted (415). */
+export class UnsupportedType extends DomainError {}
+/** The request is well formed but cannot be applied as it is (422): e.g. an attachment id that is not one's to link. */
+export class Unprocessable extends DomainError {}

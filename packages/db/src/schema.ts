@@ -443,6 +443,23 @@ export interface ConventionVersionTable {
   published_at: CreatedAt
 }
 
+/** Issue 15: a file attached to a referral (migration 0101); pending while event_seq is null. */
+export interface AttachmentTable {
+  id: Generated<string>
+  tenant_id: string
+  referral_id: string | null
+  event_seq: number | null
+  name: string
+  content_type: string
+  size: number
+  sha256: string
+  content: Buffer
+  added_by_person_id: string
+  added_at: Timestamp
+  source: ColumnType<'upload' | 'mail', 'upload' | 'mail' | undefined, never>
+  erased_at: Timestamp | null
+}
+
 /** Issue 13: a signature of a convention version by an organisation's admin (migration 0072), append-only. */
 export interface ConventionSignatureTable {
   id: string
@@ -471,6 +488,7 @@ export interface ConventionCountersignatureTable {
 }
 
 export interface Database {
+  attachment: AttachmentTable
   convention_signature: ConventionSignatureTable
   convention_countersignature: ConventionCountersignatureTable
   place: PlaceTable

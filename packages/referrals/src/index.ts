@@ -17,3 +17,4 @@ export { forwardAnswer, type ForwardChannel, type ForwardedAnswer, changePrivacy
 export { remindAppointments, reminderAt, appointmentIcs, cancelAppointment, pendingOutcomes, recordOutcome, rescheduleAppointment, OUTCOMES, type Outcome, appointmentsOfReferral, addPlaceClosure, removePlaceClosure, endPermanence, createPermanence, createPlace, getAppointment, getPlace, importPlaces, listAppointments, listPermanences, listPlaces, referralSlots, updatePlace, type AppointmentView, type PermanenceInput, type PlaceInput, type PlaceView, type SlotView } from './appointments.ts'
 export { monthsBefore, runRetention, type RetentionReport, type RetentionTenantReport } from './retention.ts'
 export { ACCESS_LOG_LIMIT, accessLogOf, referralAccessLog, type AccessEntry } from './privacy.ts'
+export { checkFiles, listAttachments, readAttachment, storeAttachments, type AttachmentListed, type AttachmentView, type IncomingFile } from './attachments.ts'

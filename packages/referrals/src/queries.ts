@@ -6,6 +6,7 @@ import { decodeCursor, page } from '@relais/db/paging'
 import { CLOCK_STATUSES, REFERRAL_STATUSES, UNFINISHED_STATUSES, badRequest, canReadNote, canSeeReferral, clockMayRun, formatReference, parseReference, referralSearchWords, isUuid, notFound, reachOf, referralListScope } from '@relais/core'
 import type { ListOrder } from '@relais/db/repositories/referrals'
 import type { Principal } from './service.ts'
+import { listAttachments } from './attachments.ts'
 
 export interface ListFilters {
   status?: ReferralStatus; organisationId?: string; themeCode?: string; communeInsee?: string
@@ -119,6 +120,13 @@ function shownData(data: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, isErased(v) ? ERASED_TEXT : v]))
 }
 
+/** An event's files in the order it names them (the order they were given). */
+function inEventOrder<T extends { id: string }>(files: T[], data: Record<string, unknown>): T[] {
+  if (files.length < 2 || !Array.isArray(data.attachments)) return files
+  const order = (data.attachments as { id?: string }[]).map((a) => a.id)
+  return [...files].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id))
+}
+
 /**
  * `logged`: this read is shown to the person (the page, the API's detail), so it goes on the access log (issue 18) —
  * by the timeline's own statement, no round trip of its own.
@@ -127,8 +135,13 @@ export async function getReferral(trx: TenantTx, p: Principal, id: string, opts:
   const r = await repo.referralDetail(trx, p.tenantId, id)
   if (!r || (!opts.afterOwnAction && !canSeeReferral(p, r))) throw notFound('Cette saisine')
   const events = await eventsWithActors(trx, p.tenantId, id, opts.logged && { personId: p.personId, ...opts.logged })
+  // Files by the event they came with; each downloads from the API (the pages have their own address).
+  const attachments = (await listAttachments(trx, p.tenantId, id)).filter((a) => !a.erased).map((a) => ({
+    id: a.id, seq: a.seq, name: a.name, type: a.type, typeLabel: a.typeLabel, size: a.size, sizeText: a.sizeText, sha256: a.sha256, addedAt: a.addedAt, viaMail: a.viaMail,
+    url: `/api/v1/referrals/${id}/attachments/${a.id}`,
+  }))
   const timeline = events.map((e) => ({
-    seq: e.seq, at: e.at.toISOString(), kind: e.kind, data: shownData(e.data), hash: e.hash,
+    seq: e.seq, at: e.at.toISOString(), kind: e.kind, data: shownData(e.data), hash: e.hash, attachments: inEventOrder(attachments.filter((a) => a.seq === e.seq), e.data),
     actor: e.actor_person_id ? { personId: e.actor_person_id, name: e.actor_name ?? '', organisation: e.actor_organisation ?? '' } : null,
   }))
   const showNote = canReadNote(p, r)
@@ -142,7 +155,8 @@ export async function getReferral(trx: TenantTx, p: Principal, id: string, opts:
     internalNote: showNote ? r.internal_note : null,
     filedAt: r.filed_at.toISOString(), dueAt: r.due_at?.toISOString() ?? null, slaMetAt: r.sla_met_at?.toISOString() ?? null,
     slaMinutesTaken: r.sla_minutes_taken, slaMinutesVsTarget: r.sla_minutes_vs_target, closedAt: r.closed_at?.toISOString() ?? null,
-    answers: timeline.filter((e) => e.kind === 'answered').map((e) => ({ seq: e.seq, at: e.at, body: String(e.data.body ?? ''), by: e.actor })),
+    answers: timeline.filter((e) => e.kind === 'answered').map((e) => ({ seq: e.seq, at: e.at, body: String(e.data.body ?? ''), by: e.actor, attachments: e.attachments })),
+    attachments: timeline.flatMap((e) => e.attachments),
     timeline,
   }
 }

@@ -14,6 +14,7 @@ import { pausesFrom, plannedSteps, scheduleOf } from './schedule.ts'
 import { newTrackingCode, trackingHash } from './citizen.ts'
 import { loadPolicy, mergePolicy } from './policy.ts'
 import { bookAppointment, notifyAppointment } from './appointments.ts'
+import { claimAttachments, linkClaimed } from './attachments.ts'
 
 export interface Principal { personId: string; tenantId: string; organisationId: string; role: Role }
 
@@ -23,6 +24,8 @@ export interface FileInput {
   question: string
   citizen: { name: string; email?: string; phone?: string; preferredChannel: 'email' | 'phone' | 'post' | 'counter' }
   internalNote?: string
+  /** Files uploaded first (POST /attachments), linked to the filing. */
+  attachmentIds?: string[]
 }
 
 const actorOf = (p: Principal): Actor => ({ personId: p.personId, organisationId: p.organisationId })
@@ -64,6 +67,7 @@ export async function fileReferralSummary(trx: TenantTx, p: Principal, input: Fi
   details.push(...filingFieldIssues(input))
   if (details.length || !theme || !commune) throw invalidFields(details)
 
+  const files = await claimAttachments(trx, p, null, input.attachmentIds, now)
   const given = input.communeInsee ?? snap.mairieCommune
   const decision = route(routingInput(snap, now))
   const triage = decision.mode === 'triage'
@@ -73,7 +77,7 @@ export async function fileReferralSummary(trx: TenantTx, p: Principal, input: Fi
   const trackingCode = newTrackingCode()
   const events = chainEvents(p.tenantId, id, 0, GENESIS_HASH, [
     // A merged commune's old code was given: the timeline keeps what was typed next to where it landed.
-    { kind: 'filed', actor: actorOf(p), at: now, data: { themeCode: theme.code, communeInsee: commune.insee, ...(given && given !== commune.insee ? { communeInseeGiven: given } : {}) } },
+    { kind: 'filed', actor: actorOf(p), at: now, data: { themeCode: theme.code, communeInsee: commune.insee, ...(given && given !== commune.insee ? { communeInseeGiven: given } : {}), ...(files.data.length ? { attachments: files.data } : {}) } },
     { kind: 'assigned', actor: SYSTEM, at: now, data: assignmentData({ ...decision, mode: triage ? 'triage' : 'automatic' }, null) },
   ])
   const chosen = snap.people.find((x) => x.id === decision.personId)
@@ -91,6 +95,7 @@ export async function fileReferralSummary(trx: TenantTx, p: Principal, input: Fi
     tracking_code_hash: trackingHash(id, trackingCode),
   })
   await insertEvents(trx, p.tenantId, events)
+  await linkClaimed(trx, p.tenantId, files, id, events[0]!.seq)
   // The acknowledgement (CRPA L112-3) by the channel she gave: a mail now, or the receipt the secretary prints. The code
   // waits in the outbox row until the mail is sent, then is wiped from it (delivery.ts). Both mails in one INSERT.
   const email = c.email?.trim()
@@ -109,7 +114,7 @@ async function lockVisible(trx: TenantTx, p: Principal, referralId: string) {
   return r
 }
 
-export interface ActionInput { body?: string; organisationId?: string; toRouting?: boolean; reason?: string; placeOrganisationId?: string; at?: string; personId?: string; startsAt?: string; placeId?: string; note?: string; minutes?: number }
+export interface ActionInput { attachmentIds?: string[]; body?: string; organisationId?: string; toRouting?: boolean; reason?: string; placeOrganisationId?: string; at?: string; personId?: string; startsAt?: string; placeId?: string; note?: string; minutes?: number }
 
 /** Applies one action of a person to a referral: state machine, timeline, SLA and mails in one transaction. */
 export async function act(trx: TenantTx, p: Principal, referralId: string, action: ReferralAction, input: ActionInput, now: Date) {
@@ -143,11 +148,16 @@ export async function act(trx: TenantTx, p: Principal, referralId: string, actio
     await append('sla_met', SYSTEM, now, { minutesTaken: taken, minutesVsTarget: taken - policy.responseMinutes, clockMode: policy.clockMode })
   }
   const secretary = () => personRecipient(trx, r.tenant_id, r.filed_by_person_id)
+  // Files come with the actions that carry a text (answer, information request, complement): claimed before the event
+  // (their ids and digests are in its data), linked to it after.
+  const files = await claimAttachments(trx, p, r.id, ['answer', 'request_info', 'provide_info'].includes(action) ? input.attachmentIds : undefined, now)
+  const withFiles = (data: Record<string, unknown>) => (files.data.length ? { ...data, attachments: files.data } : data)
 
   switch (action) {
     case 'answer': {
       const body = need('body', 'La réponse')
-      const ev = await append('answered', actor, now, { body })
+      const ev = await append('answered', actor, now, withFiles({ body }))
+      await linkClaimed(trx, r.tenant_id, files, r.id, ev.seq)
       await slaMet()
       await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'answer_received', recipients: await secretary(), payload: { eventSeq: ev.seq }, now })
       break
@@ -164,13 +174,15 @@ export async function act(trx: TenantTx, p: Principal, referralId: string, actio
     }
     case 'request_info': {
       const body = need('body', 'La demande de complément')
-      const ev = await append('info_requested', actor, now, { body })
+      const ev = await append('info_requested', actor, now, withFiles({ body }))
+      await linkClaimed(trx, r.tenant_id, files, r.id, ev.seq)
       await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'info_requested', recipients: await secretary(), payload: { eventSeq: ev.seq }, now })
       break
     }
     case 'provide_info': {
       const body = need('body', 'Le complément')
-      const ev = await append('info_provided', actor, now, { body })
+      const ev = await append('info_provided', actor, now, withFiles({ body }))
+      await linkClaimed(trx, r.tenant_id, files, r.id, ev.seq)
       // The clock runs again: the holder must know the complement is there.
       await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'info_provided', recipients: await holderRecipients(trx, r.tenant_id, r.holder_organisation_id, r.holder_person_id), payload: { eventSeq: ev.seq }, now })
       break

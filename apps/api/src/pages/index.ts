@@ -109,7 +109,7 @@ export async function pagesPlugin(app: FastifyInstance) {
     root: VIEWS,
     layout: 'layouts/main.hbs',
     production,
-    options: { partials: { fieldError: 'partials/field-error.hbs', referralTable: 'partials/referral-table.hbs', directoryNav: 'partials/directory-nav.hbs', peopleTable: 'partials/people-table.hbs', ficheSuggestions: 'partials/fiche-suggestions.hbs', errorSummary: 'partials/error-summary.hbs', appointmentCard: 'partials/appointment-card.hbs', waiting: 'partials/waiting.hbs', statsBody: 'partials/stats-body.hbs', privacyNotice: 'partials/privacy-notice.hbs' } },
+    options: { partials: { fieldError: 'partials/field-error.hbs', referralTable: 'partials/referral-table.hbs', directoryNav: 'partials/directory-nav.hbs', peopleTable: 'partials/people-table.hbs', ficheSuggestions: 'partials/fiche-suggestions.hbs', errorSummary: 'partials/error-summary.hbs', appointmentCard: 'partials/appointment-card.hbs', waiting: 'partials/waiting.hbs', statsBody: 'partials/stats-body.hbs', privacyNotice: 'partials/privacy-notice.hbs', attachmentList: 'partials/attachment-list.hbs' } },
   })
   // A form's token is bound to the session that received it (the access token's session family, or « anonyme »
   // before login): a CSRF cookie planted by someone else (cookie tossing) comes with a token for another session.

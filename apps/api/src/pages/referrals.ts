@@ -1,13 +1,15 @@
 // Referral pages: list (mairie's follow-up, partner's inbox, mission TIC's view), filing form, detail with actions.
 // The rules (who sees what, which action when, validation) are the service's; these routes only translate.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fastifyMultipart from '@fastify/multipart'
 import Value from 'typebox/value'
 import type { TSchema } from 'typebox'
-import { DomainError, InvalidInput, NotFound, filingFieldIssues, isUuid, matchCommune, mayAttempt, parseReference, reachOf, ACTION_LABELS, REFERRAL_STATUSES, allowedActions, type ReferralAction, type ReferralStatus } from '@relais/core'
+import { ACCEPT_ATTRIBUTE, ACCEPTED_FILES_TEXT, REFERRAL_ATTACHMENTS_MAX_BYTES, attachmentsTotalTooLarge, DomainError, InvalidInput, NotFound, TooLarge, UnsupportedType, Unprocessable, filingFieldIssues, isUuid, matchCommune, mayAttempt, parseReference, reachOf, ACTION_LABELS, REFERRAL_STATUSES, allowedActions, type ReferralAction, type ReferralStatus } from '@relais/core'
 import { fromLocalMs } from '@relais/core/sla/time-zone'
-import { act, forwardAnswer, appointmentsOfReferral, listPlaces, referralSlots, privacyNotice, privacySettings, reassignChoices, currentHolder, fileReferralSummary, filingChoices, getReferral, listReferrals, organisationChoices, referralIdByReference, waitingOnMe, ownCommune, type FileInput, type Principal } from '@relais/referrals'
+import { act, forwardAnswer, readAttachment, storeAttachments, type IncomingFile, appointmentsOfReferral, listPlaces, referralSlots, privacyNotice, privacySettings, reassignChoices, currentHolder, fileReferralSummary, filingChoices, getReferral, listReferrals, organisationChoices, referralIdByReference, waitingOnMe, ownCommune, type FileInput, type Principal } from '@relais/referrals'
 import { ACTIONS, FileBody } from '../schemas/referrals.ts'
 import { httpError, schemaIssues } from '../plugins/errors.ts'
+import { readFilePart, sendAttachment, UPLOAD_LIMITS } from '../plugins/uploads.ts'
 import { CHANNEL_LABELS, LIST_PAGE_SIZE, deadline, errorItems, fieldErrors, waitingLinks, longDate, shortDate, statusLabel, timelineEntry } from './format.ts'
 import { ficheSuggestions } from './fiches.ts'
 import { APPOINTMENT_DONE, APPOINTMENT_ERRORS, appointmentItem } from './appointments.ts'
@@ -72,14 +74,15 @@ const FILE_LABELS: Record<string, { id: string; label: string }> = {
   themeCode: { id: 'themeCode', label: 'Thème' }, communeInsee: { id: 'communeInsee', label: 'Commune concernée' }, question: { id: 'question', label: 'Question de l’usager' },
   citizenName: { id: 'citizenName', label: 'Nom et prénom' }, citizenEmail: { id: 'citizenEmail', label: 'Adresse électronique' }, citizenPhone: { id: 'citizenPhone', label: 'Téléphone' },
   preferredChannel: { id: 'canal-email', label: 'L’usager préfère être contacté par' }, internalNote: { id: 'internalNote', label: 'Note interne' },
+  files: { id: 'fichiers', label: 'Pièces jointes' },
 }
 
 // Each action form's fields: the element to link to and the label it shows.
 const ACTION_FIELDS: Record<ReferralAction, Record<string, { id: string; label: string }>> = {
-  answer: { body: { id: 'answer-body', label: 'Votre réponse' } },
+  answer: { body: { id: 'answer-body', label: 'Votre réponse' }, files: { id: 'answer-fichiers', label: 'Pièces jointes' } },
   propose_appointment: { slot: { id: 'rdv-creneau', label: 'Créneau' }, placeId: { id: 'rdv-lieu', label: 'Lieu (hors permanence)' }, startsAt: { id: 'rdv-date', label: 'Date et heure (hors permanence)' }, minutes: { id: 'rdv-duree', label: 'Durée (hors permanence)' }, personId: { id: 'rdv-creneau', label: 'Référent' }, note: { id: 'rdv-message', label: 'Message' } },
-  request_info: { body: { id: 'info-body', label: 'Ce qu’il vous manque' } },
-  provide_info: { body: { id: 'complement-body', label: 'Le complément' } },
+  request_info: { body: { id: 'info-body', label: 'Ce qu’il vous manque' }, files: { id: 'info-fichiers', label: 'Pièces jointes' } },
+  provide_info: { body: { id: 'complement-body', label: 'Le complément' }, files: { id: 'complement-fichiers', label: 'Pièces jointes' } },
   transfer: { organisationId: { id: 'transfert-organisme', label: 'Vers l’organisme' }, reason: { id: 'transfert-motif', label: 'Motif' } },
   close_no_reply: { body: { id: 'sans-suite-body', label: 'Message à la mairie' } },
   reassign: { personId: { id: 'reaffecter-personne', label: 'À une autre personne de l’organisme' }, reason: { id: 'reaffecter-motif', label: 'Motif' } },
@@ -124,8 +127,37 @@ export function localInstant(value: string, timeZone: string): Date | null {
   return new Date(fromLocalMs(local, timeZone))
 }
 
+/** The actions whose forms carry files (issue 15). */
+const WITH_FILES: readonly ReferralAction[] = ['answer', 'request_info', 'provide_info']
+const isAttachmentRefusal = (err: unknown) => err instanceof TooLarge || err instanceof UnsupportedType || err instanceof Unprocessable
+/** Said under every file field after a failed form: a browser never keeps the files chosen. */
+const CHOOSE_AGAIN = 'Les fichiers choisis n’ont pas été enregistrés : choisissez-les de nouveau.'
+
 export async function referralPages(app: FastifyInstance) {
   const kit = app.pages
+
+  // Forms with files come as multipart/form-data: the fields (the CSRF token among them) go to the body as with the
+  // other forms; each file is read as it streams in, up to its limit (plugins/uploads.ts), and kept for the handler.
+  const uploads = new WeakMap<FastifyRequest, { files: IncomingFile[]; budget: { left: number; over: string | null } }>()
+  const uploadsOf = (request: FastifyRequest) => {
+    let u = uploads.get(request)
+    if (!u) uploads.set(request, u = { files: [], budget: { left: REFERRAL_ATTACHMENTS_MAX_BYTES, over: null } })
+    return u
+  }
+  /** The files of the request, or the refusal when the files together were over a referral's total. */
+  const filesOf = (request: FastifyRequest): IncomingFile[] => {
+    const u = uploads.get(request)
+    if (u?.budget.over) throw attachmentsTotalTooLarge(u.budget.over, 0)
+    return u?.files ?? []
+  }
+  await app.register(fastifyMultipart, {
+    attachFieldsToBody: 'keyValues', limits: UPLOAD_LIMITS, throwFileSizeLimit: false,
+    async onFile(part) {
+      const u = uploadsOf(this)
+      const f = await readFilePart(part, u.budget)
+      if (f) u.files.push(f)
+    },
+  })
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/saisines', { config: { access: 'referral.read' } }, async (request, reply) => {
     const p = request.principal!
@@ -206,6 +238,7 @@ export async function referralPages(app: FastifyInstance) {
     })
     const v: Record<string, string> = { preferredChannel: 'email', communeInsee: data.mairieInsee ?? '', ...values }
     return kit.render(reply, 'referral-new.hbs', {
+      accept: ACCEPT_ATTRIBUTE, acceptedText: ACCEPTED_FILES_TEXT, chooseAgain: Object.keys(errors).length > 0 && !errors.files ? CHOOSE_AGAIN : undefined,
       title: errors && Object.keys(errors).length ? 'Erreur : nouvelle saisine' : 'Nouvelle saisine',
       ...data, values: v, errors, formError, hasErrors: Object.keys(errors).length > 0,
       errorList: errorItems(errors, FILE_LABELS),
@@ -229,11 +262,15 @@ export async function referralPages(app: FastifyInstance) {
     const p = request.principal! as Principal
     let filed: { id: string; reference: string; holderId: string; acknowledgement: 'email' | 'print' }
     try {
+      // The files and the referral in one transaction: a refused file files nothing, a refused filing keeps no file.
       filed = await app.tx(request, async (trx) => {
-        const r = await fileReferralSummary(trx, p, input, app.clock())
+        const files = filesOf(request)
+        const stored = files.length ? await storeAttachments(trx, p, {}, files, app.clock()) : []
+        const r = await fileReferralSummary(trx, p, { ...input, ...(stored.length ? { attachmentIds: stored.map((f) => f.id) } : {}) }, app.clock())
         return { id: r.id, reference: r.reference, holderId: r.assignedOrganisation.id, acknowledgement: r.acknowledgement }
       })
     } catch (err) {
+      if (isAttachmentRefusal(err)) return renderNew(request, reply, values, { files: (err as DomainError).message }, undefined, httpError(err).status)
       if (err instanceof InvalidInput) return renderNew(request, reply, values, formErrors(err.details, FILE_FIELDS), err.message, 400)
       throw err
     }
@@ -276,12 +313,14 @@ export async function referralPages(app: FastifyInstance) {
     // The error sits in the failed action's form when the page still shows it; otherwise at the top (the state moved on).
     const failed = extra.failed && allowed.includes(extra.failed) ? extra.failed : undefined
     const tz = data.me.timeZone
+    const fileLink = (f: (typeof r.attachments)[number]) => ({ ...f, href: `/saisines/${r.id}/pieces-jointes/${f.id}`, at: longDate(f.addedAt, tz) })
     return kit.render(reply, 'referral.hbs', {
       title: `${extra.formError || extra.errors ? 'Erreur : ' : ''}Saisine ${r.reference}`, me: data.me, r,
       statusLabel: statusLabel(r.status), deadline: deadline(r, now), printedOn: longDate(now, tz), filed: longDate(r.filedAt, tz), due: longDate(r.dueAt, tz), closed: longDate(r.closedAt, tz),
       channel: CHANNEL_LABELS[r.citizen.preferredChannel] ?? r.citizen.preferredChannel,
-      answers: r.answers.map((a) => ({ ...a, atText: longDate(a.at, tz) })),
-      timeline: r.timeline.filter((e) => e.kind !== 'mail_sent').map((e) => timelineEntry(e, names, tz)),
+      answers: r.answers.map((a) => ({ ...a, atText: longDate(a.at, tz), files: a.attachments.map(fileLink) })),
+      timeline: r.timeline.filter((e) => e.kind !== 'mail_sent').map((e) => ({ ...timelineEntry(e, names, tz), files: e.attachments.map(fileLink) })),
+      files: r.attachments.map(fileLink), accept: ACCEPT_ATTRIBUTE, acceptedText: ACCEPTED_FILES_TEXT,
       can, hasActions: allowed.length > 0, canAcknowledge: mayAttempt(p.role, 'referral.acknowledge'), canReadAccessLog: mayAttempt(p.role, 'referral.access_log'), canForward: answered && mayAttempt(p.role, 'referral.forward_answer') && !r.timeline.some((e) => e.kind === 'anonymised'), answered, buttons: answered ? { ...ACTION_BUTTONS, answer: 'Corriger la réponse' } : ACTION_BUTTONS, canDraftFiche: mayAttempt(p.role, 'fiche.from_answer'),
       failed, failedTitle: failed ? FAILED_TITLES[failed] : undefined,
       summaryItems: failed ? errorItems(extra.errors?.[failed] ?? {}, ACTION_FIELDS[failed]) : [],
@@ -324,6 +363,14 @@ export async function referralPages(app: FastifyInstance) {
     return reply.redirect(`/saisines/${request.params.id}#reponse`, 303)
   })
 
+  // A file of the referral, as a download (the same rules as the API: those who see the referral; else the 404 page).
+  app.get<{ Params: { id: string; attachmentId: string } }>('/saisines/:id/pieces-jointes/:attachmentId', { config: { access: 'attachment.read' } }, async (request, reply) => {
+    const { id, attachmentId } = request.params
+    if (!isUuid(id) || !isUuid(attachmentId)) return kit.notFound(request, reply)
+    const a = await app.tx(request, (trx) => readAttachment(trx, request.principal! as Principal, id, attachmentId))
+    return sendAttachment(reply, a)
+  })
+
   // One POST per action, on the API's paths (answer, request-info, close…), validated by the API's schemas.
   for (const a of ACTIONS) {
     app.post<{ Params: { id: string }; Body: Record<string, string> }>(`/saisines/:id/${a.path}`, { config: { access: `referral.${a.action}`, afterLookup: true }, preHandler: app.csrfProtection }, async (request, reply) => {
@@ -354,12 +401,18 @@ export async function referralPages(app: FastifyInstance) {
       if (input.toRouting !== undefined) input.toRouting = input.toRouting === '1'
       // Every problem at once (the page's own first: their wording is the form's), each next to its field.
       const invalid = [...issues, ...schemaErrors(a.body, input).filter((e) => !(a.action === 'propose_appointment' && issues.some((i) => i.path === e.path || i.path === 'slot')))]
-      if (invalid.length) return renderDetail(request, reply, id, { failed: a.action, errors: { [a.action]: fieldErrors(invalid) }, values, status: 400 })
+      if (invalid.length) return renderDetail(request, reply, id, { failed: a.action, errors: { [a.action]: { ...fieldErrors(invalid), ...(uploads.get(request)?.files.length ? { files: CHOOSE_AGAIN } : {}) } }, values, status: 400 })
       const p = request.principal! as Principal
       try {
-        await app.tx(request, (trx) => act(trx, p, id, a.action, input as Record<string, string>, app.clock()))
+        await app.tx(request, async (trx) => {
+          // Files first, for this referral, then the action that carries them: one transaction, nothing half-written.
+          const files = WITH_FILES.includes(a.action) ? filesOf(request) : []
+          const stored = files.length ? await storeAttachments(trx, p, { referralId: id }, files, app.clock()) : []
+          await act(trx, p, id, a.action, { ...input, ...(stored.length ? { attachmentIds: stored.map((f) => f.id) } : {}) } as Record<string, string>, app.clock())
+        })
       } catch (err) {
         if (err instanceof NotFound) throw err
+        if (isAttachmentRefusal(err)) return renderDetail(request, reply, id, { failed: a.action, errors: { [a.action]: { files: (err as DomainError).message } }, values, status: httpError(err).status })
         if (err instanceof DomainError && httpError(err).status < 500) {
           const fields = fieldErrors(err.details)
           return renderDetail(request, reply, id, { failed: a.action, errors: { [a.action]: fields }, values, formError: Object.keys(fields).length ? undefined : err.message, status: httpError(err).status })

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance } from 'fastify'
-import { Conflict, DomainError, Forbidden, InvalidInput, NotFound, TooManyRequests, Unauthenticated, Unavailable } from '@relais/core'
+import { Conflict, DomainError, Forbidden, InvalidInput, NotFound, TooLarge, TooManyRequests, Unauthenticated, Unavailable, Unprocessable, UnsupportedType } from '@relais/core'
 
 interface AjvIssue { instancePath?: string; keyword: string; params?: Record<string, unknown>; message?: string }
 
@@ -46,7 +46,7 @@ export function schemaIssues(errors: Iterable<AjvIssue & { params?: { requiredPr
 
 /** The HTTP status of each kind of domain error: the only place where the domain meets HTTP. */
 const STATUS: [new (...args: never[]) => DomainError, number][] = [
-  [InvalidInput, 400], [Unauthenticated, 401], [Forbidden, 403], [NotFound, 404], [Conflict, 409], [TooManyRequests, 429], [Unavailable, 503],
+  [InvalidInput, 400], [Unauthenticated, 401], [Forbidden, 403], [NotFound, 404], [Conflict, 409], [TooLarge, 413], [UnsupportedType, 415], [Unprocessable, 422], [TooManyRequests, 429], [Unavailable, 503],
 ]
 
 export interface HttpError { status: number; code: string; message: string; details?: unknown }

@@ -8,6 +8,8 @@ export const Status = Type.Union(REFERRAL_STATUSES.map((s) => Type.Literal(s)))
 const Channel = Type.Union(['email', 'phone', 'post', 'counter'].map((s) => Type.Literal(s)))
 const Ref = Type.Object({ id: Type.String(), name: Type.String() })
 
+const AttachmentIds = Type.Optional(Type.Array(Uuid, { maxItems: 10, description: 'Pièces jointes déposées avant (POST /attachments ou /referrals/{id}/attachments), rattachées à cette action' }))
+
 export const FileBody = Type.Object({
   themeCode: Type.String({ minLength: 1, maxLength: 50 }),
   communeInsee: Type.Optional(Insee),
@@ -19,6 +21,7 @@ export const FileBody = Type.Object({
     preferredChannel: Channel,
   }, { additionalProperties: false }),
   internalNote: Type.Optional(Type.String({ maxLength: 2000 })),
+  attachmentIds: AttachmentIds,
 }, { additionalProperties: false })
 
 export const Filed = Type.Object({
@@ -32,6 +35,13 @@ export const ListItem = Type.Object({
   theme: Type.Object({ code: Type.String(), label: Type.String() }), commune: Type.Object({ insee: Type.String(), name: Type.String() }),
   holder: Ref, mairie: Ref, citizenName: Type.String(),
 })
+export const AttachmentRef = Type.Object({
+  id: Type.String(), name: Type.String(), type: Type.String({ description: 'Type reconnu au contenu du fichier' }), size: Type.Integer(),
+})
+const AttachmentListed = Type.Object({
+  id: Type.String(), seq: Type.Integer({ description: 'L’événement de la chronologie avec lequel le fichier est venu' }), name: Type.String(), type: Type.String(), typeLabel: Type.String(),
+  size: Type.Integer(), sizeText: Type.String(), sha256: Type.String(), addedAt: Type.String(), viaMail: Type.Boolean(), url: Type.String({ description: 'Téléchargement (connexion requise)' }),
+})
 const Actor = Type.Union([Type.Object({ personId: Type.String(), name: Type.String(), organisation: Type.String() }), Type.Null()])
 export const Detail = Type.Object({
   id: Type.String(), reference: Type.String(), status: Type.String(),
@@ -42,15 +52,18 @@ export const Detail = Type.Object({
   internalNote: Type.Union([Type.String(), Type.Null()]),
   filedAt: Type.String(), dueAt: Type.Union([Type.String(), Type.Null()]), slaMetAt: Type.Union([Type.String(), Type.Null()]),
   slaMinutesTaken: Type.Union([Type.Integer(), Type.Null()]), slaMinutesVsTarget: Type.Union([Type.Integer(), Type.Null()]), closedAt: Type.Union([Type.String(), Type.Null()]),
-  answers: Type.Array(Type.Object({ at: Type.String(), body: Type.String(), by: Actor })),
-  timeline: Type.Array(Type.Object({ seq: Type.Integer(), at: Type.String(), kind: Type.String(), data: Type.Record(Type.String(), Type.Unknown()), hash: Type.String(), actor: Actor })),
+  answers: Type.Array(Type.Object({ at: Type.String(), body: Type.String(), by: Actor, attachments: Type.Array(AttachmentListed) })),
+  attachments: Type.Array(AttachmentListed),
+  timeline: Type.Array(Type.Object({ seq: Type.Integer(), at: Type.String(), kind: Type.String(), data: Type.Record(Type.String(), Type.Unknown()), hash: Type.String(), actor: Actor, attachments: Type.Array(AttachmentListed) })),
 })
 
 const Body = (required: boolean) => Type.Object({ body: required ? Type.String({ minLength: 1, maxLength: 10000 }) : Type.Optional(Type.String({ maxLength: 10000 })) }, { additionalProperties: false })
+/** The actions that carry a text also carry files. */
+const BodyWithFiles = Type.Object({ body: Type.String({ minLength: 1, maxLength: 10000 }), attachmentIds: AttachmentIds }, { additionalProperties: false })
 export const ACTIONS: { path: string; action: ReferralAction; summary: string; body: ReturnType<typeof Type.Object> }[] = [
-  { path: 'answer', action: 'answer', summary: 'Répondre par écrit (une réponse envoyée n’est jamais modifiée)', body: Body(true) },
-  { path: 'request-info', action: 'request_info', summary: 'Demander un complément (l’horloge s’arrête)', body: Body(true) },
-  { path: 'provide-info', action: 'provide_info', summary: 'Apporter un complément (l’horloge repart)', body: Body(true) },
+  { path: 'answer', action: 'answer', summary: 'Répondre par écrit (une réponse envoyée n’est jamais modifiée)', body: BodyWithFiles },
+  { path: 'request-info', action: 'request_info', summary: 'Demander un complément (l’horloge s’arrête)', body: BodyWithFiles },
+  { path: 'provide-info', action: 'provide_info', summary: 'Apporter un complément (l’horloge repart)', body: BodyWithFiles },
   { path: 'close', action: 'close', summary: 'Clôturer la saisine', body: Body(false) },
   { path: 'close-no-reply', action: 'close_no_reply', summary: 'Clôturer sans suite faute de complément (après le second délai de la politique)', body: Body(false) },
   { path: 'reopen', action: 'reopen', summary: 'Rouvrir dans les 30 jours', body: Body(false) },

@@ -124,19 +124,20 @@ export async function crossTenantReferences(ownerUrl: string): Promise<{ checked
   await c.connect()
   try {
     const tenantTables = new Set((await c.query<{ table_name: string }>(`select table_name from information_schema.columns where table_schema = 'public' and column_name = 'tenant_id'`)).rows.map((r) => r.table_name))
-    const fks = (await c.query<{ child: string; col: string; parent: string; pcol: string }>(`
-      select kcu.table_name as child, kcu.column_name as col, ccu.table_name as parent, ccu.column_name as pcol
-      from information_schema.table_constraints tc
-      join information_schema.key_column_usage kcu on kcu.constraint_name = tc.constraint_name and kcu.table_schema = tc.table_schema
-      join information_schema.constraint_column_usage ccu on ccu.constraint_name = tc.constraint_name and ccu.table_schema = tc.table_schema
-      where tc.constraint_type = 'FOREIGN KEY' and tc.table_schema = 'public'`)).rows
+    // Each foreign key with its columns paired in order (a composite key is joined on all of its columns).
+    const fks = (await c.query<{ child: string; cols: string[]; parent: string; pcols: string[] }>(`
+      select c.conrelid::regclass::text as child, c.confrelid::regclass::text as parent,
+        array(select a.attname::text from unnest(c.conkey) with ordinality k(n, i) join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.n order by k.i) as cols,
+        array(select a.attname::text from unnest(c.confkey) with ordinality k(n, i) join pg_attribute a on a.attrelid = c.confrelid and a.attnum = k.n order by k.i) as pcols
+      from pg_constraint c where c.contype = 'f' and c.connamespace = 'public'::regnamespace`)).rows
     const rows: string[] = []
     let checked = 0
     for (const fk of fks) {
-      if (!tenantTables.has(fk.child) || !tenantTables.has(fk.parent) || fk.col === 'tenant_id') continue
-      const r = await c.query(`select count(*)::int as n, (select count(*)::int from ${fk.child}) as total from ${fk.child} x join ${fk.parent} y on y.${fk.pcol} = x.${fk.col} where x.tenant_id <> y.tenant_id`)
+      if (!tenantTables.has(fk.child) || !tenantTables.has(fk.parent) || fk.cols.includes('tenant_id')) continue
+      const on = fk.cols.map((col, i) => `y.${fk.pcols[i]} = x.${col}`).join(' and ')
+      const r = await c.query(`select count(*)::int as n, (select count(*)::int from ${fk.child}) as total from ${fk.child} x join ${fk.parent} y on ${on} where x.tenant_id <> y.tenant_id`)
       checked += r.rows[0].total
-      if (r.rows[0].n > 0) rows.push(`${fk.child}.${fk.col} → ${fk.parent}: ${r.rows[0].n} rows of another tenant`)
+      if (r.rows[0].n > 0) rows.push(`${fk.child}.${fk.cols.join(',')} → ${fk.parent}: ${r.rows[0].n} rows of another tenant`)
     }
     // Ids inside JSON (timeline data, outbox payloads) are not foreign keys: match them against every row id.
     const owners = new Map<string, string>()

@@ -2,6 +2,7 @@ import t from 'tap'
 import { buildApp } from '@relais/api/app'
 import { mayAttempt, ONBOARDING_ACTIONS, reaches, type Action, type RowFacts } from '@relais/core'
 import { createTestEnv } from '../helpers/db.ts'
+import { multipart, pngFile } from '../helpers/files.ts'
 import { ACCOUNTS, accessToken, crossTenantReferences, auth, listRoutes, routeSchema, sampleValue, type Account, type JsonSchema, type RouteInfo } from '../helpers/security.ts'
 
 // Every route of Fastify's route table × every demo login × every object that login must not reach (the other
@@ -13,7 +14,7 @@ t.teardown(async () => { await app.close(); await env.drop() })
 await app.ready()
 
 type Kind = 'referral' | 'organisation' | 'person' | 'theme' | 'routing_rule' | 'coverage'
-interface Obj { kind: Kind; id: string; tenant: string; org?: string; mairie?: string; holder?: string; code?: string; strings: string[]; label: string; reference?: string; trackingCode?: string }
+interface Obj { kind: Kind; id: string; attachmentId?: string; tenant: string; org?: string; mairie?: string; holder?: string; code?: string; strings: string[]; label: string; reference?: string; trackingCode?: string }
 interface Principal extends Account { token: string; personId: string; org: string }
 
 const principals: Principal[] = []
@@ -46,10 +47,16 @@ for (const tenant of ['36', '18']) {
     for (const themeCode of ['aides-caf', 'urbanisme']) {
       const citizen = `Citoyen${tag}${objects.length} ${secretary.email.split('@')[1].split('.')[0]}`
       const question = `Question sonde ${tag}-${objects.length} : ${themeCode}`
-      const res = await app.inject({ method: 'POST', url: '/api/v1/referrals', headers: auth(secretary.token), payload: { themeCode, question, citizen: { name: citizen, email: `${tag}${objects.length}@citoyen.example`, preferredChannel: 'email' } } })
+      // Each referral is filed with a file (issue 15): its download route is probed with its real id, its name watched.
+      const fileName = `Piece sonde ${tag}-${objects.length}.png`
+      const form = multipart([{ name: fileName, content: pngFile() }])
+      const up = await app.inject({ method: 'POST', url: '/api/v1/attachments', headers: { ...auth(secretary.token), ...form.headers }, payload: form.payload })
+      if (up.statusCode !== 201) throw new Error(`upload: ${up.statusCode} ${up.body}`)
+      const attachment = up.json().items[0]
+      const res = await app.inject({ method: 'POST', url: '/api/v1/referrals', headers: auth(secretary.token), payload: { themeCode, question, citizen: { name: citizen, email: `${tag}${objects.length}@citoyen.example`, preferredChannel: 'email' }, attachmentIds: [attachment.id] } })
       if (res.statusCode !== 201) throw new Error(`file: ${res.statusCode} ${res.body}`)
       const r = res.json()
-      objects.push({ kind: 'referral', id: r.id, tenant, mairie: secretary.org, holder: r.assignedOrganisation.id, reference: r.reference, trackingCode: r.trackingCode, strings: [r.id, r.reference, citizen, question], label: `referral ${r.reference} (${secretary.email} → ${r.assignedOrganisation.name})` })
+      objects.push({ kind: 'referral', id: r.id, attachmentId: attachment.id, tenant, mairie: secretary.org, holder: r.assignedOrganisation.id, reference: r.reference, trackingCode: r.trackingCode, strings: [r.id, r.reference, citizen, question, attachment.id, fileName], label: `referral ${r.reference} (${secretary.email} → ${r.assignedOrganisation.name})` })
     }
   }
   const orgs = (await get(tic, '/organisations?limit=500')).items as { id: string; kind: string; name: string; email: string | null }[]
@@ -139,7 +146,7 @@ t.test('path parameters filled with objects the login must not reach', async (t)
     for (const p of principals) {
       const targets = objects.filter((o) => (!kind || o.kind === kind) && !mayReach(p, o, route.method, route.url) && (!route.url.includes(':code') || o.code))
       for (const o of targets) {
-        const url = route.url.replace(/:(\w+)/g, (_, name) => (name === 'code' ? o.code! : o.id))
+        const url = route.url.replace(/:(\w+)/g, (_, name) => (name === 'code' ? o.code! : name === 'attachmentId' ? (o.attachmentId ?? o.id) : o.id))
         stats.pairs++
         await probe(p, route, url, schema.body ? bodyFor(schema.body, p) : undefined, o.strings.map((s) => ({ obj: o, s })), o.label, true)
       }

@@ -8,6 +8,7 @@ import { startInbound } from '@relais/worker/inbound'
 import type { ReceivedMail } from '@relais/mail/sink'
 import { bearer, sampleReferral } from '../helpers/journey.ts'
 import { startAppWithMail } from '../helpers/network.ts'
+import { exeFile, pdfFile } from '../helpers/files.ts'
 
 const { app, sink, db, env, clock } = await startAppWithMail({ mailboxPage: true })
 const inbound = await startInbound(env.config, { log: pino({ level: 'silent' }), clock: clock.now, host: '127.0.0.1', port: 0 })
@@ -133,22 +134,36 @@ t.test('the local mailbox of npm start answers a mail through the inbound server
   sink.replyRelay = undefined
 })
 
-t.test('a reply with an attachment: the text is recorded, the file is not kept and the person is told so', async (t) => {
+t.test('a reply with attachments: the PDF is kept on the timeline within the limits, the refused file is named in the confirmation', async (t) => {
   const r = await fileOne()
   const mail = await mailTo('referent@caf36.demo', r.reference, 'referral_new')
+  const pdf = await pdfFile('Notification de la CAF')
   await smtp.sendMail({
     from: 'referent@caf36.demo', to: replyTo(mail), subject: `Re: ${mail.subject}`, messageId: msgId(),
     text: 'Voici la notification de la CAF en pièce jointe.',
-    attachments: [{ filename: 'notification-caf.pdf', content: Buffer.from('%PDF-1.4\n%âãÏÓ\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n'), contentType: 'application/pdf' }],
+    attachments: [
+      { filename: 'notification-caf.pdf', content: pdf, contentType: 'application/pdf' },
+      { filename: 'facture.pdf', content: exeFile(), contentType: 'application/pdf' },
+    ],
   })
-  const d = await detail(r.id)
+  const d = (await app.inject({ url: `/api/v1/referrals/${r.id}`, headers: secretary })).json() as { status: string; timeline: (Event & { attachments: { id: string; name: string; viaMail: boolean; url: string }[] })[] }
   t.equal(d.status, 'answered')
-  t.equal(d.timeline.find((e) => e.kind === 'answered')!.data.body, 'Voici la notification de la CAF en pièce jointe.')
-  t.same(d.timeline.find((e) => e.kind === 'mail_received')!.data.attachmentsNotKept, ['notification-caf.pdf'], 'the timeline says a file came and was not kept')
+  const answered = d.timeline.find((e) => e.kind === 'answered')!
+  t.equal(answered.data.body, 'Voici la notification de la CAF en pièce jointe.')
+  t.same(answered.attachments.map((a) => [a.name, a.viaMail]), [['notification-caf.pdf', true]], 'the PDF is on the answer, on the timeline')
+  const download = await app.inject({ url: answered.attachments[0]!.url, headers: secretary })
+  t.equal(download.statusCode, 200)
+  t.same(download.rawPayload, pdf, 'the mairie downloads the very file of the mail')
+  const received = d.timeline.find((e) => e.kind === 'mail_received')!
+  t.same(received.data.attachmentsRefused, [{ name: 'facture.pdf', reason: 'type non accepté' }], 'the timeline names the refused file')
   const told = await sink.waitFor((m) => m.to.includes('referent@caf36.demo') && m.headers['x-relais-kind'] === 'reply_outcome' && m.subject.includes(r.reference))
-  t.match(told.text, 'Les pièces jointes n’ont pas été reprises (notification-caf.pdf)')
+  t.match(told.text, 'La pièce jointe a été ajoutée à la saisine')
+  t.match(told.text, 'Cette pièce jointe n’a pas été reprise : « facture.pdf » (type non accepté)')
   const toSecretary = await mailTo('secretaire@ardentes.demo', r.reference, 'answer_received')
   t.equal(toSecretary.headers['content-type']?.startsWith('multipart/alternative'), true, 'the secretary’s mail carries no file')
+  t.match(toSecretary.text, 'La saisine compte 1 pièce jointe, à consulter dans Relais (connexion requise)')
+  t.match(toSecretary.text, `/saisines/${r.id}#pieces-jointes`)
+  t.notOk(toSecretary.raw.includes(pdf.subarray(0, 60).toString('base64')), 'not a byte of it')
 })
 
 t.test('an out-of-office never acts and is never answered', async (t) => {

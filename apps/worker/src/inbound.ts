@@ -8,8 +8,11 @@ import { createKysely, createPool, type DB } from '@relais/db'
 import { readInboundMail } from '@relais/mail/inbound'
 import { isReplyAddress, receiveReply, replyKey, UNKNOWN_ADDRESS, useTimelineKeys, type InboundDeps } from '@relais/referrals'
 
-/** A reply with its history and a signature is a few kB; a larger mail is refused (attachments come through the pages). */
-export const INBOUND_MAX_BYTES = 10 * 1024 * 1024
+/**
+ * A reply with its history and a signature is a few kB; its files may add up to a referral's 30 Mo, which base64 makes
+ * about 41 Mo on the wire. A larger mail is refused at once (552); the mail is held in memory up to this bound only.
+ */
+export const INBOUND_MAX_BYTES = 42 * 1024 * 1024
 
 export interface InboundOptions { log: Logger; clock?: () => Date; host?: string; port?: number }
 
@@ -39,10 +42,12 @@ export async function startInbound(config: Config, opts: InboundOptions) {
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = []
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk))
+      let size = 0
+      // smtp-server stops counting, not reading, past `size`: keep nothing beyond it.
+      stream.on('data', (chunk: Buffer) => { size += chunk.length; if (size <= INBOUND_MAX_BYTES) chunks.push(chunk) })
       stream.on('error', callback)
       stream.on('end', () => {
-        if (stream.sizeExceeded) return callback(smtpError(552, 'Courriel trop volumineux (10 Mo au plus) : il n’a pas été enregistré. Déposez les pièces jointes dans Relais.'))
+        if (stream.sizeExceeded) return callback(smtpError(552, 'Courriel trop volumineux (30 Mo de pièces jointes au plus) : il n’a pas été enregistré. Déposez les pièces jointes dans Relais.'))
         const envelopeFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : ''
         void (async () => {
           const mail = await readInboundMail(Buffer.concat(chunks), envelopeFrom)

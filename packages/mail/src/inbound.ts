@@ -19,12 +19,16 @@ export interface InboundMail {
   dsn: DeliveryStatus | null
   /** Names of the files attached (not the images inside an HTML body, such as a signature's logo). */
   attachments: string[]
+  /** The same files with their content, in the same order (kept on the referral within the attachments' limits). */
+  files: { name: string; content: Buffer }[]
 }
 
 export interface DeliveryStatus { action: string; status: string; recipient: string; diagnostic: string; permanent: boolean }
 
 export async function readInboundMail(raw: Buffer, envelopeFrom: string): Promise<InboundMail> {
   const parsed = await simpleParser(raw, { skipImageLinks: true })
+  const files = parsed.attachments.filter((a) => !a.related && a.contentType !== 'message/delivery-status' && a.contentType !== 'text/rfc822-headers')
+    .map((a) => ({ name: (a.filename ?? 'sans nom').replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 200), content: a.content }))
   return {
     messageId: parsed.messageId?.trim() || `<sha256-${createHash('sha256').update(raw).digest('hex')}@relais.invalid>`,
     from: firstAddress(parsed.from) ?? '',
@@ -33,8 +37,8 @@ export async function readInboundMail(raw: Buffer, envelopeFrom: string): Promis
     text: (parsed.text ?? '').replace(/\r\n/g, '\n'),
     headers: headerMap(parsed),
     dsn: deliveryStatus(parsed),
-    attachments: parsed.attachments.filter((a) => !a.related && a.contentType !== 'message/delivery-status' && a.contentType !== 'text/rfc822-headers')
-      .map((a) => (a.filename ?? 'sans nom').replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 200)),
+    attachments: files.map((f) => f.name),
+    files,
   }
 }
 

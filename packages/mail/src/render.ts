@@ -540,6 +540,10 @@ export function renderMail(kind: MailKind, data: Record<string, unknown>): Rende
   }
   if (typeof data.referralId === 'string') {
     context.referralUrl = `${String(data.publicUrl).replace(/\/+$/, '')}/saisines/${encodeURIComponent(data.referralId)}`
+    if (typeof data.attachmentCount === 'number' && data.attachmentCount > 0) {
+      context.attachmentsUrl = `${context.referralUrl}#pieces-jointes`
+      context.attachmentsText = data.attachmentCount === 1 ? '1 pièce jointe' : `${data.attachmentCount} pièces jointes`
+    }
   }
   if (kind === 'transfer_notice') context.aud = { [String(data.audience)]: true }
   if (kind === 'acknowledgement' || kind === 'transfer_notice' || kind === 'answer_forward') {

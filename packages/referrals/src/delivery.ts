@@ -1,3 +1,4 @@
+import { attachmentCount } from '@relais/db/repositories/attachments'
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import { clockMayRun, infoPauseSteps, slaPromise } from '@relais/core'
@@ -48,6 +49,11 @@ async function mailData(trx: TenantTx, row: OutboxRow, publicUrl: string, linkKe
   }
   const r = await referralForMail(trx, tenantId, row.referral_id!)
   Object.assign(base, { referralId: r.id, reference: r.reference, theme: r.theme_label, commune: r.commune_name, timeZone: r.time_zone })
+  // Files are never sent (a citizen's documents stay out of mailboxes): a person's mail says how many, with the link.
+  if (row.recipient_person_id) {
+    const n = await attachmentCount(trx, tenantId, r.id)
+    if (n) base.attachmentCount = n
+  }
   const dueAt = r.due_at ?? row.created_at
   const event = async (kindOrSeq: string | number) => {
     const e = await eventWithActor(trx, tenantId, r.id, typeof kindOrSeq === 'number' ? { seq: kindOrSeq } : { kind: kindOrSeq })

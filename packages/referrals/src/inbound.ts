@@ -1,6 +1,6 @@
 // Replies by email (issue 15): a mail to a reply address acts exactly as its person would on the referral's page
 // (same use case, same access table, same state machine), or is refused in French, saying why.
-import { authorizeRole, canSeeReferral, DomainError, type ReferralAction } from '@relais/core'
+import { ATTACHMENTS_PER_REQUEST, authorizeRole, canSeeReferral, DomainError, TooLarge, Unprocessable, UnsupportedType, type ReferralAction } from '@relais/core'
 import { crossTenant, withTenant, type DB } from '@relais/db'
 import { outboxForReply, personForReply, recordInbound, replyTenant, setInboundOutcome } from '@relais/db/repositories/inbound'
 import { lockReferral } from '@relais/db/repositories/referrals'
@@ -9,6 +9,7 @@ import { failureConsequences } from './delivery.ts'
 import { enqueueMail } from './outbox.ts'
 import { act, type Principal } from './service.ts'
 import { appendEvent } from './timeline.ts'
+import { claimAttachments, linkClaimed, storeAttachments } from './attachments.ts'
 import { parseReplyAddress } from './reply-address.ts'
 
 /** A reply address stops working this long after its mail was sent. */
@@ -84,28 +85,48 @@ export async function receiveReply(deps: InboundDeps, to: string, mail: InboundM
     const mairieSide = p.organisationId === r.mairie_organisation_id && p.role === 'secretary'
     const action: ReferralAction | null = holderSide && ['assigned', 'awaiting_info', 'answered', 'appointment_proposed'].includes(r.status) ? 'answer'
       : mairieSide && r.status === 'awaiting_info' ? 'provide_info' : null
+    // The files attached (issue 15): each kept on the referral within the same limits as on the pages (type sniffed,
+    // 10 Mo each, 30 Mo per referral), or named with its reason in the confirmation. Never dropped silently.
+    const kept: string[] = []
+    const refused: { name: string; reason: string }[] = []
+    for (const [i, f] of mail.files.entries()) {
+      if (i >= ATTACHMENTS_PER_REQUEST) { refused.push({ name: f.name, reason: `au-delà de ${ATTACHMENTS_PER_REQUEST} fichiers` }); continue }
+      try {
+        const [stored] = await storeAttachments(trx, p, { referralId: r.id }, [{ name: f.name, content: f.content }], now, 'mail')
+        kept.push(stored!.id)
+      } catch (err) {
+        if (!(err instanceof TooLarge || err instanceof UnsupportedType || err instanceof Unprocessable)) throw err
+        refused.push({ name: f.name, reason: err instanceof UnsupportedType ? 'type non accepté' : err.code === 'attachment_empty' ? 'fichier vide' : err.code === 'attachments_total_too_large' ? 'la saisine atteint 30 Mo de pièces jointes' : 'plus de 10 Mo' })
+      }
+    }
     if (action) {
       try {
         authorizeRole(p, `referral.${action}`)
-        await act(trx, p, r.id, action, { body }, now)
+        await act(trx, p, r.id, action, { body, attachmentIds: kept }, now)
       } catch (err) {
         if (err instanceof DomainError) return refuse(err.message)
         throw err
       }
       await setInboundOutcome(trx, tenantId, mail.messageId.slice(0, 998), action)
     }
+    // Without an action the files come with the message itself.
+    const withMessage = action ? null : await claimAttachments(trx, p, r.id, kept, now)
     // The original stays on the timeline, whatever it did; without an action, it is the message itself.
-    await appendEvent(trx, tenantId, r.id, 'mail_received', { personId: p.personId, organisationId: p.organisationId }, now, {
+    const received = await appendEvent(trx, tenantId, r.id, 'mail_received', { personId: p.personId, organisationId: p.organisationId }, now, {
       body, subject: mail.subject.slice(0, 500), from: mail.from, messageId: mail.messageId, action: action ?? 'message', original: mail.text.slice(0, ORIGINAL_MAX),
-      ...(mail.attachments.length ? { attachmentsNotKept: mail.attachments.slice(0, 20) } : {}),
+      ...(withMessage?.data.length ? { attachments: withMessage.data } : {}),
+      ...(refused.length ? { attachmentsRefused: refused.slice(0, 20) } : {}),
     })
+    if (withMessage) await linkClaimed(trx, tenantId, withMessage, r.id, received.seq)
     const sentence = action === 'answer' ? `Votre réponse à la saisine ${r.reference} a été enregistrée.`
       : action === 'provide_info' ? `Votre complément à la saisine ${r.reference} a été enregistré : le référent en est averti.`
         : `Votre message a été ajouté à la chronologie de la saisine ${r.reference}.`
-    // Files are not taken by mail (citizens' documents stay out of mailboxes): said, never dropped silently.
-    const reason = mail.attachments.length
-      ? `Les pièces jointes n’ont pas été reprises (${mail.attachments.slice(0, 5).join(', ')}${mail.attachments.length > 5 ? '…' : ''}) : Relais ne conserve pas les documents reçus par courriel. Gardez-les ; ils pourront être transmis par un autre moyen si besoin.`
-      : undefined
+    // What became of each file: kept (counted), or refused with its reason.
+    const reasons = [
+      kept.length ? `${kept.length === 1 ? 'La pièce jointe a été ajoutée' : `Les ${kept.length} pièces jointes ont été ajoutées`} à la saisine (consultables dans Relais).` : '',
+      refused.length ? `${refused.length === 1 ? 'Cette pièce jointe n’a pas été reprise' : 'Ces pièces jointes n’ont pas été reprises'} : ${refused.slice(0, 10).map((x) => `« ${x.name} » (${x.reason})`).join(', ')}${refused.length > 10 ? '…' : ''}. Pièces acceptées : PDF, images, documents Word, Excel ou OpenDocument, 10 Mo au plus chacune et 30 Mo par saisine ; déposez-les dans Relais si besoin.` : '',
+    ].filter(Boolean)
+    const reason = reasons.length ? reasons.join(' ') : undefined
     await enqueueMail(trx, { tenantId, referralId: r.id, kind: 'reply_outcome', recipients: [{ personId: person.id, email: person.email }], now, payload: { recorded: true, sentence, reason, inReplyTo: mail.messageId } })
     return { code: 250, message: 'Enregistré.', outcome: action ?? 'message' }
   })

@@ -92,7 +92,12 @@ export function timelineEntry(e: { kind: string; at: string; data: Record<string
       detail = `réponse en ${slaDuration(Number(d.minutesTaken), mode)}, ${vs <= 0 ? 'dans le délai' : `avec ${slaDuration(vs, mode)} de retard`}`
       break
     }
-    case 'mail_received': detail = `${d.action === 'answer' ? 'réponse' : d.action === 'provide_info' ? 'complément' : 'message'} par courriel — ${String(d.body ?? '')}`; break
+    case 'mail_received': {
+      const refused = Array.isArray(d.attachmentsRefused) ? (d.attachmentsRefused as { name: string; reason: string }[]).map((x) => `« ${x.name} » (${x.reason})`)
+        : Array.isArray(d.attachmentsNotKept) ? (d.attachmentsNotKept as string[]).map((x) => `« ${x} »`) : []
+      detail = `${d.action === 'answer' ? 'réponse' : d.action === 'provide_info' ? 'complément' : 'message'} par courriel — ${String(d.body ?? '')}${refused.length ? ` — pièces jointes non reprises : ${refused.join(', ')}` : ''}`
+      break
+    }
     case 'answer_forwarded': detail = d.channel === 'print' ? 'lettre imprimée' : 'par courriel, au nom de la mairie'; break
     case 'mail_sent': case 'mail_failed': detail = d.kind ? String(d.kind).replace(/_/g, ' ') : ''; break
   }

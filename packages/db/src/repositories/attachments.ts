@@ -66,3 +66,10 @@ export async function eraseAttachments(trx: TenantTx, tenantId: string, referral
     .where('tenant_id', '=', tenantId).where('referral_id', 'in', referralIds).where('erased_at', 'is', null).executeTakeFirst()
   return Number(r.numUpdatedRows)
 }
+
+/** How many files the referral's timeline carries (for the mails, which link to them and never carry them). */
+export async function attachmentCount(trx: TenantTx, tenantId: string, referralId: string): Promise<number> {
+  const r = await trx.selectFrom('attachment').select(sql<string>`count(*)`.as('n'))
+    .where('tenant_id', '=', tenantId).where('referral_id', '=', referralId).where('event_seq', 'is not', null).where('erased_at', 'is', null).executeTakeFirstOrThrow()
+  return Number(r.n)
+}

@@ -183,6 +183,8 @@ export interface ReferralTable {
   stats_citizen_cancellations: ColumnType<number, never, never>
   /** When the retention job erased the citizen's data (migration 0091). */
   anonymised_at: ColumnType<Date | null, Date | null | undefined, Date | null>
+  /** When it was cancelled (migration 0093): the retention counts from it. */
+  cancelled_at: ColumnType<Date | null, Date | null | undefined, Date | null>
 }
 
 export interface ReferralEventTable {
@@ -254,7 +256,7 @@ export interface ReferralAccessTable {
   via: AccessVia
 }
 export type AccessVia = 'page' | 'api' | 'print' | 'export'
-export type AuditEntity = 'person' | 'organisation' | 'theme' | 'routing_rule' | 'coverage' | 'sla_policy'
+export type AuditEntity = 'person' | 'organisation' | 'theme' | 'routing_rule' | 'coverage' | 'sla_policy' | 'privacy_settings' | 'privacy_subject'
 /** A mail the inbound server took (issue 15): once per Message-ID and tenant. */
 export interface InboundMailTable {
   id: Generated<string>
@@ -267,7 +269,7 @@ export interface InboundMailTable {
   outcome: 'answer' | 'provide_info' | 'message' | 'bounce' | 'refused' | 'ignored'
 }
 
-export type AuditAction = 'create' | 'update' | 'deactivate' | 'import'
+export type AuditAction = 'create' | 'update' | 'deactivate' | 'import' | 'find' | 'export' | 'erase'
 
 export interface ChainHeadDigestTable {
   id: Generated<string>

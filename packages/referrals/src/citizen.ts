@@ -9,6 +9,7 @@ import { crossTenant, withTenant, type DB, type TenantTx } from '@relais/db'
 import * as repo from '@relais/db/repositories/citizen'
 import { lockReferral } from '@relais/db/repositories/referrals'
 import { logAccess } from '@relais/db/repositories/access-log'
+import { recordChange } from '@relais/db/repositories/audit'
 import { loadPolicy } from './policy.ts'
 import { appendEvent, isErased, type Actor } from './timeline.ts'
 import { enqueueMail } from './outbox.ts'
@@ -45,7 +46,17 @@ export async function changePrivacySettings(trx: TenantTx, p: Principal, v: { dp
   if (!dpoContact) issues.push({ path: 'dpoContact', message: 'Les coordonnées du délégué à la protection des données sont obligatoires.' })
   if (!Number.isInteger(v.retentionMonths) || v.retentionMonths < 1 || v.retentionMonths > 120) issues.push({ path: 'retentionMonths', message: 'La durée de conservation est un nombre de mois entre 1 et 120.' })
   if (issues.length) throw invalidFields(issues)
+  const before = await privacySettings(trx, p.tenantId)
   await repo.savePrivacy(trx, p.tenantId, { dpoContact, retentionMonths: v.retentionMonths, referentMailContact: v.referentMailContact }, now)
+  // Like every policy change, on the audit log (migration 0040): only the fields that changed, before → after.
+  const after = { dpoContact, retentionMonths: v.retentionMonths, referentMailContact: v.referentMailContact }
+  const changed = (Object.keys(after) as (keyof typeof after)[]).filter((k) => before[k] !== after[k])
+  if (changed.length) {
+    await recordChange(trx, p.tenantId, {
+      actorPersonId: p.personId, entity: 'privacy_settings', entityId: null, action: before.own ? 'update' : 'create', label: 'Règles des données personnelles des usagers',
+      before: Object.fromEntries(changed.map((k) => [k, before[k]])), after: Object.fromEntries(changed.map((k) => [k, after[k]])),
+    })
+  }
   return privacySettings(trx, p.tenantId)
 }
 

@@ -5,7 +5,7 @@
 import { crossTenant, withTenant, type DB, type TenantTx } from '@relais/db'
 import * as repo from '@relais/db/repositories/retention'
 import { privacySettings } from './citizen.ts'
-import { appendEvent, commitment, isErased, PERSONAL_EVENT_FIELDS, SYSTEM } from './timeline.ts'
+import { appendEvent, commitment, isErased, PERSONAL_EVENT_FIELDS, SYSTEM, type Actor } from './timeline.ts'
 
 export interface RetentionTenantReport {
   code: string; retentionMonths: number; cutoff: string
@@ -43,6 +43,28 @@ async function personalFields(trx: TenantTx, tenantId: string, r: { id: string; 
   })
 }
 
+/** Replaces the personal fields of sealed events by their commitments: the chain still verifies. */
+async function eraseSealed(trx: TenantTx, r: { id: string; reference: string }, sealed: Awaited<ReturnType<typeof personalFields>>) {
+  for (const e of sealed) {
+    const commitments = e.fields.map((f) => commitment(e.key_id!, r.id, e.seq, f, e.data[f]))
+    if (commitments.some((c) => !c)) throw new Error(`retention: the timeline key « ${e.key_id} » of ${r.reference} is not configured`)
+    if (!await repo.eraseEventFields(trx, r.id, e.seq, e.fields, commitments as string[])) throw new Error(`retention: event ${e.seq} of ${r.reference} was not erased`)
+  }
+}
+
+/**
+ * Early erasure of one referral's citizen data (the right to erasure, issue 18): the retention's own anonymisation, in
+ * the caller's transaction; the timeline records who asked (the mission TIC) and what was erased.
+ */
+export async function anonymiseNow(trx: TenantTx, tenantId: string, r: { id: string; reference: string; citizen_email: string | null }, actor: Actor, now: Date) {
+  const personal = await personalFields(trx, tenantId, r)
+  const sealed = personal.filter((e) => e.sealed === 'c1')
+  await eraseSealed(trx, r, sealed)
+  await repo.anonymiseReferral(trx, tenantId, r.id, now)
+  await appendEvent(trx, tenantId, r.id, 'anonymised', actor, now, { onRequest: true, erasedEvents: sealed.length, legacyEventsKept: personal.length - sealed.length })
+  return { erasedEvents: sealed.length, legacyEventsKept: personal.length - sealed.length }
+}
+
 async function tenantRetention(db: DB, tenantId: string, asOf: Date, now: Date, dryRun: boolean, batch: number): Promise<RetentionTenantReport> {
   const head = await withTenant(db, { tenantId }, async (trx) => ({ code: await repo.tenantCode(trx, tenantId), months: (await privacySettings(trx, tenantId)).retentionMonths }))
   const cutoff = monthsBefore(asOf, head.months)
@@ -59,11 +81,7 @@ async function tenantRetention(db: DB, tenantId: string, asOf: Date, now: Date, 
         report.eventsErased += sealed.length
         report.legacyEventsKept += legacy
         if (dryRun) continue
-        for (const e of sealed) {
-          const commitments = e.fields.map((f) => commitment(e.key_id!, r.id, e.seq, f, e.data[f]))
-          if (commitments.some((c) => !c)) throw new Error(`retention: the timeline key « ${e.key_id} » of ${r.reference} is not configured`)
-          if (!await repo.eraseEventFields(trx, r.id, e.seq, e.fields, commitments as string[])) throw new Error(`retention: event ${e.seq} of ${r.reference} was not erased`)
-        }
+        await eraseSealed(trx, r, sealed)
         await repo.anonymiseReferral(trx, tenantId, r.id, now)
         await appendEvent(trx, tenantId, r.id, 'anonymised', SYSTEM, now, { retentionMonths: head.months, erasedEvents: sealed.length, legacyEventsKept: legacy })
       }

@@ -284,6 +284,7 @@ export async function act(trx: TenantTx, p: Principal, referralId: string, actio
       // Final: the mairie says why, and whoever holds the referral stops working on it.
       const body = need('body', 'Le motif de l’annulation')
       const ev = await append('cancelled', actor, now, { body })
+      update.cancelled_at = now
       await enqueueMail(trx, { tenantId: r.tenant_id, referralId: r.id, kind: 'cancelled', recipients: await holderRecipients(trx, r.tenant_id, r.holder_organisation_id, r.holder_person_id), payload: { eventSeq: ev.seq }, now })
       break
     }

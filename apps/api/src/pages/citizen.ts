@@ -1,9 +1,9 @@
 // The citizen's pages (issue 18): /suivi (no login), the printable acknowledgement of receipt, and the mission TIC's
 // settings for citizens' data. The rules are the use cases'; these routes only translate.
 import type { FastifyInstance } from 'fastify'
-import { DomainError, NotFound, ROLE_LABELS, isUuid } from '@relais/core'
+import { DomainError, NotFound, ROLE_LABELS, STATUS_LABELS, isUuid } from '@relais/core'
 import { LoginThrottle } from '@relais/auth'
-import { referralAccessLog, type AccessEntry, changePrivacySettings, printReceipt, privacySettings, trackReferral, TrackingThrottled } from '@relais/referrals'
+import { eraseSubject, exportSubject, findSubject, subjectAccessLog, subjectPdf, referralAccessLog, type AccessEntry, changePrivacySettings, printReceipt, privacySettings, trackReferral, TrackingThrottled } from '@relais/referrals'
 import { httpError } from '../plugins/errors.ts'
 import { fieldErrors, longDate } from './format.ts'
 
@@ -76,6 +76,69 @@ export async function citizenPages(app: FastifyInstance) {
       title: `Journal des accès : saisine ${ref}`, me: data.me, heading: `Journal des accès à la saisine ${ref}`, caption: `Affichages des données de l’usager de la saisine ${ref}, le plus récent d’abord`,
       back: { url: `/saisines/${id}`, label: `Retour à la saisine ${ref}` }, items: accessItems(data.log.items, data.me.timeZone),
     })
+  })
+
+  // The rights of access and erasure (the mission TIC): find a person, export her data, read who saw it, erase it.
+  const subjectOf = (q: Record<string, unknown>) => ({ email: typeof q.email === 'string' ? q.email.slice(0, 320) : '', name: typeof q.name === 'string' ? q.name.slice(0, 200) : '' })
+  const keyOf = (v: { email: string; name: string }) => ({ ...(v.email.trim() ? { email: v.email } : {}), ...(v.name.trim() ? { name: v.name } : {}) })
+  async function renderSubjects(request: Parameters<typeof app.tx>[0], reply: Parameters<typeof kit.render>[0], values: { email: string; name: string }, extra: { done?: string; formError?: string; errors?: Record<string, string>; status?: number } = {}) {
+    const searching = !!(values.email.trim() || values.name.trim())
+    const data = await app.tx(request, async (trx) => {
+      const me = await kit.me(trx, request)
+      if (!searching) return { me, items: [], errors: {} as Record<string, string> }
+      try { return { me, items: (await findSubject(trx, request.principal!, keyOf(values))).items, errors: {} } } catch (err) {
+        if (err instanceof DomainError && httpError(err).status === 400) return { me, items: [], errors: fieldErrors(err.details), invalid: true }
+        throw err
+      }
+    })
+    const errors = { ...data.errors, ...extra.errors }
+    const failed = Object.keys(errors).length > 0 || !!extra.formError
+    return kit.render(reply, 'subjects.hbs', {
+      title: `${failed ? 'Erreur : ' : ''}Annuaire : droits des usagers`, section: 'usagers', me: data.me, values, errors, done: extra.done, formError: extra.formError,
+      searched: searching && !Object.keys(data.errors).length, query: new URLSearchParams(keyOf(values)).toString().replace(/&/g, '&'),
+      items: data.items.map((i) => ({ ...i, filed: longDate(i.filedAt, data.me.timeZone), statusLabel: STATUS_LABELS[i.status as keyof typeof STATUS_LABELS] ?? i.status })),
+    }, extra.status ?? ('invalid' in data ? 400 : 200))
+  }
+  app.get<{ Querystring: Record<string, string> }>('/annuaire/usagers', { config: { access: 'privacy.subjects' } }, async (request, reply) => renderSubjects(request, reply, subjectOf(request.query ?? {})))
+  app.get<{ Querystring: Record<string, string> }>('/annuaire/usagers/export', { config: { access: 'privacy.subjects' } }, async (request, reply) => {
+    const values = subjectOf(request.query ?? {})
+    const format = request.query?.format === 'pdf' ? 'pdf' : 'json'
+    let data
+    try {
+      data = { x: await app.tx(request, (trx) => exportSubject(trx, request.principal!, keyOf(values), app.clock(), format)) }
+    } catch (err) {
+      if (err instanceof DomainError && httpError(err).status === 400) return renderSubjects(request, reply, values, { errors: fieldErrors(err.details), status: 400 })
+      throw err
+    }
+    const name = `donnees-personnelles-${data.x.exportedAt.slice(0, 10)}`
+    if (format === 'pdf') return reply.type('application/pdf').header('content-disposition', `attachment; filename="${name}.pdf"`).send(await subjectPdf(data.x))
+    return reply.type('application/json; charset=utf-8').header('content-disposition', `attachment; filename="${name}.json"`).send(JSON.stringify({ ...data.x, timeZone: undefined }, null, 2))
+  })
+  app.get<{ Querystring: Record<string, string> }>('/annuaire/usagers/acces', { config: { access: 'privacy.subjects' } }, async (request, reply) => {
+    const values = subjectOf(request.query ?? {})
+    let data
+    try {
+      data = await app.tx(request, async (trx) => ({ me: await kit.me(trx, request), log: await subjectAccessLog(trx, request.principal!, keyOf(values)) }))
+    } catch (err) {
+      if (err instanceof DomainError && httpError(err).status === 400) return renderSubjects(request, reply, values, { errors: fieldErrors(err.details), status: 400 })
+      throw err
+    }
+    return kit.render(reply, 'access-log.hbs', {
+      title: 'Journal des accès aux données d’une personne', me: data.me, heading: 'Journal des accès aux données d’une personne', showReferral: true,
+      caption: `Affichages des données de la personne dans ses ${data.log.referrals.length} demande(s), le plus récent d’abord`,
+      back: { url: `/annuaire/usagers?${new URLSearchParams(keyOf(values))}`, label: 'Retour à la recherche' }, items: accessItems(data.log.items, data.me.timeZone),
+    })
+  })
+  app.post<{ Body: Record<string, string> }>('/annuaire/usagers/effacer', { config: { access: 'privacy.subjects' }, preHandler: app.csrfProtection }, async (request, reply) => {
+    const values = subjectOf(request.body ?? {})
+    if (request.body?.confirm !== '1') return renderSubjects(request, reply, values, { errors: { confirm: 'Cochez la case pour confirmer l’effacement.' }, status: 400 })
+    try {
+      const done = await app.tx(request, (trx) => eraseSubject(trx, request.principal!, keyOf(values), app.clock()))
+      return renderSubjects(request, reply, values, { done: `Les données de la personne ont été effacées de ${done.erased.length} demande(s) : ${done.erased.map((r) => r.reference).join(', ')}.` })
+    } catch (err) {
+      if (err instanceof DomainError && httpError(err).status < 500) return renderSubjects(request, reply, values, { formError: err.message, status: httpError(err).status })
+      throw err
+    }
   })
 
   const SETTINGS_TITLE = 'Données personnelles des usagers'

@@ -63,7 +63,7 @@ const EVENT_LABELS: Record<string, string> = {
   reminder_sent: 'Relance envoyée',
   escalated: 'Escalade',
   receipt_printed: 'Accusé de réception imprimé (nouveau code de suivi)',
-  anonymised: 'Données de l’usager effacées (durée de conservation écoulée)',
+  anonymised: 'Données de l’usager effacées',
   answer_forwarded: 'Réponse transmise à l’usager',
 }
 
@@ -98,6 +98,7 @@ export function timelineEntry(e: { kind: string; at: string; data: Record<string
       detail = `${d.action === 'answer' ? 'réponse' : d.action === 'provide_info' ? 'complément' : 'message'} par courriel — ${String(d.body ?? '')}${refused.length ? ` — pièces jointes non reprises : ${refused.join(', ')}` : ''}`
       break
     }
+    case 'anonymised': detail = d.onRequest ? 'à la demande de la personne (droit à l’effacement)' : 'durée de conservation écoulée'; break
     case 'answer_forwarded': detail = d.channel === 'print' ? 'lettre imprimée' : 'par courriel, au nom de la mairie'; break
     case 'mail_sent': case 'mail_failed': detail = d.kind ? String(d.kind).replace(/_/g, ' ') : ''; break
   }

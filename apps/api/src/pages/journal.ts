@@ -7,8 +7,9 @@ import { duration, longDate } from './format.ts'
 
 const ENTITY_LABELS: Record<AuditEntity, string> = {
   person: 'Personne', organisation: 'Organisation', theme: 'Thème', routing_rule: 'Règle de routage', coverage: 'Couverture', sla_policy: 'Politique de délai',
+  privacy_settings: 'Règles des données personnelles', privacy_subject: 'Données d’une personne',
 }
-const ACTION_LABELS: Record<string, string> = { create: 'création', update: 'modification', deactivate: 'désactivation', import: 'import' }
+const ACTION_LABELS: Record<string, string> = { create: 'création', update: 'modification', deactivate: 'désactivation', import: 'import', find: 'recherche', export: 'export', erase: 'effacement' }
 const FIELD_LABELS: Record<string, string> = {
   name: 'nom', email: 'adresse électronique', role: 'rôle', active: 'actif', absentFrom: 'absent à partir du', absentUntil: 'absent jusqu’au',
   backupPersonId: 'suppléant', organisationId: 'organisme', password: 'mot de passe', status: 'état', kind: 'type', label: 'libellé', code: 'code',
@@ -16,6 +17,8 @@ const FIELD_LABELS: Record<string, string> = {
   escalations: 'escalades', openingHours: 'heures d’ouverture', themeCode: 'thème', territoryKind: 'territoire', territoryCode: 'code du territoire',
   personId: 'référent', personEmail: 'référent', organisationName: 'organisme', communeInsee: 'commune', retirees: 'règles retirées', creees: 'règles créées',
   shortName: 'nom court', address: 'adresse', phone: 'téléphone',
+  dpoContact: 'délégué à la protection des données', retentionMonths: 'conservation (mois après la clôture)', referentMailContact: 'coordonnées de l’usager dans les courriels aux référents',
+  references: 'saisines', by: 'recherche par', format: 'format',
   infoReminderDays: 'relance de la mairie après (jours ouvrés)', infoCloseDays: 'clôture sans suite possible après (jours ouvrés)',
 }
 

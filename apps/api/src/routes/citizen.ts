@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { LoginThrottle } from '@relais/auth'
-import { forwardAnswer, referralAccessLog, changePrivacySettings, printReceipt, privacySettings, trackReferral, TrackingThrottled } from '@relais/referrals'
+import { eraseSubject, exportSubject, findSubject, subjectAccessLog, subjectPdf, forwardAnswer, referralAccessLog, changePrivacySettings, printReceipt, privacySettings, trackReferral, TrackingThrottled } from '@relais/referrals'
 import { ErrorBody, IdParams, errorResponses } from '../schemas/common.ts'
-import { ForwardBody, ForwardedAnswer, ReferralAccessLog, PrivacySettings, Receipt, Tracking, TrackingParams, TrackingQuery } from '../schemas/citizen.ts'
+import { SubjectAccessLog, SubjectErased, SubjectExport, SubjectQuery, Subjects, ForwardBody, ForwardedAnswer, ReferralAccessLog, PrivacySettings, Receipt, Tracking, TrackingParams, TrackingQuery } from '../schemas/citizen.ts'
 
 // The citizen (issue 18): tracking without login, the acknowledgement of receipt, the tenant's privacy settings.
 export async function citizenRoutes(fastify: FastifyInstance) {
@@ -58,6 +58,49 @@ export async function citizenRoutes(fastify: FastifyInstance) {
       params: IdParams, response: { 200: ReferralAccessLog, ...errorResponses },
     },
   }, async (request) => app.tx(request, (trx) => referralAccessLog(trx, request.principal!, request.params.id)))
+
+  // The rights of access and erasure (the mission TIC): a person by her address or her name; each action on the audit log.
+  app.get('/privacy/subjects', {
+    config: { access: 'privacy.subjects' },
+    schema: {
+      tags: ['données personnelles'], summary: 'Les saisines qui concernent une personne (par adresse électronique ou par nom)', security: [{ bearer: [] }],
+      querystring: SubjectQuery, response: { 200: Subjects, ...errorResponses },
+    },
+  }, async (request) => app.tx(request, (trx) => findSubject(trx, request.principal!, request.query)))
+
+  app.get('/privacy/subjects/export', {
+    config: { access: 'privacy.subjects' },
+    schema: {
+      tags: ['données personnelles'], summary: 'Exporter les données d’une personne (droit d’accès) : JSON, ou PDF avec format=pdf', security: [{ bearer: [] }],
+      querystring: Type.Object({ ...SubjectQuery.properties, format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('pdf')])) }, { additionalProperties: false }),
+      response: { 200: SubjectExport, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const { format = 'json', ...q } = request.query
+    const x = await app.tx(request, (trx) => exportSubject(trx, request.principal!, q, app.clock(), format))
+    const name = `donnees-personnelles-${x.exportedAt.slice(0, 10)}`
+    if (format === 'pdf') {
+      return reply.type('application/pdf').header('content-disposition', `attachment; filename="${name}.pdf"`).send(await subjectPdf(x) as never)
+    }
+    const { timeZone: _tz, ...body } = x
+    return reply.header('content-disposition', `attachment; filename="${name}.json"`).send(body)
+  })
+
+  app.post('/privacy/subjects/erase', {
+    config: { access: 'privacy.subjects' },
+    schema: {
+      tags: ['données personnelles'], summary: 'Effacer dès maintenant les données d’une personne (droit à l’effacement) ; ses demandes doivent être terminées', security: [{ bearer: [] }],
+      body: SubjectQuery, response: { 200: SubjectErased, ...errorResponses },
+    },
+  }, async (request) => app.tx(request, (trx) => eraseSubject(trx, request.principal!, request.body, app.clock())))
+
+  app.get('/privacy/subjects/access-log', {
+    config: { access: 'privacy.subjects' },
+    schema: {
+      tags: ['données personnelles'], summary: 'Qui a affiché les données d’une personne (journal des accès de ses saisines)', security: [{ bearer: [] }],
+      querystring: SubjectQuery, response: { 200: SubjectAccessLog, ...errorResponses },
+    },
+  }, async (request) => app.tx(request, (trx) => subjectAccessLog(trx, request.principal!, request.query)))
 
   app.get('/privacy/settings', {
     config: { access: 'privacy.settings' },

@@ -54,3 +54,30 @@ export const AccessEntry = Type.Object({
 })
 
 export const ReferralAccessLog = Type.Object({ referral: Type.Object({ id: Type.String(), reference: Type.String() }), items: Type.Array(AccessEntry) })
+
+export const SubjectQuery = Type.Object({
+  email: Type.Optional(Type.String({ minLength: 1, maxLength: 320, description: 'Adresse électronique de la personne (exacte, majuscules ignorées)' })),
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Nom de la personne : chaque mot doit y figurer (accents et majuscules ignorés)' })),
+}, { additionalProperties: false })
+
+const SubjectReferral = Type.Object({
+  id: Type.String(), reference: Type.String(), status: Type.String(), filedAt: Type.String(), closedAt: Type.Union([Type.String(), Type.Null()]),
+  citizen: Type.Object({ name: Type.String(), email: Type.Union([Type.String(), Type.Null()]), phone: Type.Union([Type.String(), Type.Null()]), preferredChannel: Type.String() }),
+  theme: Type.String(), commune: Type.String(), mairie: Type.String(), organisation: Type.String(),
+})
+
+export const Subjects = Type.Object({ items: Type.Array(SubjectReferral) })
+
+export const SubjectExport = Type.Object({
+  exportedAt: Type.String(), subject: Type.Object({ by: Type.String(), value: Type.String() }),
+  controller: Type.String(), purpose: Type.String(), legalBasis: Type.String(), retention: Type.String(),
+  referrals: Type.Array(Type.Object({
+    ...SubjectReferral.properties,
+    question: Type.String(), internalNote: Type.Union([Type.String(), Type.Null()]),
+    written: Type.Array(Type.Object({ at: Type.String(), kind: Type.String(), label: Type.String(), organisation: Type.Union([Type.String(), Type.Null()]), text: Type.String() })),
+  })),
+})
+
+export const SubjectErased = Type.Object({ erased: Type.Array(Type.Object({ id: Type.String(), reference: Type.String() })), erasedEvents: Type.Integer() })
+
+export const SubjectAccessLog = Type.Object({ referrals: Type.Array(Type.Object({ id: Type.String(), reference: Type.String() })), items: Type.Array(AccessEntry) })

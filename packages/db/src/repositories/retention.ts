@@ -14,9 +14,11 @@ export async function tenantCode(trx: TenantTx, tenantId: string): Promise<strin
 
 /** Closed (or cancelled) before the cutoff and not anonymised yet, oldest first; locked unless only looked at. */
 export async function referralsDue(trx: TenantTx, tenantId: string, cutoff: Date, limit: number, lock: boolean) {
-  let q = trx.selectFrom('referral').select(['id', 'reference', 'closed_at', 'citizen_email', 'status'])
-    .where('tenant_id', '=', tenantId).where('anonymised_at', 'is', null).where('closed_at', 'is not', null).where('closed_at', '<', cutoff)
-    .orderBy('closed_at').orderBy('id').limit(limit)
+  // A cancelled referral has no closure: it ages from its cancellation (migration 0093).
+  const ended = sql<Date>`coalesce(closed_at, cancelled_at)`
+  let q = trx.selectFrom('referral').select(['id', 'reference', ended.as('closed_at'), 'citizen_email', 'status'])
+    .where('tenant_id', '=', tenantId).where('anonymised_at', 'is', null).where(ended, 'is not', null).where(ended, '<', cutoff)
+    .orderBy(ended).orderBy('id').limit(limit)
   if (lock) q = q.forUpdate().skipLocked()
   return q.execute()
 }
@@ -41,6 +43,8 @@ export async function anonymiseReferral(trx: TenantTx, tenantId: string, referra
     citizen_name: ANONYMOUS_NAME, citizen_email: null, citizen_phone: null, question: ERASED_QUESTION, internal_note: null,
     tracking_code_hash: null, anonymised_at: now, updated_at: now,
   }).where('tenant_id', '=', tenantId).where('id', '=', referralId).execute()
+  // Every mail to the citizen (acknowledgement, transfer notice, forwarded answer, appointment): no person of the network.
   await trx.updateTable('outbox').set({ recipient_email: ERASED_ADDRESS, payload: '{}' })
-    .where('tenant_id', '=', tenantId).where('referral_id', '=', referralId).where('recipient_person_id', 'is', null).where('kind', '=', 'acknowledgement').execute()
+    .where('tenant_id', '=', tenantId).where('referral_id', '=', referralId).where('recipient_person_id', 'is', null)
+    .where('kind', 'in', ['acknowledgement', 'transfer_notice', 'answer_forward', 'appointment']).execute()
 }

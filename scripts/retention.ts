@@ -25,7 +25,7 @@ try {
   for (const t of report.tenants) {
     console.log(`Département ${t.code} : conservation ${t.retentionMonths} mois après la clôture, saisines closes avant le ${t.cutoff.slice(0, 10)}.`)
     for (const r of t.referrals) console.log(`  ${r.reference} (close le ${r.closedAt.slice(0, 10)}) : ${verb}.`)
-    console.log(`  ${t.referrals.length} saisine(s), ${t.eventsErased} événement(s) dont les textes ${dryRun ? 'seraient' : 'sont'} effacés${t.legacyEventsKept ? `, ${t.legacyEventsKept} événement(s) antérieurs au scellement gardés tels quels` : ''}.`)
+    console.log(`  ${t.referrals.length} saisine(s), ${t.eventsErased} événement(s) dont les textes ${dryRun ? 'seraient' : 'sont'} effacés${dryRun ? '' : `, ${t.attachmentsErased} pièce(s) jointe(s) effacée(s)`}${t.legacyEventsKept ? `, ${t.legacyEventsKept} événement(s) antérieurs au scellement gardés tels quels` : ''}.`)
   }
   console.log(`${report.referrals} saisine(s) ${dryRun ? 'à anonymiser' : 'anonymisée(s)'}.`)
 } finally {

@@ -148,3 +148,28 @@ t.test('the table is under the tenant’s RLS, forced, like the referral', async
   const { rows } = await db.query(`select relrowsecurity, relforcerowsecurity from pg_class where relname = 'attachment'`)
   t.same(rows[0], { relrowsecurity: true, relforcerowsecurity: true })
 })
+
+t.test('a download is logged as a display of citizen data; erasing the person’s data erases her files', async (t) => {
+  const up = await upload(secretary, '/api/v1/attachments', [{ name: 'Relevé de situation.pdf', content: pdf, type: 'application/pdf' }])
+  t.equal(up.statusCode, 201, up.body)
+  const fileId = up.json().items[0].id as string
+  const citizen = { ...sampleReferral.citizen, name: 'Paul Effacement', email: 'paul.effacement@example.org' }
+  const filed = await app.inject({ method: 'POST', url: '/api/v1/referrals', headers: secretary, payload: { ...sampleReferral, citizen, attachmentIds: [fileId] } })
+  t.equal(filed.statusCode, 201, filed.body)
+  const { id } = filed.json() as { id: string }
+  const url = `/api/v1/referrals/${id}/attachments/${fileId}`
+  t.equal((await app.inject({ url, headers: referent })).statusCode, 200)
+  const log = (await app.inject({ url: `/api/v1/referrals/${id}/access-log`, headers: tic })).json() as { items: { via: string; person: { name: string } }[] }
+  t.equal(log.items.filter((e) => e.via === 'download').length, 1, 'the referent’s download is in the referral’s access log')
+
+  t.equal((await app.inject({ method: 'POST', url: `/api/v1/referrals/${id}/cancel`, headers: secretary, payload: { body: 'Demande retirée par l’usager.' } })).statusCode, 200)
+  const erased = await app.inject({ method: 'POST', url: '/api/v1/privacy/subjects/erase', headers: tic, payload: { email: citizen.email } })
+  t.equal(erased.statusCode, 200, erased.body)
+  t.equal(erased.json().erasedAttachments, 1, 'the erasure counts her file')
+  t.equal((await app.inject({ url, headers: referent })).statusCode, 404, 'her document cannot be downloaded any more')
+  const row = (await db.query('select name, octet_length(content) as bytes, sha256, erased_at from attachment where id = $1', [fileId])).rows[0]
+  t.same([row.name, row.bytes, row.sha256], ['Pièce jointe effacée', 0, sha(pdf)], 'content and name gone, the digest the timeline seals stays')
+  t.ok(row.erased_at)
+  const d = (await app.inject({ url: `/api/v1/referrals/${id}`, headers: tic })).json() as { attachments: unknown[] }
+  t.same(d.attachments, [], 'no longer listed on the referral')
+})

@@ -255,7 +255,7 @@ export interface ReferralAccessTable {
   at: Date
   via: AccessVia
 }
-export type AccessVia = 'page' | 'api' | 'print' | 'export'
+export type AccessVia = 'page' | 'api' | 'print' | 'export' | 'download'
 export type AuditEntity = 'person' | 'organisation' | 'theme' | 'routing_rule' | 'coverage' | 'sla_policy' | 'privacy_settings' | 'privacy_subject'
 /** A mail the inbound server took (issue 15): once per Message-ID and tenant. */
 export interface InboundMailTable {

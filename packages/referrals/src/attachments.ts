@@ -10,6 +10,7 @@ import {
 import type { TenantTx } from '@relais/db'
 import * as repo from '@relais/db/repositories/attachments'
 import { lockReferral, referralDetail } from '@relais/db/repositories/referrals'
+import { logAccess } from '@relais/db/repositories/access-log'
 import type { Principal } from './service.ts'
 
 /** A file as it came (a form, the API, a mail): its given name and its bytes; truncated when it was over the limit. */
@@ -106,11 +107,13 @@ export async function listAttachments(trx: TenantTx, tenantId: string, referralI
 }
 
 /** A file to download: visible exactly to those who see the referral (a pending one: to its uploader only); else 404. */
-export async function readAttachment(trx: TenantTx, p: Principal, referralId: string, attachmentId: string) {
+export async function readAttachment(trx: TenantTx, p: Principal, referralId: string, attachmentId: string, now: Date) {
   const r = await referralDetail(trx, p.tenantId, referralId)
   if (!r || !canSeeReferral(p, r)) throw notFound('Cette pièce jointe')
   authorize(p, 'attachment.read', { mairieOrganisationId: r.mairie_organisation_id, holderOrganisationId: r.holder_organisation_id }, 'Cette pièce jointe')
   const a = await repo.attachmentWithContent(trx, p.tenantId, referralId, attachmentId, p.personId)
   if (!a || a.erased_at) throw notFound('Cette pièce jointe')
+  // A citizen's document is her data: its download is a display, logged like the referral page (issue 18).
+  await logAccess(trx, p.tenantId, [referralId], p.personId, now, 'download')
   return { id: a.id, name: a.name, type: a.content_type, size: a.size, sha256: a.sha256, content: a.content }
 }

@@ -168,12 +168,15 @@ export async function eraseSubject(trx: TenantTx, p: Principal, q: SubjectQuery,
   }
   const actor = { personId: p.personId, organisationId: p.organisationId }
   let erasedEvents = 0
+  let erasedAttachments = 0
   for (const r of rows) {
     await referrals.lockReferral(trx, p.tenantId, r.id)
-    erasedEvents += (await anonymiseNow(trx, p.tenantId, r, actor, now)).erasedEvents
+    const done = await anonymiseNow(trx, p.tenantId, r, actor, now)
+    erasedEvents += done.erasedEvents
+    erasedAttachments += done.erasedAttachments
   }
-  await audited(trx, p, 'erase', key, rows.map((r) => r.reference), { erasedEvents })
-  return { erased: rows.map((r) => ({ id: r.id, reference: r.reference })), erasedEvents }
+  await audited(trx, p, 'erase', key, rows.map((r) => r.reference), { erasedEvents, erasedAttachments })
+  return { erased: rows.map((r) => ({ id: r.id, reference: r.reference })), erasedEvents, erasedAttachments }
 }
 
 /** Who displayed the person's data, across her referrals (the mission TIC). */

@@ -4,6 +4,7 @@
 // commitment. Events written before sealing hash their plain texts: those texts are kept and counted in the report.
 import { crossTenant, withTenant, type DB, type TenantTx } from '@relais/db'
 import * as repo from '@relais/db/repositories/retention'
+import { eraseAttachments } from '@relais/db/repositories/attachments'
 import { privacySettings } from './citizen.ts'
 import { appendEvent, commitment, isErased, PERSONAL_EVENT_FIELDS, SYSTEM, type Actor } from './timeline.ts'
 
@@ -14,6 +15,8 @@ export interface RetentionTenantReport {
   eventsErased: number
   /** Events written before sealing (migration 0091) that carry such texts: they cannot be erased without breaking the chain. */
   legacyEventsKept: number
+  /** Files of those referrals whose content was (or will be, in a dry run: not counted) erased. */
+  attachmentsErased: number
 }
 export interface RetentionReport { asOf: string; dryRun: boolean; tenants: RetentionTenantReport[]; referrals: number }
 
@@ -52,6 +55,14 @@ async function eraseSealed(trx: TenantTx, r: { id: string; reference: string }, 
   }
 }
 
+/** The erasure itself, one place for the job and the right to erasure: timeline texts, the referral's fields, its files. */
+async function erase(trx: TenantTx, tenantId: string, r: { id: string; reference: string }, sealed: Awaited<ReturnType<typeof personalFields>>, now: Date): Promise<number> {
+  await eraseSealed(trx, r, sealed)
+  await repo.anonymiseReferral(trx, tenantId, r.id, now)
+  // A citizen's documents (a CAF notice, a tax statement) are her data too: their content and name go, the digest stays.
+  return eraseAttachments(trx, tenantId, [r.id], now)
+}
+
 /**
  * Early erasure of one referral's citizen data (the right to erasure, issue 18): the retention's own anonymisation, in
  * the caller's transaction; the timeline records who asked (the mission TIC) and what was erased.
@@ -59,16 +70,15 @@ async function eraseSealed(trx: TenantTx, r: { id: string; reference: string }, 
 export async function anonymiseNow(trx: TenantTx, tenantId: string, r: { id: string; reference: string; citizen_email: string | null }, actor: Actor, now: Date) {
   const personal = await personalFields(trx, tenantId, r)
   const sealed = personal.filter((e) => e.sealed === 'c1')
-  await eraseSealed(trx, r, sealed)
-  await repo.anonymiseReferral(trx, tenantId, r.id, now)
-  await appendEvent(trx, tenantId, r.id, 'anonymised', actor, now, { onRequest: true, erasedEvents: sealed.length, legacyEventsKept: personal.length - sealed.length })
-  return { erasedEvents: sealed.length, legacyEventsKept: personal.length - sealed.length }
+  const erasedAttachments = await erase(trx, tenantId, r, sealed, now)
+  await appendEvent(trx, tenantId, r.id, 'anonymised', actor, now, { onRequest: true, erasedEvents: sealed.length, legacyEventsKept: personal.length - sealed.length, erasedAttachments })
+  return { erasedEvents: sealed.length, legacyEventsKept: personal.length - sealed.length, erasedAttachments }
 }
 
 async function tenantRetention(db: DB, tenantId: string, asOf: Date, now: Date, dryRun: boolean, batch: number): Promise<RetentionTenantReport> {
   const head = await withTenant(db, { tenantId }, async (trx) => ({ code: await repo.tenantCode(trx, tenantId), months: (await privacySettings(trx, tenantId)).retentionMonths }))
   const cutoff = monthsBefore(asOf, head.months)
-  const report: RetentionTenantReport = { code: head.code, retentionMonths: head.months, cutoff: cutoff.toISOString(), referrals: [], eventsErased: 0, legacyEventsKept: 0 }
+  const report: RetentionTenantReport = { code: head.code, retentionMonths: head.months, cutoff: cutoff.toISOString(), referrals: [], eventsErased: 0, legacyEventsKept: 0, attachmentsErased: 0 }
   for (;;) {
     // One transaction per batch: the rows are locked (SKIP LOCKED: two workers share the work), erased, and recorded.
     const done = await withTenant(db, { tenantId }, async (trx) => {
@@ -81,9 +91,9 @@ async function tenantRetention(db: DB, tenantId: string, asOf: Date, now: Date, 
         report.eventsErased += sealed.length
         report.legacyEventsKept += legacy
         if (dryRun) continue
-        await eraseSealed(trx, r, sealed)
-        await repo.anonymiseReferral(trx, tenantId, r.id, now)
-        await appendEvent(trx, tenantId, r.id, 'anonymised', SYSTEM, now, { retentionMonths: head.months, erasedEvents: sealed.length, legacyEventsKept: legacy })
+        const erasedAttachments = await erase(trx, tenantId, r, sealed, now)
+        report.attachmentsErased += erasedAttachments
+        await appendEvent(trx, tenantId, r.id, 'anonymised', SYSTEM, now, { retentionMonths: head.months, erasedEvents: sealed.length, legacyEventsKept: legacy, erasedAttachments })
       }
       return due.length
     })

@@ -164,7 +164,7 @@ export async function citizenPages(app: FastifyInstance) {
 }
 
 /** How a display happened, in words. */
-export const VIA_LABELS: Record<string, string> = { page: 'Page de la saisine', api: 'Détail par l’API', print: 'Réponse imprimée pour l’usager', export: 'Export des données de la personne' }
+export const VIA_LABELS: Record<string, string> = { page: 'Page de la saisine', api: 'Détail par l’API', print: 'Réponse imprimée pour l’usager', export: 'Export des données de la personne', download: 'Pièce jointe téléchargée' }
 
 export function accessItems(items: AccessEntry[], timeZone: string) {
   return items.map((e) => ({ ...e, iso: e.at, at: longDate(e.at, timeZone), viaLabel: VIA_LABELS[e.via] ?? e.via, role: ROLE_LABELS[e.person.role as keyof typeof ROLE_LABELS] ?? e.person.role }))

@@ -367,7 +367,7 @@ export async function referralPages(app: FastifyInstance) {
   app.get<{ Params: { id: string; attachmentId: string } }>('/saisines/:id/pieces-jointes/:attachmentId', { config: { access: 'attachment.read' } }, async (request, reply) => {
     const { id, attachmentId } = request.params
     if (!isUuid(id) || !isUuid(attachmentId)) return kit.notFound(request, reply)
-    const a = await app.tx(request, (trx) => readAttachment(trx, request.principal! as Principal, id, attachmentId))
+    const a = await app.tx(request, (trx) => readAttachment(trx, request.principal! as Principal, id, attachmentId, app.clock()))
     return sendAttachment(reply, a)
   })
 

@@ -58,7 +58,7 @@ export async function attachmentRoutes(fastify: FastifyInstance) {
       response: { 200: Type.Unsafe({ type: 'string', format: 'binary' }), ...errorResponses },
     },
   }, async (request, reply) => {
-    const a = await app.tx(request, (trx) => readAttachment(trx, request.principal!, request.params.id, request.params.attachmentId))
+    const a = await app.tx(request, (trx) => readAttachment(trx, request.principal!, request.params.id, request.params.attachmentId, app.clock()))
     return sendAttachment(reply, a)
   })
 }

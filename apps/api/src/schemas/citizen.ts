@@ -47,7 +47,7 @@ export const ForwardedAnswer = Type.Object({
 
 export const AccessEntry = Type.Object({
   at: Type.String(),
-  via: Type.Union([Type.Literal('page'), Type.Literal('api'), Type.Literal('print'), Type.Literal('export')], { description: 'page : la page de la saisine ; api : le détail par l’API ; print : la réponse imprimée ; export : l’export des données de la personne' }),
+  via: Type.Union([Type.Literal('page'), Type.Literal('api'), Type.Literal('print'), Type.Literal('export'), Type.Literal('download')], { description: 'page : la page de la saisine ; api : le détail par l’API ; print : la réponse imprimée ; export : l’export des données de la personne ; download : une pièce jointe téléchargée' }),
   referral: Type.Object({ id: Type.String(), reference: Type.String() }),
   person: Type.Object({ id: Type.String(), name: Type.String(), role: Type.String() }),
   organisation: Type.String(),
@@ -78,6 +78,6 @@ export const SubjectExport = Type.Object({
   })),
 })
 
-export const SubjectErased = Type.Object({ erased: Type.Array(Type.Object({ id: Type.String(), reference: Type.String() })), erasedEvents: Type.Integer() })
+export const SubjectErased = Type.Object({ erased: Type.Array(Type.Object({ id: Type.String(), reference: Type.String() })), erasedEvents: Type.Integer(), erasedAttachments: Type.Integer() })
 
 export const SubjectAccessLog = Type.Object({ referrals: Type.Array(Type.Object({ id: Type.String(), reference: Type.String() })), items: Type.Array(AccessEntry) })

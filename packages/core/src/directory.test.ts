@@ -51,6 +51,7 @@ t.test('a routing rule or coverage entry', async (t) => {
   t.same(fields(input, { theme, organisation, person, organisationAmbiguous: true }, indre), ['organisation'])
   t.same(fields(input, { theme, organisation: { ...organisation, kind: 'mairie' }, person }, indre), ['organisation'])
   t.same(fields(input, { theme, organisation: { ...organisation, status: 'suspended' }, person }, indre), ['organisation'])
+  t.same(fields(input, { theme, organisation: { ...organisation, status: 'onboarding' }, person }, indre), [], 'an organisation still onboarding gets its rules ready (routing skips it until active)')
   t.same(fields(input, { theme, organisation }, indre), ['person'])
   t.same(fields(input, { theme, organisation, person: { ...person, active: false } }, indre), ['person'])
   t.same(fields(input, { theme, organisation, person: { ...person, role: 'org_admin' } }, indre), ['person'])

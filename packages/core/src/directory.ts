@@ -105,7 +105,8 @@ export function assignmentIssues(
     issues.push({ field: 'organisation', message: `Organisation introuvable : « ${input.organisation} ».` })
   } else if (refs.organisation.kind === 'mairie') {
     issues.push({ field: 'organisation', message: 'Une mairie ne peut pas recevoir de saisines : choisissez un organisme partenaire, un espace France services ou la mission TIC.' })
-  } else if (refs.organisation.status !== 'active') {
+  } else if (refs.organisation.status !== 'active' && refs.organisation.status !== 'onboarding') {
+    // An organisation still onboarding may get its rules ready (routing skips it until it is active); a suspended one not.
     issues.push({ field: 'organisation', message: `L’organisation « ${refs.organisation.name} » n’est pas active.` })
   }
   if (input.person) {

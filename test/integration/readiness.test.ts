@@ -27,6 +27,8 @@ t.test('ready before and after requests that used every pooled connection', asyn
   // Both connections served a filing at once, so each holds the snapshot as a named statement.
   for (let i = 0; i < 2; i++) {
     const { rows } = await sql<{ name: string }>`select name from pg_prepared_statements`.execute(app.db)
-    t.same(rows.map((r) => r.name), ['routing_snapshot'], 'the routing snapshot is prepared on the connection')
+    // Named after the statement plus a digest of its text (runPrepared).
+    const snapshot = rows.map((r) => r.name).filter((n) => /^routing_snapshot_[0-9a-f]{12}$/.test(n))
+    t.equal(snapshot.length, 1, 'the routing snapshot is prepared on the connection')
   }
 })

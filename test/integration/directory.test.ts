@@ -86,6 +86,13 @@ t.test('organisations: validation errors name their field, duplicates are 409', 
   t.same(paths, ['email', 'kind', 'name'])
   t.ok(bad.json().error.details.every((d: { message: string }) => /[a-zàéè]/i.test(d.message)))
 
+  // Spaces only: a name the schema lets through (it counts characters) but no name at all; it was a 500.
+  const blank = await call(tic, 'POST', '/organisations', { kind: 'partner', name: '   ', status: 'onboarding' })
+  t.equal(blank.statusCode, 400, blank.body)
+  t.match(blank.json().error.details, [{ path: 'name', message: /obligatoire/ }])
+  const created = (await call(tic, 'POST', '/organisations', { kind: 'partner', name: 'Organisme au nom vide ensuite' })).json()
+  t.equal((await call(tic, 'PATCH', `/organisations/${created.id}`, { name: ' ' })).statusCode, 400, 'nor when renamed')
+
   const otherDept = await call(tic, 'POST', '/organisations', { kind: 'mairie', name: 'Mairie de Bourges', communeInsee: '18033' })
   t.equal(otherDept.statusCode, 400)
   t.match(otherDept.json().error.details, [{ path: 'communeInsee', message: /n’est pas une commune du département/ }])

@@ -11,6 +11,9 @@ export function throwIfInvalid(details: (FieldIssue | null | undefined | false |
   if (issues.length) throw invalidFields(issues)
 }
 
+/** A name made of spaces only is no name (the schema counts characters, the row stores it trimmed). */
+export const blankName = (name: string | undefined) => name !== undefined && !name.trim() && { path: 'name', message: 'Le nom est obligatoire : il ne peut pas être fait que d’espaces.' }
+
 export const missing = {
   organisation: () => notFound('Cette organisation'),
   person: () => notFound('Cette personne'),

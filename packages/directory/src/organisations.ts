@@ -4,7 +4,7 @@ import type { TenantTx } from '@relais/db'
 import * as repo from '@relais/db/repositories/organisations'
 import { communeOfDepartement } from '@relais/db/repositories/territory'
 import type { Cursor } from '@relais/db/repositories/keyset'
-import { missing, throwIfInvalid, uniquely, type DirectoryActor } from './common.ts'
+import { blankName, missing, throwIfInvalid, uniquely, type DirectoryActor } from './common.ts'
 import { audit } from './audit.ts'
 
 export type { Organisation, OrganisationFilter } from '@relais/db/repositories/organisations'
@@ -31,6 +31,7 @@ export async function getOrganisation(trx: TenantTx, actor: DirectoryActor, id: 
 export async function createOrganisation(trx: TenantTx, actor: DirectoryActor, b: OrganisationInput): Promise<repo.Organisation> {
   authorizeRole(actor, 'directory.write')
   throwIfInvalid([
+    blankName(b.name),
     b.kind === 'mairie' && !b.communeInsee && { path: 'communeInsee', message: 'Le code INSEE de la commune est obligatoire pour une mairie.' },
     !!b.communeInsee && !(await communeOfDepartement(trx, actor.tenantId, b.communeInsee)) && communeIssue(b.communeInsee),
     ...openingHoursIssues(b.openingHours ?? {}),
@@ -44,6 +45,7 @@ export async function updateOrganisation(trx: TenantTx, actor: DirectoryActor, i
   const current = await getOrganisation(trx, actor, id)
   authorizeRole(actor, 'directory.write')
   throwIfInvalid([
+    blankName(b.name),
     current.kind === 'mairie' && b.communeInsee === null && { path: 'communeInsee', message: 'Une mairie garde le code INSEE de sa commune.' },
     !!b.communeInsee && !(await communeOfDepartement(trx, actor.tenantId, b.communeInsee)) && communeIssue(b.communeInsee),
     ...openingHoursIssues(b.openingHours ?? {}),

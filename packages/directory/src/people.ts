@@ -5,7 +5,7 @@ import { hashPassword } from '@relais/db/credentials'
 import * as repo from '@relais/db/repositories/people'
 import { getOrganisation } from '@relais/db/repositories/organisations'
 import type { Cursor } from '@relais/db/repositories/keyset'
-import { missing, throwIfInvalid, uniquely, type DirectoryActor } from './common.ts'
+import { blankName, missing, throwIfInvalid, uniquely, type DirectoryActor } from './common.ts'
 import { audit } from './audit.ts'
 
 export type { Person, PersonFilter } from '@relais/db/repositories/people'
@@ -76,6 +76,7 @@ export async function getPerson(trx: TenantTx, actor: DirectoryActor, id: string
 
 export async function createPerson(trx: TenantTx, actor: DirectoryActor, b: PersonInput, passwordHash: string | undefined): Promise<repo.Person> {
   authorizeRole(actor, 'people.create')
+  throwIfInvalid([blankName(b.name)])
   const next = { organisationId: b.organisationId, role: b.role, backupPersonId: b.backupPersonId ?? null, absentFrom: b.absentFrom ?? null, absentUntil: b.absentUntil ?? null }
   await checkPerson(trx, actor, undefined, next, { organisation: true, backup: true })
   const person = await uniquely(repo.insertPerson(trx, actor.tenantId, { ...next, email: normaliseEmail(b.email), name: b.name.trim(), passwordHash: passwordHash ?? null }))
@@ -90,6 +91,7 @@ export async function updatePerson(trx: TenantTx, actor: DirectoryActor, id: str
   if (refusal) throw forbidden(refusal)
   if (b.active === false && current.id === actor.personId) throw forbidden('Vous ne pouvez pas désactiver votre propre compte.')
   checkPassword(b.password)
+  throwIfInvalid([blankName(b.name)])
   const next = {
     id: current.id,
     organisationId: b.organisationId ?? current.organisationId,
